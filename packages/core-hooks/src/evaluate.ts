@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LossOrMetricFn, NamedMetric } from './loss.js';
+import { runUnits, type Unit } from './units.js';
+
+export interface EvaluateOptions {
+  batchSize?: number;
+}
+
+/** Mean loss and metrics over all samples, every unit in inference mode (as model.evaluate). */
+export async function evaluateUnits(
+  units: readonly Unit[],
+  loss: LossOrMetricFn,
+  metrics: readonly NamedMetric[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+  options: EvaluateOptions = {},
+): Promise<Record<string, number>> {
+  const batchSize = options.batchSize ?? 32;
+  const count = x.shape[0]!;
+  const sums = new Float64Array(1 + metrics.length);
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const values = tf.tidy(() => {
+      const xb = tf.slice(x, start, size);
+      const yb = tf.slice(y, start, size);
+      const output = runUnits(units, 0, units.length, xb, { training: false });
+      const perSample = [loss(yb, output), ...metrics.map((metric) => metric.fn(yb, output))];
+      return tf.stack(perSample.map((value) => tf.sum(value)));
+    });
+    const batchSums = await values.data();
+    values.dispose();
+    batchSums.forEach((value, i) => (sums[i]! += value));
+  }
+  const result: Record<string, number> = { loss: sums[0]! / count };
+  metrics.forEach((metric, i) => (result[metric.name] = sums[i + 1]! / count));
+  return result;
+}

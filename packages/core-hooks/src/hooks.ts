@@ -1,0 +1,54 @@
+import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import type { GradientMap, StepContext } from './step-context.js';
+
+/**
+ * Tap stages, so plugins order themselves without knowing each other. Lower runs first:
+ * the freeze decision must precede the cache lookup that depends on the frozen prefix, which must
+ * precede anything that only observes the step.
+ */
+export const HookStage = Object.freeze({
+  /** decide which units are frozen (freeze plugin). */
+  FREEZE: -300,
+  /** decide which variables get no gradient this step (gradient pruning). */
+  PRUNE: -200,
+  /** decide where the forward pass starts (activation cache). */
+  CACHE: -100,
+  DEFAULT: 0,
+  /** move gradients between processes (data-parallel strategies). */
+  COMMUNICATE: 100,
+  /** read-only observers: loggers, telemetry. */
+  OBSERVE: 1000,
+});
+
+export interface EpochInfo {
+  readonly epoch: number;
+  readonly logs: Record<string, number>;
+}
+
+export interface LearningRateChange {
+  readonly previous: number;
+  readonly next: number;
+}
+
+/** All hooks in one frozen table, grouped by phase (webpack's Compiler style). */
+export function createHooks() {
+  return Object.freeze({
+    // lifecycle
+    setup: new AsyncSeriesHook<[]>([]),
+    beforeEpoch: new AsyncSeriesHook<[EpochInfo]>(['epoch']),
+    afterEpoch: new AsyncSeriesHook<[EpochInfo]>(['epoch']),
+    lrChange: new AsyncSeriesHook<[LearningRateChange]>(['change']),
+    teardown: new AsyncSeriesHook<[]>([]),
+    // step, in the order they fire
+    beforeStep: new AsyncSeriesHook<[StepContext]>(['context']),
+    beforeForward: new AsyncSeriesHook<[StepContext]>(['context']),
+    /** Synchronous: it fires inside the gradient tape, right after the loss is computed. */
+    afterForward: new SyncHook<[StepContext]>(['context']),
+    afterBackward: new SyncHook<[StepContext]>(['context']),
+    beforeAllReduce: new AsyncSeriesWaterfallHook<[GradientMap, StepContext]>(['gradients', 'context']),
+    beforeUpdate: new SyncHook<[StepContext]>(['context']),
+    afterStep: new AsyncSeriesHook<[StepContext]>(['context']),
+  });
+}
+
+export type TrainerHooks = ReturnType<typeof createHooks>;

@@ -1,0 +1,14 @@
+export { createTrainer, Trainer, type TrainerPlugin, type TrainableModel } from './trainer.js';
+export { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
+export { createHooks, HookStage, type TrainerHooks, type EpochInfo, type LearningRateChange } from './hooks.js';
+export { createEvents, type TrainerEvents, type TrainerEventMap, type StepEvent } from './events.js';
+export { createStepContext, type Batch, type ForwardStart, type GradientMap, type StepContext } from './step-context.js';
+export { isUnitModel, runUnits, type Unit, type UnitApplyOptions, type UnitModel } from './units.js';
+export { unitsFromLayersModel } from './graph-units.js';
+export { VariableOptimizers, cloneOptimizer } from './variable-optimizers.js';
+export { resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type NamedMetric } from './loss.js';
+export { Telemetry, PHASES, type LatencySummary, type Phase, type TrainerStats } from './telemetry.js';
+export { evaluateUnits, type EvaluateOptions } from './evaluate.js';
+export type { FitOptions, FitDatasetOptions, TrainHistory, DatasetLike, DatasetElement } from './fit-loop.js';
+export type { FitCallbacks } from './callbacks.js';
+export { selectBackend, AUTO_BACKEND_ORDER, type BackendChoice, type SelectedBackend } from './backend.js';

@@ -1,0 +1,50 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** Options every unit understands when it runs. */
+export interface UnitApplyOptions {
+  /** false: BatchNorm uses its moving statistics and leaves them alone, Dropout is off. */
+  training: boolean;
+}
+
+/**
+ * One freezable, cacheable, partitionable block of a model: a layer with weights plus the weightless
+ * layers after it (Sequential), a segment between single-tensor cuts (functional), or a hand-declared
+ * block (raw-variable models).
+ */
+export interface Unit {
+  readonly name: string;
+  /** Variables the optimizer updates (trainable weights). */
+  readonly variables: readonly tf.Variable[];
+  /** Variables the unit owns but no optimizer touches (BatchNorm moving statistics). */
+  readonly stateVariables?: readonly tf.Variable[];
+  apply(input: tf.Tensor, options: UnitApplyOptions): tf.Tensor;
+  /** Regularisation penalties of this unit's weights (added to the loss when the unit trains). */
+  regularizationLosses?(): tf.Scalar[];
+}
+
+/** A model described only by its units: the mnist-core style of raw `tf.variable` models. */
+export interface UnitModel {
+  readonly units: readonly Unit[];
+}
+
+export function isUnitModel(model: unknown): model is UnitModel {
+  return (
+    typeof model === 'object' &&
+    model !== null &&
+    Array.isArray((model as { units?: unknown }).units) &&
+    !('layers' in model)
+  );
+}
+
+/** Runs units [from, to) on `input`; returns `input` itself when the range is empty. */
+export function runUnits(
+  units: readonly Unit[],
+  from: number,
+  to: number,
+  input: tf.Tensor,
+  options: UnitApplyOptions,
+): tf.Tensor {
+  let activation = input;
+  for (let index = from; index < to; index++) activation = units[index]!.apply(activation, options);
+  return activation;
+}
