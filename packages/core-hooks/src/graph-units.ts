@@ -100,6 +100,10 @@ class GraphSegmentUnit implements Unit {
  */
 export function unitsFromLayersModel(model: tfl.LayersModel): Unit[] {
   const graph = model as unknown as GraphContainer;
+  // An uncompiled Sequential builds its inner graph lazily.
+  if (Object.keys(graph.nodesByDepth ?? {}).length === 0 && 'build' in model) {
+    (model as unknown as { build(): void }).build();
+  }
   if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
     throw new Error('trainhooks: only single-input, single-output models can be split into units');
   }
