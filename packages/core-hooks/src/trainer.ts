@@ -11,6 +11,7 @@ import { createStepContext, type Batch, type StepContext } from './step-context.
 import { microsecondsSince, Telemetry, type TrainerStats } from './telemetry.js';
 import { isUnitModel, runUnits, type Unit, type UnitModel } from './units.js';
 import { VariableOptimizers } from './variable-optimizers.js';
+import { yieldIfDue } from './yield.js';
 
 /** What survives the step's tidy: everything else of forward and backward is freed. */
 interface TapeResult {
@@ -275,6 +276,7 @@ export class Trainer {
       durationMs: durationUs / 1000,
     });
     this.stepCount++;
+    await yieldIfDue();
     return context.logs;
   }
 
