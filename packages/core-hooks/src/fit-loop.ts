@@ -14,6 +14,8 @@ export interface FitOptions {
   /** 0 silent, 1 one line per epoch. */
   verbose?: 0 | 1;
   initialEpoch?: number;
+  /** Stable sample id of each row of x (default: the row index); per-sample caches key on it. */
+  sampleIds?: Int32Array;
 }
 
 export interface FitDatasetOptions {
@@ -116,6 +118,7 @@ export async function fitLoop(trainer: Trainer, x: tf.Tensor, y: tf.Tensor, opti
   }
   const samples = trainX.shape[0]!;
   const order = Int32Array.from({ length: samples }, (_, i) => i);
+  const idOfRow = (rows: Int32Array) => (options.sampleIds ? rows.map((row) => options.sampleIds![row]!) : rows);
   const history = new HistoryRecorder({ epochs, batchSize, samples, steps: Math.ceil(samples / batchSize) });
   trainer.stopTraining = false;
   try {
@@ -136,7 +139,7 @@ export async function fitLoop(trainer: Trainer, x: tf.Tensor, y: tf.Tensor, opti
         });
         let logs: Record<string, number>;
         try {
-          logs = await trainer.runStep({ x: xb!, y: yb!, ids, nextIds }, epoch);
+          logs = await trainer.runStep({ x: xb!, y: yb!, ids: idOfRow(ids), nextIds: nextIds && idOfRow(nextIds) }, epoch);
         } finally {
           tf.dispose([xb!, yb!]);
         }
