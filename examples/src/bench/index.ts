@@ -1,0 +1,15 @@
+// `npm run bench -- <name> [options]`: the benchmarks. Each prints a markdown table to paste into
+// BENCHMARKS.md and writes its raw numbers to .bench-out/<name>.json.
+import { runOverheadBenchmark } from './overhead.js';
+
+const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
+  overhead: runOverheadBenchmark,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const benchmark = name ? BENCHMARKS[name] : undefined;
+if (!benchmark) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHMARKS).join('|')}> [options]`);
+  process.exit(2);
+}
+await benchmark(rest);
