@@ -1,0 +1,212 @@
+// Packs every package as npm would publish it (prepack builds dist), installs the tarballs into an empty
+// project next to tfjs from the registry, and trains a tiny model through them from ESM and from CommonJS.
+// This is the only test that runs the built dist instead of src, and the only one that needs the network
+// (or a warm npm cache): it catches a wrong `exports` map, a missing file, a bundled tfjs, a broken
+// CJS/ESM interop of a dependency (tapable, mitt, hdr-histogram-js) and a plugin that cannot be installed
+// beside core-hooks. It rebuilds packages/*/dist as a side effect.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CORE = 'core-hooks';
+const PLUGINS = ['plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline'] as const;
+const TFJS_VERSION = '4.22.0';
+const TFJS = ['tfjs-core', 'tfjs-layers', 'tfjs-backend-cpu'].map((name) => `@tensorflow/${name}@${TFJS_VERSION}`);
+/** Bundling tfjs-core alone makes dist/index.js ~630 kB; our own code is ~35 kB. */
+const MAX_DIST_BYTES = 200_000;
+const MINUTE = 60_000;
+const TIMEOUT = 5 * MINUTE;
+
+// `npm test` / `npx` put lifecycle and workspace variables in the environment; a nested npm in another
+// folder must not pick them up.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([key]) => !/^npm_(lifecycle_|package_|command$|config_local_prefix$|config_workspaces?$)/i.test(key),
+  ),
+);
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs a command and resolves to its stdout; a non-zero exit (or timeout) rejects with both streams' tails.
+ * Asynchronous on purpose: execFileSync would block the test worker's event loop for minutes, and
+ * vitest's worker RPC ("onTaskUpdate") times out when it gets no turn for 60 s.
+ */
+async function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, {
+      cwd,
+      env,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (error) {
+    const e = error as { code?: number | string; signal?: string | null; stdout?: string; stderr?: string };
+    const tail = (text = '') => text.slice(-4000);
+    throw new Error(
+      `\`${command} ${args.join(' ')}\` in ${cwd} failed (exit ${e.code}, signal ${e.signal})\n` +
+        `--- stdout\n${tail(e.stdout)}\n--- stderr\n${tail(e.stderr)}`,
+    );
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'trainhooks-pack-'));
+
+interface Packed {
+  tarball: string;
+  /** Paths inside the package (the tarball's `package/` prefix removed). */
+  files: string[];
+  /** Where the tarball was extracted (its `package/` folder). */
+  dir: string;
+}
+
+async function pack(name: string): Promise<Packed> {
+  const destination = join(work, 'tarballs', name);
+  mkdirSync(destination, { recursive: true });
+  await run('npm', ['pack', '--pack-destination', destination], join(ROOT, 'packages', name), 3 * MINUTE);
+  const tarballs = readdirSync(destination).filter((file) => file.endsWith('.tgz'));
+  expect(tarballs, `npm pack of ${name} wrote one tarball`).toHaveLength(1);
+  const tarball = join(destination, tarballs[0]!);
+  const files = (await run('tar', ['tzf', tarball], work, MINUTE))
+    .split('\n')
+    .filter(Boolean)
+    .map((entry) => entry.replace(/^package\//, ''));
+  const extracted = join(work, 'extracted', name);
+  mkdirSync(extracted, { recursive: true });
+  await run('tar', ['xzf', tarball, '-C', extracted], work, MINUTE);
+  return { tarball, files, dir: join(extracted, 'package') };
+}
+
+/** One script that trains through the installed packages; `esm` picks import or require syntax. */
+function trainingScript(esm: boolean, pluginName: string | null): string {
+  const load = (what: string, from: string) =>
+    esm ? `import ${what} from '${from}';` : `const ${what.replace('* as ', '')} = require('${from}');`;
+  const body = `
+  // The backend is loaded through core-hooks' own dynamic import(): it must land in the same tfjs engine.
+  const selected = await selectBackend('cpu', () => {});
+  const model = tfl.sequential({ layers: [
+    tfl.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+    tfl.layers.dense({ units: 3, activation: 'softmax' }),
+  ] });
+  model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+  const x = tf.randomNormal([16, 4]);
+  const y = tf.oneHot(tf.randomUniform([16], 0, 3, 'int32'), 3);
+  const history = await createTrainer(model).fit(x, y, { epochs: 1, batchSize: 4 });
+  console.log('RESULT ' + JSON.stringify({
+    loss: history.history.loss[0],
+    backend: tf.getBackend(),
+    selected: selected.backend,
+    packageName: ${pluginName ? 'pluginExports.PACKAGE_NAME' : 'null'},
+  }));`;
+  const lines = [
+    load('* as tf', '@tensorflow/tfjs-core'),
+    load('* as tfl', '@tensorflow/tfjs-layers'),
+    load('{ createTrainer, selectBackend }', '@trainhooks/core-hooks'),
+    ...(pluginName ? [load('* as pluginExports', pluginName)] : []),
+  ];
+  if (esm) return `${lines.join('\n')}\n${body}\n`;
+  return `'use strict';\n${lines.join('\n')}\n(async () => {${body}\n})().catch((error) => { console.error(error); process.exit(1); });\n`;
+}
+
+interface ScriptResult {
+  loss: number;
+  backend: string;
+  selected: string;
+  packageName: string | null;
+}
+
+async function runScript(project: string, file: string): Promise<ScriptResult> {
+  const stdout = await run(process.execPath, [file], project, 2 * MINUTE);
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  expect(line, `${file} printed a RESULT line; stdout was:\n${stdout}`).toBeDefined();
+  return JSON.parse(line!.slice('RESULT '.length)) as ScriptResult;
+}
+
+let core: Packed;
+
+beforeAll(async () => {
+  core = await pack(CORE);
+}, TIMEOUT);
+
+afterAll(() => {
+  if (!process.env.TRAINHOOKS_KEEP_PACK_TMP) rmSync(work, { recursive: true, force: true });
+});
+
+describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
+  const packageName = `@trainhooks/${name}`;
+  const isPlugin = name !== CORE;
+  let packed: Packed;
+
+  beforeAll(async () => {
+    packed = isPlugin ? await pack(name) : core;
+  }, TIMEOUT);
+
+  it('ships ESM, CJS and declarations, and no tfjs', () => {
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'package.json']) {
+      expect(packed.files, `tarball lists ${file}`).toContain(file);
+    }
+    expect(packed.files.filter((file) => file.includes('node_modules') || file.includes('@tensorflow'))).toEqual([]);
+    expect(packed.files.filter((file) => !file.startsWith('dist/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
+
+    for (const file of packed.files.filter((f) => f.startsWith('dist/'))) {
+      const path = join(packed.dir, file);
+      expect(statSync(path).size, `${file} is small enough not to hold tfjs`).toBeLessThan(MAX_DIST_BYTES);
+      // esbuild labels every bundled module with its path; source maps list them in "sources".
+      expect(readFileSync(path, 'utf8'), `${file} has no bundled node_modules`).not.toMatch(/node_modules[\\/]/);
+    }
+
+    const esm = readFileSync(join(packed.dir, 'dist/index.js'), 'utf8');
+    const cjs = readFileSync(join(packed.dir, 'dist/index.cjs'), 'utf8');
+    const manifest = JSON.parse(readFileSync(join(packed.dir, 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    expect(manifest.name).toBe(packageName);
+    expect(manifest.peerDependencies?.['@tensorflow/tfjs-core']).toBeDefined();
+    expect(Object.keys(manifest.dependencies ?? {}).filter((dep) => dep.startsWith('@tensorflow/'))).toEqual([]);
+    if (isPlugin) {
+      expect(esm).toMatch(/export\s*\{[^}]*\bPACKAGE_NAME\b/);
+      expect(cjs).toContain('PACKAGE_NAME');
+      expect(readFileSync(join(packed.dir, 'dist/index.d.ts'), 'utf8')).toContain('PACKAGE_NAME');
+    } else {
+      // tfjs stays an import of the peer package, in both formats.
+      expect(esm).toMatch(/from\s*["']@tensorflow\/tfjs-core["']/);
+      expect(cjs).toMatch(/require\(\s*["']@tensorflow\/tfjs-core["']\s*\)/);
+      expect(readFileSync(join(packed.dir, 'dist/index.d.ts'), 'utf8')).toMatch(/\bcreateTrainer\b/);
+    }
+  });
+
+  it(
+    'installs into an empty project and trains from ESM and from CommonJS',
+    async () => {
+      const project = join(work, 'projects', name);
+      mkdirSync(project, { recursive: true });
+      await run('npm', ['init', '-y'], project, MINUTE);
+      const tarballs = isPlugin ? [core.tarball, packed.tarball] : [core.tarball];
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, ...TFJS], project, 4 * MINUTE);
+      // The plugin's dependency on core-hooks must resolve to the core tarball, not to a registry copy.
+      expect(existsSync(join(project, 'node_modules', packageName, 'node_modules'))).toBe(false);
+
+      const pluginName = isPlugin ? packageName : null;
+      writeFileSync(join(project, 'train.mjs'), trainingScript(true, pluginName));
+      writeFileSync(join(project, 'train.cjs'), trainingScript(false, pluginName));
+      for (const script of ['train.mjs', 'train.cjs']) {
+        const result = await runScript(project, script);
+        expect(Number.isFinite(result.loss), `${script} loss ${result.loss} is finite`).toBe(true);
+        expect(result.loss).toBeGreaterThan(0);
+        expect(result.backend).toBe('cpu');
+        expect(result.selected).toBe('cpu');
+        expect(result.packageName).toBe(pluginName);
+      }
+    },
+    TIMEOUT,
+  );
+});
