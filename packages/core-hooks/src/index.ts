@@ -12,3 +12,5 @@ export { evaluateUnits, type EvaluateOptions } from './evaluate.js';
 export type { FitOptions, FitDatasetOptions, TrainHistory, DatasetLike, DatasetElement } from './fit-loop.js';
 export type { FitCallbacks } from './callbacks.js';
 export { selectBackend, AUTO_BACKEND_ORDER, type BackendChoice, type SelectedBackend } from './backend.js';
+export { LocalStrategy } from './local-strategy.js';
+export type { StepStrategy, StepModel, ForwardBackwardResult } from './strategy.js';

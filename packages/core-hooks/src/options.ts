@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LossName, LossOrMetricFn } from './loss.js';
+import type { StepStrategy } from './strategy.js';
 import type { Unit } from './units.js';
 
 export interface TrainerOptions {
@@ -11,6 +12,8 @@ export interface TrainerOptions {
   metrics?: ReadonlyArray<string | LossOrMetricFn>;
   /** Replace the automatic unit split (e.g. coarser units for a pipeline). */
   units?: readonly Unit[];
+  /** How forward and backward execute; default: LocalStrategy (this process). */
+  strategy?: StepStrategy;
   /** Where the trainer writes its one-line notices. */
   log?: (message: string) => void;
 }

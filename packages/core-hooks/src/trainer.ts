@@ -9,17 +9,11 @@ import { lossAndMetricsOfCompiledModel, resolveLoss, resolveMetrics, type LossOr
 import { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
 import { createStepContext, type Batch, type StepContext } from './step-context.js';
 import { microsecondsSince, Telemetry, type TrainerStats } from './telemetry.js';
-import { isUnitModel, runUnits, type Unit, type UnitModel } from './units.js';
+import { isUnitModel, type Unit, type UnitModel } from './units.js';
 import { VariableOptimizers } from './variable-optimizers.js';
+import { LocalStrategy } from './local-strategy.js';
+import type { StepStrategy } from './strategy.js';
 import { yieldIfDue } from './yield.js';
-
-/** What survives the step's tidy: everything else of forward and backward is freed. */
-interface TapeResult {
-  loss: tf.Scalar;
-  grads: tf.NamedTensorMap;
-  metricValues: tf.Scalar[];
-  frozenOutput: tf.Tensor | null;
-}
 
 /** A plugin, webpack style: an object whose apply() taps the trainer's hooks. */
 export interface TrainerPlugin {
@@ -44,6 +38,8 @@ export class Trainer {
   readonly loss: LossOrMetricFn;
   readonly metrics: readonly NamedMetric[];
   readonly optimizers: VariableOptimizers;
+  /** How forward and backward execute (this process by default). */
+  readonly strategy: StepStrategy;
   /** Set to true (e.g. from a callback) to end fit() after the current batch. */
   stopTraining = false;
 
@@ -74,6 +70,7 @@ export class Trainer {
     const optimizer = options.optimizer ?? (isUnitModel(model) ? undefined : compiledOptimizer(model));
     if (!optimizer) throw new Error('trainhooks: pass options.optimizer, or compile the model first');
     this.optimizers = new VariableOptimizers(optimizer);
+    this.strategy = options.strategy ?? new LocalStrategy();
   }
 
   /** Adds a plugin; chainable. */
@@ -191,60 +188,21 @@ export class Trainer {
 
     let kept: tf.Tensor[] = [];
     try {
-      const forwardStart = performance.now();
-      let forwardDone = forwardStart;
-      const result = tf.tidy(() => {
-        const frozenOutput = runUnits(
-          this.units,
-          context.forwardStart.unit,
-          context.frozenPrefix,
-          context.forwardStart.input,
-          { training: false },
-        );
-        const firstTrained = Math.max(context.frozenPrefix, context.forwardStart.unit);
-        const trainedVariables = this.units
-          .slice(firstTrained)
-          .flatMap((unit) => unit.variables.filter((v) => v.trainable && !context.skip.has(v.name)));
-        const metricValues: tf.Scalar[] = [];
-        const lossFunction = (): tf.Scalar => {
-          const output = runUnits(this.units, firstTrained, this.units.length, frozenOutput, { training: true });
-          let loss = tf.mean(this.loss(batch.y, output)) as tf.Scalar;
-          for (const unit of this.units.slice(firstTrained)) {
-            for (const penalty of unit.regularizationLosses?.() ?? []) loss = tf.add(loss, penalty);
-          }
-          for (const metric of this.metrics) metricValues.push(tf.keep(tf.mean(metric.fn(batch.y, output))));
-          context.frozenOutput = context.frozenPrefix > context.forwardStart.unit ? frozenOutput : null;
-          context.output = output;
-          context.loss = loss;
-          if (hooks.afterForward.isUsed()) hooks.afterForward.call(context);
-          forwardDone = performance.now();
-          return loss;
-        };
-        const { value, grads } =
-          trainedVariables.length > 0
-            ? tf.variableGrads(lossFunction, trainedVariables)
-            : { value: lossFunction(), grads: {} as tf.NamedTensorMap };
-        const survivors: TapeResult = { loss: value, grads, metricValues, frozenOutput: context.frozenOutput };
-        return survivors as unknown as tf.TensorContainer;
-      }) as unknown as TapeResult;
-      kept = [result.loss, ...Object.values(result.grads), ...result.metricValues];
+      const result = await this.strategy.forwardBackward(context, this);
+      kept = [result.loss, ...Object.values(result.gradients), ...result.metricValues];
       if (result.frozenOutput) kept.push(result.frozenOutput);
-      const backwardDone = performance.now();
-      telemetry.record('forward', (forwardDone - forwardStart) * 1000);
-      telemetry.record('backward', (backwardDone - forwardDone) * 1000);
+      telemetry.record('forward', result.forwardMs * 1000);
+      telemetry.record('backward', result.backwardMs * 1000);
 
-      // The tidy disposed the intermediates; hand hooks the surviving tensors only.
       context.loss = result.loss;
       context.output = null;
       context.frozenOutput = result.frozenOutput;
-      context.gradients = result.grads;
+      context.gradients = { ...result.gradients };
       if (hooks.afterBackward.isUsed()) hooks.afterBackward.call(context);
 
       if (hooks.beforeAllReduce.isUsed()) {
         const allReduceStart = performance.now();
-        const reduced = await hooks.beforeAllReduce.promise(context.gradients, context);
-        for (const tensor of Object.values(reduced)) if (!kept.includes(tensor)) kept.push(tensor);
-        context.gradients = reduced;
+        context.gradients = await hooks.beforeAllReduce.promise(context.gradients, context);
         telemetry.record('allreduce', microsecondsSince(allReduceStart));
       }
       if (hooks.beforeUpdate.isUsed()) hooks.beforeUpdate.call(context);
@@ -256,10 +214,11 @@ export class Trainer {
       const values = await Promise.all([result.loss, ...result.metricValues].map((t) => t.data()));
       context.logs.loss = values[0]![0]!;
       this.metrics.forEach((metric, i) => (context.logs[metric.name] = values[i + 1]![0]!));
-      this.countSkippedWork(context, Object.keys(result.grads).length);
+      this.countSkippedWork(context, Object.keys(result.gradients).length);
       if (hooks.afterStep.isUsed()) await hooks.afterStep.promise(context);
     } finally {
-      tf.dispose(kept);
+      // Gradients a hook put in place of the originals are the trainer's to free as well.
+      tf.dispose([...new Set([...kept, ...Object.values(context.gradients)])]);
       context.loss = null;
       context.frozenOutput = null;
       context.gradients = {};
@@ -299,6 +258,7 @@ export class Trainer {
   /** Fires teardown and frees the per-variable optimizer state. The model is left to its owner. */
   async dispose(): Promise<void> {
     if (this.setupDone) await this.hooks.teardown.promise();
+    await this.strategy.dispose?.();
     this.optimizers.dispose();
   }
 }

@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { StepContext } from './step-context.js';
+import type { ForwardBackwardResult, StepModel, StepStrategy } from './strategy.js';
+import { runUnits } from './units.js';
+
+/**
+ * Forward and backward in this process, in one tidy:
+ * the frozen prefix runs first, in inference mode and outside the gradient tape, so none of its
+ * activations are kept for backward; the rest runs under `tf.variableGrads` over only the variables
+ * that train this step, so the tape skips every other weight-gradient kernel.
+ */
+export class LocalStrategy implements StepStrategy {
+  readonly name = 'local';
+
+  forwardBackward(context: StepContext, { units, loss, metrics, hooks }: StepModel): ForwardBackwardResult {
+    const forwardStart = performance.now();
+    let forwardDone = forwardStart;
+    const { batch, forwardStart: start, frozenPrefix, skip } = context;
+    const survivors = tf.tidy(() => {
+      const frozenOutput = runUnits(units, start.unit, frozenPrefix, start.input, { training: false });
+      const firstTrained = Math.max(frozenPrefix, start.unit);
+      const trainedVariables = units
+        .slice(firstTrained)
+        .flatMap((unit) => unit.variables.filter((v) => v.trainable && !skip.has(v.name)));
+      const metricValues: tf.Scalar[] = [];
+      const lossFunction = (): tf.Scalar => {
+        const output = runUnits(units, firstTrained, units.length, frozenOutput, { training: true });
+        let value = tf.mean(loss(batch.y, output)) as tf.Scalar;
+        for (const unit of units.slice(firstTrained)) {
+          for (const penalty of unit.regularizationLosses?.() ?? []) value = tf.add(value, penalty);
+        }
+        for (const metric of metrics) metricValues.push(tf.keep(tf.mean(metric.fn(batch.y, output))));
+        context.frozenOutput = frozenPrefix > start.unit ? frozenOutput : null;
+        context.output = output;
+        context.loss = value;
+        if (hooks.afterForward.isUsed()) hooks.afterForward.call(context);
+        forwardDone = performance.now();
+        return value;
+      };
+      const { value, grads } =
+        trainedVariables.length > 0
+          ? tf.variableGrads(lossFunction, trainedVariables)
+          : { value: lossFunction(), grads: {} as tf.NamedTensorMap };
+      const kept = { loss: value, gradients: grads, metricValues, frozenOutput: context.frozenOutput };
+      return kept as unknown as tf.TensorContainer;
+    }) as unknown as Omit<ForwardBackwardResult, 'forwardMs' | 'backwardMs'>;
+    const backwardDone = performance.now();
+    // The tidy freed the intermediates: hooks after this point see only the survivors.
+    context.output = null;
+    return { ...survivors, forwardMs: forwardDone - forwardStart, backwardMs: backwardDone - forwardDone };
+  }
+}
