@@ -54,4 +54,47 @@ describe('trainer.fit without plugins equals model.fit', () => {
     actual.history.val_loss!.forEach((v, i) => expect(v).toBeCloseTo(expectedVal[i]!, 5));
     tf.dispose([x, y]);
   });
+
+  it('evaluate equals model.evaluate; callbacks fire like tfjs and can stop training', async () => {
+    const { x, y } = toyData(40, 8, 3, 6);
+    const model = denseModel(8);
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const trainer = createTrainer(model);
+    const [expectedLoss, expectedAcc] = (model.evaluate(x, y, { batchSize: 16 }) as tf.Scalar[]).map((t) => t.dataSync()[0]!);
+    const result = await trainer.evaluate(x, y, { batchSize: 16 });
+    expect(result.loss).toBeCloseTo(expectedLoss!, 5);
+    expect(result.acc).toBeCloseTo(expectedAcc!, 5);
+
+    const calls: string[] = [];
+    const history = await trainer.fit(x, y, {
+      epochs: 5,
+      batchSize: 20,
+      validationData: [x, y],
+      callbacks: {
+        onTrainBegin: () => void calls.push('trainBegin'),
+        onEpochBegin: (epoch) => void calls.push(`epochBegin ${epoch}`),
+        onBatchEnd: (batch, logs) => void calls.push(`batchEnd ${batch} size ${logs?.size}`),
+        onEpochEnd: (epoch, logs) => {
+          calls.push(`epochEnd ${epoch} ${Object.keys(logs ?? {}).sort().join(',')}`);
+          if (epoch === 1) model.stopTraining = true;
+        },
+        onTrainEnd: () => void calls.push('trainEnd'),
+      },
+    });
+    expect(calls).toEqual([
+      'trainBegin',
+      'epochBegin 0',
+      'batchEnd 0 size 20',
+      'batchEnd 1 size 20',
+      'epochEnd 0 acc,loss,val_acc,val_loss',
+      'epochBegin 1',
+      'batchEnd 0 size 20',
+      'batchEnd 1 size 20',
+      'epochEnd 1 acc,loss,val_acc,val_loss',
+      'trainEnd',
+    ]);
+    expect(history.epoch).toEqual([0, 1]);
+    model.stopTraining = false;
+    tf.dispose([x, y]);
+  });
 });
