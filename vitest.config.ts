@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@trainhooks/core-hooks': src('./packages/core-hooks/src/index.ts'),
+      '@trainhooks/backend': src('./packages/backend/src/index.ts'),
       '@trainhooks/plugin-freeze': src('./packages/plugin-freeze/src/index.ts'),
       '@trainhooks/plugin-grad-prune': src('./packages/plugin-grad-prune/src/index.ts'),
       '@trainhooks/plugin-act-cache': src('./packages/plugin-act-cache/src/index.ts'),

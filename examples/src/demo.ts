@@ -1,15 +1,16 @@
 // `npm run demo`: trains a reference model on Fashion-MNIST through the trainhooks trainer, with a
 // progress bar, then prints the test accuracy. Embedded 10k/2k subset unless --full or --data-dir.
 import { parseArgs } from 'node:util';
-import { createTrainer, selectBackend, type BackendChoice } from '@trainhooks/core-hooks';
+import { setupBackend, type BackendChoice } from '@trainhooks/backend';
+import { createTrainer } from '@trainhooks/core-hooks';
 import { createModel, isModelName, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors } from './index.js';
 import { trainingProgress } from './progress.js';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: 'mlp' },
+    model: { type: 'string', default: 'cnn' },
     epochs: { type: 'string', default: '2' },
-    'batch-size': { type: 'string', default: '128' },
+    'batch-size': { type: 'string', default: '64' },
     backend: { type: 'string', default: 'auto' },
     seed: { type: 'string', default: '1' },
     'data-dir': { type: 'string' },
@@ -22,7 +23,7 @@ if (!isModelName(modelName)) throw new Error(`--model must be cnn, mlp or resnet
 const epochs = Number(values.epochs);
 const batchSize = Number(values['batch-size']);
 
-await selectBackend(values.backend as BackendChoice);
+await setupBackend(values.backend as BackendChoice);
 const source = parseDataArgs(process.argv.slice(2));
 const trainSet = loadFashionMnist({ ...source, split: 'train' });
 const testSet = loadFashionMnist({ ...source, split: 'test' });

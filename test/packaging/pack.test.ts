@@ -210,3 +210,46 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
     TIMEOUT,
   );
 });
+
+describe('backend as a published package', () => {
+  let backend: Packed;
+
+  beforeAll(async () => {
+    backend = await pack('backend');
+  }, TIMEOUT);
+
+  it(
+    'installs beside core-hooks and tfjs-backend-wasm and computes conv gradients with its kernels, from ESM and CommonJS',
+    async () => {
+      expect(backend.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts']));
+      for (const file of backend.files.filter((f) => f.startsWith('dist/'))) {
+        expect(statSync(join(backend.dir, file)).size).toBeLessThan(MAX_DIST_BYTES);
+      }
+      const project = join(work, 'projects', 'backend');
+      mkdirSync(project, { recursive: true });
+      await run('npm', ['init', '-y'], project, MINUTE);
+      const wasm = `@tensorflow/tfjs-backend-wasm@${TFJS_VERSION}`;
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', core.tarball, backend.tarball, ...TFJS, wasm], project, 4 * MINUTE);
+      const body = `
+  const setup = await setupBackend('wasm', () => {});
+  const x = tf.randomNormal([2, 8, 8, 3]);
+  const filter = tf.randomNormal([3, 3, 3, 4]);
+  const dFilter = tf.grad((f) => tf.sum(tf.conv2d(x, f, 1, 'same')))(filter);
+  console.log('RESULT ' + JSON.stringify({ backend: tf.getBackend(), kernels: setup.kernels, sum: tf.sum(tf.abs(dFilter)).dataSync()[0] }));`;
+      const esm = `import * as tf from '@tensorflow/tfjs-core';\nimport { setupBackend } from '@trainhooks/backend';\n${body}\n`;
+      const cjs = `'use strict';\nconst tf = require('@tensorflow/tfjs-core');\nconst { setupBackend } = require('@trainhooks/backend');\n(async () => {${body}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
+      writeFileSync(join(project, 'grad.mjs'), esm);
+      writeFileSync(join(project, 'grad.cjs'), cjs);
+      for (const script of ['grad.mjs', 'grad.cjs']) {
+        const stdout = await run(process.execPath, [script], project, 2 * MINUTE);
+        const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+        expect(line, stdout).toBeDefined();
+        const result = JSON.parse(line!.slice('RESULT '.length)) as { backend: string; kernels: string[]; sum: number };
+        expect(result.backend).toBe('wasm');
+        expect(result.kernels).toContain('Conv2DBackpropFilter');
+        expect(Number.isFinite(result.sum) && result.sum > 0).toBe(true);
+      }
+    },
+    TIMEOUT,
+  );
+});

@@ -1,9 +1,11 @@
 // `npm run bench -- <name> [options]`: the benchmarks. Each prints a markdown table to paste into
 // BENCHMARKS.md and writes its raw numbers to .bench-out/<name>.json.
+import { runBackendBenchmark } from './backend.js';
 import { runOverheadBenchmark } from './overhead.js';
 
 const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   overhead: runOverheadBenchmark,
+  backend: runBackendBenchmark,
 };
 
 const [name, ...rest] = process.argv.slice(2);

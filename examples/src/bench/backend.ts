@@ -1,0 +1,196 @@
+// `npm run bench -- backend`: stock tfjs kernels against ours (per kernel), and one training step of
+// cnn, mlp and resnet on stock cpu, stock wasm and ours, each beside its FLOP bound.
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { CPU_KERNELS, installKernels, uninstallKernels, WASM_KERNELS, type KernelOverride } from '@trainhooks/backend';
+import { createTrainer } from '@trainhooks/core-hooks';
+import { createModel, MODEL_INPUT_LAYOUT, MODEL_NAMES, type ModelName } from '../index.js';
+import { trainingStepFlops } from './flops.js';
+import { median, writeResult } from './stats.js';
+import { timeMedian } from './timing.js';
+
+type Variant = 'stock cpu' | 'ours cpu' | 'stock wasm' | 'ours wasm';
+const VARIANTS: Record<Variant, { backend: 'cpu' | 'wasm'; ours: readonly KernelOverride[] | null }> = {
+  'stock cpu': { backend: 'cpu', ours: null },
+  'ours cpu': { backend: 'cpu', ours: CPU_KERNELS },
+  'stock wasm': { backend: 'wasm', ours: null },
+  'ours wasm': { backend: 'wasm', ours: WASM_KERNELS },
+};
+
+async function useVariant(variant: Variant): Promise<void> {
+  const { backend, ours } = VARIANTS[variant];
+  uninstallKernels(CPU_KERNELS);
+  uninstallKernels(WASM_KERNELS);
+  if (ours) installKernels(ours);
+  await tf.setBackend(backend);
+  await tf.ready();
+}
+
+function hasKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+interface KernelCase {
+  name: string;
+  kernel: string;
+  /** FLOPs of one call, for GFLOP/s. */
+  flops: number;
+  make: () => { inputs: tf.NamedTensorMap; attrs: tf.NamedAttrMap };
+}
+
+function convCases(): KernelCase[] {
+  const cases: Array<[string, number, number, number, number, number]> = [
+    // name, batch, size, in channels, out channels, kernel
+    ['cnn conv4 (64×13×13×32→64, 3×3)', 64, 13, 32, 64, 3],
+    ['cnn conv1 (64×28×28×1→32, 3×3)', 64, 28, 1, 32, 3],
+  ];
+  return cases.flatMap(([label, n, size, ci, co, k]) => {
+    const out = size - k + 1;
+    const flops = 2 * n * out * out * k * k * ci * co;
+    const x = () => tf.randomNormal([n, size, size, ci], 0, 1, 'float32', 1);
+    const dy = () => tf.randomNormal([n, out, out, co], 0, 1, 'float32', 2);
+    const filter = () => tf.randomNormal([k, k, ci, co], 0, 1, 'float32', 3);
+    const conv = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] };
+    return [
+      { name: `Conv2D ${label}`, kernel: 'Conv2D', flops, make: () => ({ inputs: { x: x(), filter: filter() }, attrs: conv }) },
+      {
+        name: `Conv2DBackpropFilter ${label}`,
+        kernel: 'Conv2DBackpropFilter',
+        flops,
+        make: () => ({ inputs: { x: x(), dy: dy() }, attrs: { ...conv, filterShape: [k, k, ci, co] } }),
+      },
+      {
+        name: `Conv2DBackpropInput ${label}`,
+        kernel: 'Conv2DBackpropInput',
+        flops,
+        make: () => ({ inputs: { dy: dy(), filter: filter() }, attrs: { ...conv, inputShape: [n, size, size, ci] } }),
+      },
+    ];
+  });
+}
+
+function matMulCases(): KernelCase[] {
+  const a = () => tf.randomNormal([1, 128, 512], 0, 1, 'float32', 4);
+  const b = () => tf.randomNormal([1, 128, 512], 0, 1, 'float32', 5);
+  const bt = () => tf.randomNormal([1, 512, 128], 0, 1, 'float32', 6);
+  const flops = 2 * 512 * 128 * 512;
+  return [
+    { name: 'BatchMatMul (512×128)·(128×512)', kernel: 'BatchMatMul', flops, make: () => ({ inputs: { a: bt(), b: b() }, attrs: { transposeA: false, transposeB: false } }) },
+    { name: 'BatchMatMul (128×512)ᵀ·(128×512)', kernel: 'BatchMatMul', flops, make: () => ({ inputs: { a: a(), b: b() }, attrs: { transposeA: true, transposeB: false } }) },
+    { name: 'BatchMatMul (512×128)·(512×128)ᵀ', kernel: 'BatchMatMul', flops, make: () => ({ inputs: { a: bt(), b: bt() }, attrs: { transposeA: false, transposeB: true } }) },
+  ];
+}
+
+async function timeKernel(testCase: KernelCase, repeats: number): Promise<number | null> {
+  if (!hasKernel(testCase.kernel)) return null;
+  const { inputs, attrs } = testCase.make();
+  try {
+    return await timeMedian(() => tf.engine().runKernel(testCase.kernel, inputs, attrs) as tf.Tensor, repeats);
+  } finally {
+    tf.dispose(Object.values(inputs));
+  }
+}
+
+/** Untransposed square matmul on wasm: the FLOP rate the bound is computed with. */
+async function wasmMatMulGflops(): Promise<number> {
+  await useVariant('stock wasm');
+  const a = tf.randomNormal([1024, 1024]);
+  const b = tf.randomNormal([1024, 1024]);
+  const ms = await timeMedian(() => tf.matMul(a, b), 5);
+  tf.dispose([a, b]);
+  return (2 * 1024 ** 3) / (ms * 1e6);
+}
+
+async function stepMs(name: ModelName, batchSize: number, repeats: number, warmup: number): Promise<number | null> {
+  const model = createModel(name, { seed: 1 });
+  const trainer = createTrainer(model);
+  const shape = MODEL_INPUT_LAYOUT[name] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
+  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
+  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < warmup + repeats; i++) {
+      const start = performance.now();
+      await trainer.step({ x, y });
+      if (i >= warmup) times.push(performance.now() - start);
+    }
+    return median(times);
+  } catch (error) {
+    if (/kernel .* not registered|not registered for backend/i.test(String(error))) return null;
+    throw error;
+  } finally {
+    await trainer.dispose();
+    model.dispose();
+    tf.dispose([x, y]);
+  }
+}
+
+export async function runBackendBenchmark(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'batch-size': { type: 'string', default: '64' },
+      repeats: { type: 'string', default: '5' },
+      models: { type: 'string', default: MODEL_NAMES.join(',') },
+      // Stock cpu takes minutes per conv step: one timed step by default.
+      'stock-cpu-steps': { type: 'string', default: '1' },
+      'skip-stock-cpu-steps': { type: 'boolean', default: false },
+    },
+  });
+  const batchSize = Number(values['batch-size']);
+  const repeats = Number(values.repeats);
+  const models = values.models!.split(',') as ModelName[];
+
+  const gflops = await wasmMatMulGflops();
+  console.log(`wasm matmul 1024³: ${gflops.toFixed(1)} GFLOP/s`);
+
+  const kernelRows: Array<Record<string, string | number | null>> = [];
+  for (const testCase of [...convCases(), ...matMulCases()]) {
+    const row: Record<string, string | number | null> = { kernel: testCase.name };
+    for (const variant of Object.keys(VARIANTS) as Variant[]) {
+      // Stock cpu's filter gradient of the big shape takes ~25 s a call: time it once.
+      const slow = variant === 'stock cpu' && testCase.kernel === 'Conv2DBackpropFilter';
+      await useVariant(variant);
+      row[variant] = await timeKernel(testCase, slow ? 1 : repeats);
+    }
+    kernelRows.push(row);
+    console.log(JSON.stringify(row));
+  }
+
+  const stepRows: Array<Record<string, string | number | null>> = [];
+  for (const name of models) {
+    const model = createModel(name, { seed: 1 });
+    const flops = trainingStepFlops(model, batchSize);
+    model.dispose();
+    const boundMs = ((flops.forward + flops.backward) / (gflops * 1e9)) * 1000;
+    const row: Record<string, string | number | null> = { model: name, 'FLOP bound': boundMs, GFLOP: (flops.forward + flops.backward) / 1e9 };
+    for (const variant of Object.keys(VARIANTS) as Variant[]) {
+      const stockCpu = variant === 'stock cpu';
+      if (stockCpu && values['skip-stock-cpu-steps']) {
+        row[variant] = null;
+        continue;
+      }
+      await useVariant(variant);
+      // Stock cpu's conv steps take minutes: no warm-up step there (it would not change the order of magnitude).
+      row[variant] = await stepMs(name, batchSize, stockCpu ? Number(values['stock-cpu-steps']) : repeats, stockCpu ? 0 : 1);
+    }
+    stepRows.push(row);
+    console.log(JSON.stringify(row));
+  }
+
+  const path = writeResult('backend', { batchSize, repeats, wasmMatMulGflops: gflops, kernels: kernelRows, steps: stepRows });
+  const cell = (v: unknown) => (v === null || v === undefined ? 'n/a' : typeof v === 'number' ? v.toFixed(1) : String(v));
+  const variants = Object.keys(VARIANTS);
+  console.log(`\nKernels, median ms (wasm matmul ${gflops.toFixed(1)} GFLOP/s):\n`);
+  console.log(`| kernel | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|`);
+  for (const row of kernelRows) console.log(`| ${row.kernel} | ${variants.map((v) => cell(row[v])).join(' | ')} |`);
+  console.log(`\nTraining step at batch ${batchSize}, median ms:\n`);
+  console.log(`| model | GFLOP | FLOP bound | ${variants.join(' | ')} | ours wasm / bound |\n|---|---|---|${variants.map(() => '---').join('|')}|---|`);
+  for (const row of stepRows) {
+    const ratio = typeof row['ours wasm'] === 'number' ? (row['ours wasm'] as number) / (row['FLOP bound'] as number) : null;
+    console.log(`| ${row.model} | ${cell(row.GFLOP)} | ${cell(row['FLOP bound'])} | ${variants.map((v) => cell(row[v])).join(' | ')} | ${ratio === null ? 'n/a' : ratio.toFixed(2) + '×'} |`);
+  }
+  console.log(`\nraw: ${path}`);
+}

@@ -1,0 +1,23 @@
+// wasm Add of a tensor and a per-channel vector with the vector's rows folded long (see channel-broadcast.ts):
+// bias, BatchNormalization and their gradients combine NHWC activations with [C] vectors many times a step.
+import * as tf from '@tensorflow/tfjs-core';
+import { Add } from '@tensorflow/tfjs-core';
+import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { channelBinary, channelOperands } from './channel-broadcast.js';
+import { forwardSetup, type KernelArgs } from './kernel-utils.js';
+
+const WASM = 'wasm';
+
+function add({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const channel = channelOperands(a, b);
+  if (!channel) return callStockKernel(Add, backend, WASM, inputs, attrs);
+  return channelBinary(backend, Add, channel.x, channel.v, channel.vectorFirst, channel.fold);
+}
+
+export const wasmAddKernel: KernelOverride = {
+  kernelName: Add,
+  backendName: WASM,
+  kernelFunc: add as tf.KernelFunc,
+  ...forwardSetup(Add),
+};

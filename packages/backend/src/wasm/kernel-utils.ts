@@ -1,0 +1,50 @@
+// Small helpers shared by our wasm kernels.
+import type * as tf from '@tensorflow/tfjs-core';
+import { stockKernel } from '../kernel-registry.js';
+
+const WASM = 'wasm';
+
+/** Frees intermediates made inside a kernel. */
+export function disposeAll(backend: tf.KernelBackend, ...infos: tf.TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+/**
+ * Forwards the backend-initialisation hooks to the stock kernel we replace: tfjs runs a kernel's setupFunc
+ * only for the kernels registered when the backend initialises, so a stock kernel unregistered before that
+ * (kernels installed before `setBackend('wasm')`) would otherwise never be set up, and calling it would fail.
+ */
+export function forwardSetup(kernelName: string): Pick<tf.KernelConfig, 'setupFunc' | 'disposeFunc'> {
+  return {
+    setupFunc: (backend) => stockKernel(kernelName, WASM)?.setupFunc?.(backend),
+    disposeFunc: (backend) => stockKernel(kernelName, WASM)?.disposeFunc?.(backend),
+  };
+}
+
+/** The parts of the wasm backend that kernels use to address its heap. */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Entry i of x3 = [batch, rows, cols] as a new [1, rows, cols] tensor: one contiguous heap copy. (The
+ * Slice kernel copies the whole tensor out of the heap first; Gather copies element by element.)
+ */
+export function batchEntry(backend: tf.KernelBackend, x3: tf.TensorInfo, i: number): tf.TensorInfo {
+  const heap = backend as unknown as WasmHeap;
+  const [, rows, cols] = x3.shape;
+  const size = rows * cols;
+  const out = heap.makeOutput([1, rows, cols], x3.dtype);
+  // Views only after the allocation: growing the wasm memory detaches earlier ones.
+  const src = heap.typedArrayFromHeap({ ...x3, shape: [x3.shape[0] * size] });
+  heap.typedArrayFromHeap(out).set(src.subarray(i * size, (i + 1) * size));
+  return out;
+}
+
+/** What tfjs passes a kernel function, with the backend typed (tfjs types it as `{}`). */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}

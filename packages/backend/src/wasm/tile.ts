@@ -1,0 +1,65 @@
+// wasm Tile as a broadcast.
+//
+// Stock wasm tiles element by element (~80 ns an element: 77 ms for the [1,1,1,16] → [64,28,28,16] tile
+// in every BatchNormalization gradient). A tile is a broadcast once each tiled axis is split in two
+// (reps × size, with x contributing 1 × size), so we add x, reshaped that way, to a -0 filled output
+// (x + -0 is x for every float, -0 and NaN included) with the wasm Add kernel's broadcasting.
+import * as tf from '@tensorflow/tfjs-core';
+import { Tile, util } from '@tensorflow/tfjs-core';
+import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { forwardSetup, type KernelArgs } from './kernel-utils.js';
+
+const WASM = 'wasm';
+/** The wasm binary kernels broadcast up to this rank. */
+const MAX_BROADCAST_RANK = 6;
+
+/**
+ * The broadcast that equals tile(x, reps): x reshaped to `from`, broadcast to `to`. Adjacent axes of the
+ * same kind (copied or broadcast) are merged to keep the rank low.
+ */
+export function tileAsBroadcast(shape: number[], reps: number[]): { from: number[]; to: number[] } {
+  const from: number[] = [];
+  const to: number[] = [];
+  let lastBroadcast: boolean | undefined;
+  const push = (size: number, broadcast: boolean) => {
+    if (size === 1) return;
+    if (lastBroadcast === broadcast) {
+      to[to.length - 1] *= size;
+      if (!broadcast) from[from.length - 1] *= size;
+    } else {
+      to.push(size);
+      from.push(broadcast ? 1 : size);
+      lastBroadcast = broadcast;
+    }
+  };
+  shape.forEach((size, i) => {
+    push(reps[i], true);
+    push(size, false);
+  });
+  return { from: from.length ? from : [1], to: to.length ? to : [1] };
+}
+
+function tile({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { reps } = attrs as { reps: number[] };
+  const outShape = x.shape.map((size, i) => size * reps[i]);
+  const { from, to } = tileAsBroadcast(x.shape, reps);
+  if (x.dtype !== 'float32' || to.length > MAX_BROADCAST_RANK || util.sizeFromShape(outShape) === 0) {
+    return callStockKernel(Tile, backend, WASM, inputs, attrs);
+  }
+  const xb = callKernel('Reshape', backend, WASM, { x }, { shape: from });
+  const base = callKernel('Fill', backend, WASM, {}, { shape: to, value: -0, dtype: 'float32' });
+  const sum = callKernel('Add', backend, WASM, { a: base, b: xb });
+  backend.disposeData(xb.dataId);
+  backend.disposeData(base.dataId);
+  const out = callKernel('Reshape', backend, WASM, { x: sum }, { shape: outShape });
+  backend.disposeData(sum.dataId);
+  return out;
+}
+
+export const wasmTileKernel: KernelOverride = {
+  kernelName: Tile,
+  backendName: WASM,
+  kernelFunc: tile as tf.KernelFunc,
+  ...forwardSetup(Tile),
+};

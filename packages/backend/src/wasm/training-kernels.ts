@@ -1,0 +1,27 @@
+import type { KernelOverride } from '../kernel-registry.js';
+import { wasmAddKernel } from './add.js';
+import { wasmFusedBatchNormKernel } from './fused-batch-norm.js';
+import { wasmIdentityKernel } from './identity.js';
+import { wasmMaxPoolGradKernel } from './max-pool-grad.js';
+import { wasmMeanKernel } from './mean.js';
+import { wasmMultiplyKernel } from './multiply.js';
+import { wasmSubKernel } from './sub.js';
+import { wasmSumKernel } from './sum.js';
+import { wasmTileKernel } from './tile.js';
+
+/**
+ * Kernels a training step leans on that stock wasm runs far below its speed for their work: the tile,
+ * leading-axes reductions and per-channel arithmetic of BatchNormalization and bias gradients, the batch
+ * norm itself, max-pool gradients, and Identity's copies.
+ */
+export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
+  wasmTileKernel,
+  wasmSumKernel,
+  wasmMeanKernel,
+  wasmMaxPoolGradKernel,
+  wasmFusedBatchNormKernel,
+  wasmMultiplyKernel,
+  wasmAddKernel,
+  wasmSubKernel,
+  wasmIdentityKernel,
+];
