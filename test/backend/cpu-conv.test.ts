@@ -5,39 +5,19 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { installKernels, stockKernel, CPU_KERNELS } from '@trainhooks/backend';
+import { stockKernel, CPU_KERNELS } from '@trainhooks/backend';
+import { seededRandom } from '@trainhooks/examples';
 import { CPU_BACKPROP_FILTER_OPTIONS } from '../../packages/backend/src/cpu/conv2d-backprop-filter.js';
+import {
+  elementCount,
+  expectWithinTolerance,
+  randomInt,
+  randomValues,
+  useBackendWithKernels,
+  type ConvPadding,
+} from './kernel-test-helpers.js';
 
-const TOLERANCE = 1e-4;
 const RANDOM_CASES = 40;
-
-/** mulberry32: small, seeded, good enough for shapes and values. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const int = (random: () => number, lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const values = (random: () => number, count: number) => Float32Array.from({ length: count }, () => random() * 2 - 1);
-
-function relativeError(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(ours.length).toBe(ref.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
-  return Number.isNaN(diff) ? Infinity : diff / scale;
-}
-
-type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
 interface FilterCase {
   label: string;
@@ -45,7 +25,7 @@ interface FilterCase {
   kernel: [number, number];
   outChannels: number;
   strides: [number, number];
-  pad: Pad;
+  pad: ConvPadding;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   dataFormat?: 'NHWC' | 'NCHW';
 }
@@ -57,12 +37,12 @@ function runKernel(kernel: tf.KernelConfig, c: FilterCase, seed: number): { shap
   const filterShape: [number, number, number, number] = [...c.kernel, c.x[3], c.outChannels];
   const info = tf.backend_util.computeConv2DInfo(c.x, filterShape, c.strides, 1, c.pad, c.dimRoundingMode, false);
   if (info.outHeight <= 0 || info.outWidth <= 0) return null;
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const nchw = c.dataFormat === 'NCHW';
   const [n, h, w, ci] = c.x;
   const dyShape = [n, info.outHeight, info.outWidth, c.outChannels];
-  const x = tf.tensor(values(random, size(c.x)), nchw ? [n, ci, h, w] : c.x);
-  const dy = tf.tensor(values(random, size(dyShape)), nchw ? [n, c.outChannels, info.outHeight, info.outWidth] : dyShape);
+  const x = tf.tensor(randomValues(random, elementCount(c.x)), nchw ? [n, ci, h, w] : c.x);
+  const dy = tf.tensor(randomValues(random, elementCount(dyShape)), nchw ? [n, c.outChannels, info.outHeight, info.outWidth] : dyShape);
   const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat ?? 'NHWC', dimRoundingMode: c.dimRoundingMode, filterShape };
   const out = kernel.kernelFunc({ inputs: { x, dy }, backend: cpu(), attrs: attrs as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
   const data = cpu().readSync(out.dataId) as Float32Array;
@@ -77,31 +57,33 @@ function expectMatchesStock(c: FilterCase, seed: number): void {
   const label = `${c.label}: ${JSON.stringify(c)}`;
   expect(ref, label).not.toBeNull();
   expect(ours!.shape, label).toEqual(ref!.shape);
-  expect(relativeError(ours!.data, ref!.data), label).toBeLessThanOrEqual(TOLERANCE);
+  expectWithinTolerance(ours!.data, ref!.data, label);
 }
 
 function randomPad(random: () => number): Pick<FilterCase, 'pad' | 'dimRoundingMode'> {
-  switch (int(random, 0, 3)) {
+  switch (randomInt(random, 0, 3)) {
     case 0:
       return { pad: 'same' };
     case 1:
       return { pad: 'valid' };
-    case 2:
-      return { pad: [[0, 0], [int(random, 0, 2), int(random, 0, 2)], [int(random, 0, 2), int(random, 0, 2)], [0, 0]] };
+    case 2: {
+      const side = () => randomInt(random, 0, 2);
+      return { pad: [[0, 0], [side(), side()], [side(), side()], [0, 0]] };
+    }
     default:
-      return { pad: int(random, 0, 2), dimRoundingMode: (['floor', 'round', 'ceil'] as const)[int(random, 0, 2)] };
+      return { pad: randomInt(random, 0, 2), dimRoundingMode: (['floor', 'round', 'ceil'] as const)[randomInt(random, 0, 2)] };
   }
 }
 
 function randomCase(random: () => number, i: number): FilterCase {
   for (;;) {
-    const kernel: [number, number] = [int(random, 1, 5), int(random, 1, 5)];
+    const kernel: [number, number] = [randomInt(random, 1, 5), randomInt(random, 1, 5)];
     const c: FilterCase = {
       label: `random ${i}`,
-      x: [int(random, 1, 4), int(random, kernel[0], 14), int(random, kernel[1], 14), int(random, 1, 6)],
+      x: [randomInt(random, 1, 4), randomInt(random, kernel[0], 14), randomInt(random, kernel[1], 14), randomInt(random, 1, 6)],
       kernel,
-      outChannels: int(random, 1, 6),
-      strides: [int(random, 1, 4), int(random, 1, 4)],
+      outChannels: randomInt(random, 1, 6),
+      strides: [randomInt(random, 1, 4), randomInt(random, 1, 4)],
       ...randomPad(random),
       dataFormat: random() < 0.25 ? 'NCHW' : 'NHWC',
     };
@@ -146,8 +128,7 @@ const EDGE_CASES: FilterCase[] = [
 ];
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  installKernels(CPU_KERNELS);
+  await useBackendWithKernels('cpu', CPU_KERNELS);
   expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).not.toBe(stockKernel('Conv2DBackpropFilter', 'cpu'));
 });
 
@@ -157,7 +138,7 @@ describe('cpu Conv2DBackpropFilter', () => {
   });
 
   it(`matches stock tfjs-cpu on ${RANDOM_CASES} randomised seeded cases (all pads, strides, both layouts)`, () => {
-    const random = seeded(41);
+    const random = seededRandom(41);
     for (let i = 0; i < RANDOM_CASES; i++) expectMatchesStock(randomCase(random, i), 1000 + i);
   });
 
@@ -177,9 +158,9 @@ describe('cpu Conv2DBackpropFilter', () => {
   });
 
   it('is what tf.grad of a conv2d computes, and frees its intermediates', () => {
-    const random = seeded(9);
-    const x = tf.tensor(values(random, 2 * 9 * 9 * 3), [2, 9, 9, 3]) as tf.Tensor4D;
-    const filter = tf.tensor(values(random, 3 * 3 * 3 * 4), [3, 3, 3, 4]) as tf.Tensor4D;
+    const random = seededRandom(9);
+    const x = tf.tensor(randomValues(random, 2 * 9 * 9 * 3), [2, 9, 9, 3]) as tf.Tensor4D;
+    const filter = tf.tensor(randomValues(random, 3 * 3 * 3 * 4), [3, 3, 3, 4]) as tf.Tensor4D;
     const before = cpu().numDataIds();
     const dw = tf.grad((f: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, f as tf.Tensor4D, 2, 'same'))))(filter);
     expect(cpu().numDataIds()).toBe(before + 1);
@@ -189,7 +170,7 @@ describe('cpu Conv2DBackpropFilter', () => {
       backend: cpu(),
       attrs: { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] },
     }) as tf.TensorInfo;
-    expect(relativeError(dw.dataSync(), cpu().readSync(ref.dataId) as Float32Array)).toBeLessThanOrEqual(TOLERANCE);
+    expectWithinTolerance(dw.dataSync(), cpu().readSync(ref.dataId) as Float32Array);
     cpu().disposeData(ref.dataId);
     tf.dispose([x, filter, dw, y]);
   });

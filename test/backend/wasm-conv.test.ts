@@ -6,9 +6,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { installKernels, stockKernel, WASM_KERNELS } from '@trainhooks/backend';
+import { stockKernel, WASM_KERNELS } from '@trainhooks/backend';
+import { seededRandom } from '@trainhooks/examples';
+import {
+  elementCount,
+  expectWithinTolerance,
+  randomInt,
+  randomValues,
+  useBackendWithKernels,
+  type ConvPadding,
+} from './kernel-test-helpers.js';
 
-const TOLERANCE = 1e-4;
 const CONV_KERNELS = [
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
@@ -16,7 +24,6 @@ const CONV_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
 ] as const;
 
-type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 interface ConvCase {
@@ -26,40 +33,13 @@ interface ConvCase {
   /** Output channels (conv) or channel multiplier (depthwise). */
   out: number;
   strides: [number, number];
-  pad: Pad;
+  pad: ConvPadding;
   dimRoundingMode?: Rounding;
   dilations?: [number, number];
   dataFormat?: 'NHWC' | 'NCHW';
 }
 
-/** mulberry32: small, seeded, good enough for shapes and values. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const toNchw = ([n, h, w, c]: readonly number[]) => [n, c, h, w];
-
-function values(random: () => number, count: number): Float32Array {
-  return Float32Array.from({ length: count }, () => random() * 2 - 1);
-}
-
-function relativeError(ours: Float32Array | number[], ref: Float32Array | number[]): number {
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
-  return diff / scale;
-}
 
 /** Forward geometry of a case (NHWC), or null when the forward conv would have no output. */
 function geometry(c: ConvCase, depthwise: boolean): tf.backend_util.Conv2DInfo | null {
@@ -82,7 +62,7 @@ function kernelRun(kernelName: (typeof CONV_KERNELS)[number], c: ConvCase, rando
   const xShape = nchw ? toNchw(c.x) : [...c.x];
   const dyShape = nchw ? toNchw(info.outShape) : [...info.outShape];
   const filterShape = [c.kernel[0], c.kernel[1], c.x[3], c.out];
-  const tensor = (shape: number[]) => ({ shape, data: values(random, size(shape)) });
+  const tensor = (shape: number[]) => ({ shape, data: randomValues(random, elementCount(shape)) });
   const common = depthwise
     ? { strides: c.strides, pad: c.pad, dimRoundingMode: c.dimRoundingMode, dilations: c.dilations ?? [1, 1] }
     : { strides: c.strides, pad: c.pad, dimRoundingMode: c.dimRoundingMode, dataFormat: c.dataFormat ?? 'NHWC' };
@@ -150,7 +130,7 @@ async function expectMatchesCpu(kernelName: (typeof CONV_KERNELS)[number], c: Co
   const context = `${kernelName} ${c.label}`;
   expect(ours.shape, context).toEqual(ref.shape);
   expect(ours.leaked, `${context}: intermediates left on the wasm backend`).toBe(0);
-  expect(relativeError(ours.data, ref.data), context).toBeLessThanOrEqual(TOLERANCE);
+  expectWithinTolerance(ours.data, ref.data, context);
 }
 
 const describeCase = (c: Omit<ConvCase, 'label'>) =>
@@ -160,15 +140,15 @@ const describeCase = (c: Omit<ConvCase, 'label'>) =>
 
 /** Random small cases that have a forward output; dilations only where tfjs allows them (stride 1). */
 function randomCases(seed: number, count: number, depthwise: boolean): ConvCase[] {
-  const random = seeded(seed);
-  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  const random = seededRandom(seed);
+  const int = (lo: number, hi: number) => randomInt(random, lo, hi);
   const cases: ConvCase[] = [];
   while (cases.length < count) {
     const x: [number, number, number, number] = [int(1, 3), int(1, 10), int(1, 10), int(1, 4)];
     const kernel: [number, number] = [int(1, 4), int(1, 4)];
     const strides: [number, number] = [int(1, 3), int(1, 3)];
     const padKind = int(0, 3);
-    let pad: Pad;
+    let pad: ConvPadding;
     let dimRoundingMode: Rounding;
     if (padKind === 0) pad = 'same';
     else if (padKind === 1) pad = 'valid';
@@ -243,8 +223,7 @@ const DEPTHWISE_ONLY_CASES: ConvCase[] = [
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  await tf.setBackend('wasm');
-  installKernels(WASM_KERNELS);
+  await useBackendWithKernels('wasm', WASM_KERNELS);
 });
 
 describe('wasm conv kernels: registration', () => {
@@ -265,12 +244,12 @@ describe.each(CONV_KERNELS)('%s on wasm matches tfjs-cpu', (kernelName) => {
   const extra = depthwise ? DEPTHWISE_ONLY_CASES : CONV_ONLY_CASES;
 
   it('on 40 random shapes', async () => {
-    const random = seeded(seed * 7);
+    const random = seededRandom(seed * 7);
     for (const c of randomCases(seed, 40, depthwise)) await expectMatchesCpu(kernelName, c, random);
   });
 
   it.each([...EDGE_CASES, ...extra].map((c) => [c.label, c] as const))('%s', async (_label, c) => {
-    await expectMatchesCpu(kernelName, c, seeded(seed * 13));
+    await expectMatchesCpu(kernelName, c, seededRandom(seed * 13));
   });
 });
 
@@ -334,9 +313,9 @@ describe('end to end: tfjs-layers conv model', () => {
   it('gradients on wasm + our kernels equal those on cpu within 1e-4', async () => {
     await tf.setBackend('cpu');
     const model = createModel();
-    const random = seeded(99);
-    const x = tf.tensor(values(random, 3 * 9 * 9 * 2), [3, 9, 9, 2]);
-    const y = tf.tensor(values(random, 3 * 5), [3, 5]);
+    const random = seededRandom(99);
+    const x = tf.tensor(randomValues(random, 3 * 9 * 9 * 2), [3, 9, 9, 2]);
+    const y = tf.tensor(randomValues(random, 3 * 5), [3, 5]);
     try {
       const ref = await gradients('cpu', model, x, y);
       const ours = await gradients('wasm', model, x, y);
@@ -344,7 +323,7 @@ describe('end to end: tfjs-layers conv model', () => {
       expect(ref.length).toBe(8); // kernel + bias of conv, conv, depthwise, dense
       for (let i = 0; i < ref.length; i++) {
         expect(Math.max(...ref[i].data.map(Math.abs)), `${ref[i].name} is all zeros`).toBeGreaterThan(0);
-        expect(relativeError(ours[i].data, ref[i].data), ref[i].name).toBeLessThanOrEqual(TOLERANCE);
+        expectWithinTolerance(ours[i].data, ref[i].data, ref[i].name);
       }
     } finally {
       tf.dispose([x, y]);

@@ -7,67 +7,36 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { installKernels, WASM_KERNELS } from '@trainhooks/backend';
+import { WASM_KERNELS } from '@trainhooks/backend';
+import { seededRandom } from '@trainhooks/examples';
+import {
+  elementCount,
+  expectWasmMatchesCpu,
+  expectWithinTolerance,
+  randomInt,
+  randomPick,
+  randomValues,
+  runOnBackend,
+  useBackendWithKernels,
+  wasmDataIdCount,
+} from './kernel-test-helpers.js';
 
-const TOLERANCE = 1e-4;
 const RANDOM_CASES = 30;
 
-/** mulberry32: small, seeded, good enough for shapes and values. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const int = (random: () => number, lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)];
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const values = (random: () => number, count: number) => Float32Array.from({ length: count }, () => random() * 2 - 1);
 /** Small integers, negatives included: max pools full of ties and all-negative windows. */
-const integers = (random: () => number, count: number) => Float32Array.from({ length: count }, () => int(random, -3, 3));
-
-function relativeError(ours: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(ours.length).toBe(ref.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
-  return Number.isNaN(diff) ? Infinity : diff / scale;
-}
-
-async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<{ shape: number[]; data: ArrayLike<number> }> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(f);
-  const result = { shape: out.shape, data: out.dataSync() };
-  out.dispose();
-  return result;
-}
-
-async function expectMatchesCpu(label: string, f: () => tf.Tensor): Promise<void> {
-  const ref = await on('cpu', f);
-  const ours = await on('wasm', f);
-  expect(ours.shape, label).toEqual(ref.shape);
-  expect(relativeError(ours.data, ref.data), label).toBeLessThanOrEqual(TOLERANCE);
-}
-
-const wasmDataIds = () => tf.findBackend('wasm')!.numDataIds();
-const randomShape = (random: () => number, rank: number, hi: number) => Array.from({ length: rank }, () => int(random, 1, hi));
+const randomSmallIntegers = (random: () => number, count: number) =>
+  Float32Array.from({ length: count }, () => randomInt(random, -3, 3));
+/** A shape of `rank` dims, each in [1, hi]. */
+const randomShape = (random: () => number, rank: number, hi: number) =>
+  Array.from({ length: rank }, () => randomInt(random, 1, hi));
 
 beforeAll(async () => {
-  await tf.setBackend('wasm');
-  await tf.ready();
-  installKernels(WASM_KERNELS);
+  await useBackendWithKernels('wasm', WASM_KERNELS);
 });
 
 describe('wasm Tile', () => {
   it(`matches tfjs-cpu on ${RANDOM_CASES} randomised seeded cases and edge cases`, async () => {
-    const random = seeded(1);
+    const random = seededRandom(1);
     const cases: { shape: number[]; reps: number[] }[] = [
       { shape: [1, 1, 1, 16], reps: [64, 28, 28, 1] }, // BatchNormalization's gradient
       { shape: [3], reps: [1] },
@@ -76,12 +45,12 @@ describe('wasm Tile', () => {
       { shape: [2, 1, 3, 1, 2], reps: [2, 3, 1, 2, 2] },
     ];
     for (let i = 0; i < RANDOM_CASES; i++) {
-      const rank = int(random, 1, 5);
+      const rank = randomInt(random, 1, 5);
       cases.push({ shape: randomShape(random, rank, 4), reps: randomShape(random, rank, 3) });
     }
     for (const [i, c] of cases.entries()) {
-      const x = values(seeded(100 + i), size(c.shape));
-      await expectMatchesCpu(`tile ${JSON.stringify(c)}`, () => tf.tile(tf.tensor(x, c.shape), c.reps));
+      const x = randomValues(seededRandom(100 + i), elementCount(c.shape));
+      await expectWasmMatchesCpu(`tile ${JSON.stringify(c)}`, () => tf.tile(tf.tensor(x, c.shape), c.reps));
     }
   });
 
@@ -97,40 +66,40 @@ describe('wasm Tile', () => {
 
 describe('wasm Sum and Mean', () => {
   it(`match tfjs-cpu on ${RANDOM_CASES} randomised axis sets each (leading axes on our path, others on stock)`, async () => {
-    const random = seeded(2);
+    const random = seededRandom(2);
     for (let i = 0; i < RANDOM_CASES; i++) {
-      const rank = int(random, 1, 4);
+      const rank = randomInt(random, 1, 4);
       const shape = randomShape(random, rank, 9);
-      const leading = int(random, 1, rank);
-      const axes = random() < 0.75 ? Array.from({ length: leading }, (_, a) => a) : [int(random, 0, rank - 1)];
+      const leading = randomInt(random, 1, rank);
+      const axes = random() < 0.75 ? Array.from({ length: leading }, (_, a) => a) : [randomInt(random, 0, rank - 1)];
       const keepDims = random() < 0.5;
-      const x = values(seeded(200 + i), size(shape));
+      const x = randomValues(seededRandom(200 + i), elementCount(shape));
       const label = `${JSON.stringify(shape)} axes ${JSON.stringify(axes)} keepDims ${keepDims}`;
-      await expectMatchesCpu(`sum ${label}`, () => tf.sum(tf.tensor(x, shape), axes, keepDims));
-      await expectMatchesCpu(`mean ${label}`, () => tf.mean(tf.tensor(x, shape), axes, keepDims));
+      await expectWasmMatchesCpu(`sum ${label}`, () => tf.sum(tf.tensor(x, shape), axes, keepDims));
+      await expectWasmMatchesCpu(`mean ${label}`, () => tf.mean(tf.tensor(x, shape), axes, keepDims));
     }
   });
 
   it('reduce BatchNormalization-sized NHWC tensors over [0, 1, 2], and -1 style axes', async () => {
-    const x = values(seeded(3), 64 * 28 * 28 * 16);
+    const x = randomValues(seededRandom(3), 64 * 28 * 28 * 16);
     const xt = () => tf.tensor(x, [64, 28, 28, 16]);
-    await expectMatchesCpu('sum nhwc', () => tf.sum(xt(), [0, 1, 2]));
-    await expectMatchesCpu('mean nhwc keepDims', () => tf.mean(xt(), [2, 0, 1], true));
-    await expectMatchesCpu('sum negative axes', () => tf.sum(tf.reshape(xt(), [64 * 28, 28, 16]), [-3, -2]));
-    await expectMatchesCpu('moments', () => tf.concat(Object.values(tf.moments(xt(), [0, 1, 2]))));
-    await expectMatchesCpu('int32 sum (stock)', () => tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0));
+    await expectWasmMatchesCpu('sum nhwc', () => tf.sum(xt(), [0, 1, 2]));
+    await expectWasmMatchesCpu('mean nhwc keepDims', () => tf.mean(xt(), [2, 0, 1], true));
+    await expectWasmMatchesCpu('sum negative axes', () => tf.sum(tf.reshape(xt(), [64 * 28, 28, 16]), [-3, -2]));
+    await expectWasmMatchesCpu('moments', () => tf.concat(Object.values(tf.moments(xt(), [0, 1, 2]))));
+    await expectWasmMatchesCpu('int32 sum (stock)', () => tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0));
   });
 });
 
 describe('wasm MaxPoolGrad', () => {
   type Pool = { x: [number, number, number, number]; filter: [number, number]; strides: [number, number]; pad: 'same' | 'valid' };
   const gradOf = (p: Pool, seed: number) => {
-    const random = seeded(seed);
-    const x = integers(random, size(p.x));
+    const random = seededRandom(seed);
+    const x = randomSmallIntegers(random, elementCount(p.x));
     return () =>
       tf.grad((t: tf.Tensor) => {
         const y = tf.maxPool(t as tf.Tensor4D, p.filter, p.strides, p.pad);
-        return tf.sum(tf.mul(y, tf.tensor(values(seeded(seed + 1), size(y.shape)), y.shape)));
+        return tf.sum(tf.mul(y, tf.tensor(randomValues(seededRandom(seed + 1), elementCount(y.shape)), y.shape)));
       })(tf.tensor(x, p.x));
   };
 
@@ -146,15 +115,17 @@ describe('wasm MaxPoolGrad', () => {
       { x: [2, 13, 11, 3], filter: [2, 2], strides: [3, 3], pad: 'valid' }, // stride > window: gaps
       { x: [2, 13, 11, 3], filter: [3, 2], strides: [4, 3], pad: 'same' }, // gaps, padded
     ];
-    for (const [i, c] of cases.entries()) await expectMatchesCpu(`maxPoolGrad ${JSON.stringify(c)}`, gradOf(c, 300 + i * 7));
+    for (const [i, c] of cases.entries()) {
+      await expectWasmMatchesCpu(`maxPoolGrad ${JSON.stringify(c)}`, gradOf(c, 300 + i * 7));
+    }
   });
 
   it('leaves overlapping windows to stock wasm (right for distinct positive values; not for ties or negative windows)', async () => {
     // Stock wasm sends a tie to the last maximum where tfjs-cpu takes the first; distinct values avoid ties.
     const p: Pool = { x: [2, 9, 9, 3], filter: [3, 3], strides: [2, 2], pad: 'same' };
-    const x = Float32Array.from({ length: size(p.x) }, (_, i) => ((i * 7919) % size(p.x)) / 97 + 0.01);
-    const dy = values(seeded(9), 2 * 5 * 5 * 3);
-    await expectMatchesCpu('overlapping', () =>
+    const x = Float32Array.from({ length: elementCount(p.x) }, (_, i) => ((i * 7919) % elementCount(p.x)) / 97 + 0.01);
+    const dy = randomValues(seededRandom(9), 2 * 5 * 5 * 3);
+    await expectWasmMatchesCpu('overlapping', () =>
       tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, p.filter, p.strides, p.pad), tf.tensor(dy, [2, 5, 5, 3]))))(
         tf.tensor(x, p.x),
       ),
@@ -162,35 +133,37 @@ describe('wasm MaxPoolGrad', () => {
   });
 
   it(`matches tfjs-cpu on ${RANDOM_CASES} randomised seeded pools with disjoint windows`, async () => {
-    const random = seeded(4);
+    const random = seededRandom(4);
     for (let i = 0; i < RANDOM_CASES; i++) {
-      const filter: [number, number] = [int(random, 1, 3), int(random, 1, 3)];
-      const pad = pick(random, ['same', 'valid'] as const);
+      const int = (lo: number, hi: number) => randomInt(random, lo, hi);
+      const filter: [number, number] = [int(1, 3), int(1, 3)];
+      const pad = randomPick(random, ['same', 'valid'] as const);
       const c: Pool = {
-        x: [int(random, 1, 3), int(random, filter[0], 12), int(random, filter[1], 12), int(random, 1, 5)],
+        x: [int(1, 3), int(filter[0], 12), int(filter[1], 12), int(1, 5)],
         filter,
-        strides: [filter[0] + (random() < 0.3 ? int(random, 1, 2) : 0), filter[1] + (random() < 0.3 ? int(random, 1, 2) : 0)],
+        strides: [filter[0] + (random() < 0.3 ? int(1, 2) : 0), filter[1] + (random() < 0.3 ? int(1, 2) : 0)],
         pad,
       };
-      await expectMatchesCpu(`maxPoolGrad random ${i} ${JSON.stringify(c)}`, gradOf(c, 400 + i * 7));
+      await expectWasmMatchesCpu(`maxPoolGrad random ${i} ${JSON.stringify(c)}`, gradOf(c, 400 + i * 7));
     }
   });
 });
 
 describe('wasm FusedBatchNorm', () => {
   it(`matches tfjs-cpu on ${RANDOM_CASES} randomised seeded cases (with and without scale / offset)`, async () => {
-    const random = seeded(5);
+    const random = seededRandom(5);
     for (let i = 0; i < RANDOM_CASES; i++) {
-      const shape = [int(random, 1, 8), int(random, 1, 20), int(random, 1, 20), int(random, 1, 24)];
+      const shape = [randomInt(random, 1, 8), randomInt(random, 1, 20), randomInt(random, 1, 20), randomInt(random, 1, 24)];
       const c = shape[3];
-      const r = seeded(500 + i);
-      const x = values(r, size(shape)).map((v) => v * 3 + 0.5);
-      const [mean, variance, offset, scale] = [values(r, c), values(r, c).map((v) => v * v + 0.1), values(r, c), values(r, c)];
+      const r = seededRandom(500 + i);
+      const x = randomValues(r, elementCount(shape)).map((v) => v * 3 + 0.5);
+      const [mean, variance] = [randomValues(r, c), randomValues(r, c).map((v) => v * v + 0.1)];
+      const [offset, scale] = [randomValues(r, c), randomValues(r, c)];
       const withScale = random() < 0.7;
       const withOffset = random() < 0.7;
       const vectorRank4 = random() < 0.3;
       const vec = (v: Float32Array) => (vectorRank4 ? tf.tensor(v, [1, 1, 1, c]) : tf.tensor1d(v));
-      await expectMatchesCpu(`batchNorm ${JSON.stringify({ shape, withScale, withOffset, vectorRank4 })}`, () =>
+      await expectWasmMatchesCpu(`batchNorm ${JSON.stringify({ shape, withScale, withOffset, vectorRank4 })}`, () =>
         tf.batchNorm(
           tf.tensor(x, shape),
           vec(mean),
@@ -206,19 +179,19 @@ describe('wasm FusedBatchNorm', () => {
 
 describe('wasm per-channel Multiply, Add and Sub', () => {
   it(`match tfjs-cpu on ${RANDOM_CASES} randomised seeded cases each, both operand orders`, async () => {
-    const random = seeded(6);
+    const random = seededRandom(6);
     for (let i = 0; i < RANDOM_CASES; i++) {
-      const rank = int(random, 1, 4);
-      const shape = [...randomShape(random, rank - 1, 40), int(random, 2, 70)];
+      const rank = randomInt(random, 1, 4);
+      const shape = [...randomShape(random, rank - 1, 40), randomInt(random, 2, 70)];
       const c = shape[shape.length - 1];
-      const vectorShape = [...new Array(int(random, 0, rank - 1)).fill(1), c];
-      const r = seeded(600 + i);
-      const x = values(r, size(shape));
-      const v = values(r, c);
+      const vectorShape = [...new Array(randomInt(random, 0, rank - 1)).fill(1), c];
+      const r = seededRandom(600 + i);
+      const x = randomValues(r, elementCount(shape));
+      const v = randomValues(r, c);
       const vectorFirst = random() < 0.5;
       const label = `${JSON.stringify(shape)} · ${JSON.stringify(vectorShape)} vectorFirst ${vectorFirst}`;
       for (const op of [tf.mul, tf.add, tf.sub]) {
-        await expectMatchesCpu(`${op.name} ${label}`, () => {
+        await expectWasmMatchesCpu(`${op.name} ${label}`, () => {
           const [a, b] = [tf.tensor(x, shape), tf.tensor(v, vectorShape)];
           return vectorFirst ? op(b, a) : op(a, b);
         });
@@ -236,14 +209,14 @@ describe('wasm per-channel Multiply, Add and Sub', () => {
       [[128, 40], [1, 40]],
     ];
     for (const [i, [shape, vectorShape]] of cases.entries()) {
-      const r = seeded(700 + i);
-      const x = values(r, size(shape));
-      const v = values(r, size(vectorShape));
+      const r = seededRandom(700 + i);
+      const x = randomValues(r, elementCount(shape));
+      const v = randomValues(r, elementCount(vectorShape));
       for (const op of [tf.mul, tf.add, tf.sub]) {
-        await expectMatchesCpu(`${op.name} ${JSON.stringify(shape)} ${JSON.stringify(vectorShape)}`, () =>
+        await expectWasmMatchesCpu(`${op.name} ${JSON.stringify(shape)} ${JSON.stringify(vectorShape)}`, () =>
           op(tf.tensor(x, shape), tf.tensor(v, vectorShape)),
         );
-        await expectMatchesCpu(`${op.name} vector first ${JSON.stringify(shape)}`, () =>
+        await expectWasmMatchesCpu(`${op.name} vector first ${JSON.stringify(shape)}`, () =>
           op(tf.tensor(v, vectorShape), tf.tensor(x, shape)),
         );
       }
@@ -256,8 +229,8 @@ describe('wasm per-channel Multiply, Add and Sub', () => {
     for (const op of [tf.mul, tf.add, tf.sub]) {
       for (const vectorFirst of [false, true]) {
         const f = () => (vectorFirst ? op(tf.tensor1d(v), tf.tensor(x, [64, 128])) : op(tf.tensor(x, [64, 128]), tf.tensor1d(v)));
-        const ref = Array.from((await on('cpu', f)).data);
-        const ours = Array.from((await on('wasm', f)).data);
+        const ref = Array.from((await runOnBackend('cpu', f)).data);
+        const ours = Array.from((await runOnBackend('wasm', f)).data);
         expect(ours.map(String), `${op.name} vectorFirst ${vectorFirst}`).toEqual(ref.map(String));
       }
     }
@@ -267,21 +240,21 @@ describe('wasm per-channel Multiply, Add and Sub', () => {
 describe('wasm Identity', () => {
   it('shares data without a copy and frees it when both tensors are gone', async () => {
     await tf.setBackend('wasm');
-    const before = wasmDataIds();
+    const before = wasmDataIdCount();
     const x = tf.tensor([1, 2, 3]);
     const y = tf.clone(x);
-    expect(wasmDataIds()).toBe(before + 1);
+    expect(wasmDataIdCount()).toBe(before + 1);
     x.dispose();
     expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
     y.dispose();
-    expect(wasmDataIds()).toBe(before);
+    expect(wasmDataIdCount()).toBe(before);
   });
 });
 
 describe('a training step end to end', () => {
   it('gives the gradients of tfjs-cpu for conv → batch norm → relu → max pool → dense, and leaks nothing', async () => {
-    const random = seeded(7);
-    const x = values(random, 8 * 12 * 12 * 3);
+    const random = seededRandom(7);
+    const x = randomValues(random, 8 * 12 * 12 * 3);
     const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32'), 5).arraySync() as number[][];
     const grads = async (backend: 'cpu' | 'wasm') => {
       await tf.setBackend(backend);
@@ -313,7 +286,7 @@ describe('a training step end to end', () => {
     const ref = await grads('cpu');
     const ours = await grads('wasm');
     expect(ours.count).toBe(ref.count);
-    expect(relativeError(ours.result, ref.result)).toBeLessThanOrEqual(TOLERANCE);
+    expectWithinTolerance(ours.result, ref.result);
     expect(ours.leaked).toBe(ref.leaked);
   });
 });

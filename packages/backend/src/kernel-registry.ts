@@ -51,6 +51,19 @@ export function uninstallKernels(kernels: readonly KernelOverride[]): void {
   }
 }
 
+/** Runs `kernel` directly (no engine, no tape); throws naming the backend and kernel when there is none. */
+function runKernelDirectly(
+  kernel: tf.KernelConfig | undefined,
+  kernelName: string,
+  backend: tf.KernelBackend,
+  backendName: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo {
+  if (!kernel) throw new Error(`trainhooks: backend '${backendName}' has no kernel '${kernelName}'`);
+  return kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+}
+
 /**
  * Runs the currently registered kernel of a backend from inside a kernel, without going through the
  * engine (no tape, no tracking): the caller frees intermediates with `backend.disposeData(info.dataId)`.
@@ -62,12 +75,10 @@ export function callKernel(
   inputs: tf.NamedTensorInfoMap,
   attrs: tf.NamedAttrMap = {},
 ): tf.TensorInfo {
-  const kernel = tf.getKernel(kernelName, backendName);
-  if (!kernel) throw new Error(`trainhooks: backend '${backendName}' has no kernel '${kernelName}'`);
-  return kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+  return runKernelDirectly(tf.getKernel(kernelName, backendName), kernelName, backend, backendName, inputs, attrs);
 }
 
-/** Like callKernel, but runs the stock kernel that one of ours replaced. */
+/** Like callKernel, but runs the stock kernel that one of ours replaced (the current one if none was). */
 export function callStockKernel(
   kernelName: string,
   backend: tf.KernelBackend,
@@ -76,6 +87,5 @@ export function callStockKernel(
   attrs: tf.NamedAttrMap = {},
 ): tf.TensorInfo {
   const kernel = stockKernel(kernelName, backendName) ?? tf.getKernel(kernelName, backendName);
-  if (!kernel) throw new Error(`trainhooks: backend '${backendName}' has no kernel '${kernelName}'`);
-  return kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+  return runKernelDirectly(kernel, kernelName, backend, backendName, inputs, attrs);
 }
