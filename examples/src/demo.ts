@@ -9,8 +9,8 @@ import { trainingProgress } from './progress.js';
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'cnn' },
-    epochs: { type: 'string', default: '2' },
-    'batch-size': { type: 'string', default: '64' },
+    epochs: { type: 'string', default: '3' },
+    'batch-size': { type: 'string', default: '32' },
     backend: { type: 'string', default: 'auto' },
     seed: { type: 'string', default: '1' },
     'data-dir': { type: 'string' },
