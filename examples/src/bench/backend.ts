@@ -83,14 +83,39 @@ function matMulCases(): KernelCase[] {
   ];
 }
 
-async function timeKernel(testCase: KernelCase, repeats: number): Promise<number | null> {
-  if (!hasKernel(testCase.kernel)) return null;
-  const { inputs, attrs } = testCase.make();
-  try {
-    return await timeMedian(() => tf.engine().runKernel(testCase.kernel, inputs, attrs) as tf.Tensor, repeats);
-  } finally {
-    tf.dispose(Object.values(inputs));
+/**
+ * Median ms per variant for one kernel case. Variants alternate call by call (in rotating order), so a
+ * burst of load on this shared machine hits all of them alike instead of one variant's whole block.
+ */
+async function timeKernelCase(testCase: KernelCase, repeats: number): Promise<Record<Variant, number | null>> {
+  const variants = Object.keys(VARIANTS) as Variant[];
+  const inputs: Partial<Record<'cpu' | 'wasm', { inputs: tf.NamedTensorMap; attrs: tf.NamedAttrMap }>> = {};
+  const times = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
+  const available = {} as Record<Variant, boolean>;
+  for (const variant of variants) {
+    await useVariant(variant);
+    available[variant] = hasKernel(testCase.kernel);
+    inputs[VARIANTS[variant].backend] ??= testCase.make();
   }
+  for (let round = 0; round <= repeats; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    for (const variant of order) {
+      if (!available[variant]) continue;
+      // Stock cpu's filter gradient takes 25–50 s a call: one timed call, no warm-up.
+      const slow = variant === 'stock cpu' && testCase.kernel === 'Conv2DBackpropFilter';
+      if (slow && round > 0) continue;
+      await useVariant(variant);
+      const { inputs: kernelInputs, attrs } = inputs[VARIANTS[variant].backend]!;
+      const start = performance.now();
+      const output = tf.engine().runKernel(testCase.kernel, kernelInputs, attrs) as tf.Tensor;
+      await output.data();
+      const elapsed = performance.now() - start;
+      output.dispose();
+      if (round > 0 || slow) times[variant].push(elapsed); // round 0 warms up
+    }
+  }
+  for (const prepared of Object.values(inputs)) tf.dispose(Object.values(prepared!.inputs));
+  return Object.fromEntries(variants.map((v) => [v, available[v] ? median(times[v]) : null])) as Record<Variant, number | null>;
 }
 
 /** Untransposed square matmul on wasm: the FLOP rate the bound is computed with. */
@@ -133,6 +158,9 @@ export async function runBackendBenchmark(argv: string[]): Promise<void> {
     options: {
       'batch-size': { type: 'string', default: '64' },
       repeats: { type: 'string', default: '5' },
+      // Kernels take milliseconds: many repeats make their medians stable.
+      'kernel-repeats': { type: 'string', default: '21' },
+      only: { type: 'string' }, // 'kernels' or 'steps'
       models: { type: 'string', default: MODEL_NAMES.join(',') },
       // Stock cpu takes minutes per conv step: one timed step by default.
       'stock-cpu-steps': { type: 'string', default: '1' },
@@ -141,26 +169,23 @@ export async function runBackendBenchmark(argv: string[]): Promise<void> {
   });
   const batchSize = Number(values['batch-size']);
   const repeats = Number(values.repeats);
+  const kernelRepeats = Number(values['kernel-repeats']);
+  const runKernels = values.only !== 'steps';
+  const runSteps = values.only !== 'kernels';
   const models = values.models!.split(',') as ModelName[];
 
   const gflops = await wasmMatMulGflops();
   console.log(`wasm matmul 1024³: ${gflops.toFixed(1)} GFLOP/s`);
 
   const kernelRows: Array<Record<string, string | number | null>> = [];
-  for (const testCase of [...convCases(), ...matMulCases()]) {
-    const row: Record<string, string | number | null> = { kernel: testCase.name };
-    for (const variant of Object.keys(VARIANTS) as Variant[]) {
-      // Stock cpu's filter gradient of the big shape takes ~25 s a call: time it once.
-      const slow = variant === 'stock cpu' && testCase.kernel === 'Conv2DBackpropFilter';
-      await useVariant(variant);
-      row[variant] = await timeKernel(testCase, slow ? 1 : repeats);
-    }
+  for (const testCase of runKernels ? [...convCases(), ...matMulCases()] : []) {
+    const row: Record<string, string | number | null> = { kernel: testCase.name, ...(await timeKernelCase(testCase, kernelRepeats)) };
     kernelRows.push(row);
     console.log(JSON.stringify(row));
   }
 
   const stepRows: Array<Record<string, string | number | null>> = [];
-  for (const name of models) {
+  for (const name of runSteps ? models : []) {
     const model = createModel(name, { seed: 1 });
     const flops = trainingStepFlops(model, batchSize);
     model.dispose();
@@ -180,7 +205,14 @@ export async function runBackendBenchmark(argv: string[]): Promise<void> {
     console.log(JSON.stringify(row));
   }
 
-  const path = writeResult('backend', { batchSize, repeats, wasmMatMulGflops: gflops, kernels: kernelRows, steps: stepRows });
+  const path = writeResult(`backend${values.only ? '-' + values.only : ''}`, {
+    batchSize,
+    repeats,
+    kernelRepeats,
+    wasmMatMulGflops: gflops,
+    kernels: kernelRows,
+    steps: stepRows,
+  });
   const cell = (v: unknown) => (v === null || v === undefined ? 'n/a' : typeof v === 'number' ? v.toFixed(1) : String(v));
   const variants = Object.keys(VARIANTS);
   console.log(`\nKernels, median ms (wasm matmul ${gflops.toFixed(1)} GFLOP/s):\n`);

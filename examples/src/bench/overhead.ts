@@ -52,7 +52,8 @@ interface Comparison {
 
 /** Interleaved rounds of the same batches through both loops; medians of the per-round step means. */
 async function compare(label: string, makeModel: () => tfl.LayersModel, batches: Batch[], rounds: number): Promise<Comparison> {
-  const trainer = createTrainer(makeModel());
+  // No metrics: the hand-written loops compute none either (fit() would add the compiled accuracy).
+  const trainer = createTrainer(makeModel(), { metrics: [] });
   const handModel = makeModel();
   const unitsModel = makeModel();
   const variants: Record<string, (batch: Batch) => Promise<number>> = {

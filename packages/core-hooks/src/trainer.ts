@@ -208,7 +208,7 @@ export class Trainer {
       if (hooks.beforeUpdate.isUsed()) hooks.beforeUpdate.call(context);
 
       const updateStart = performance.now();
-      this.optimizers.apply(context.gradients);
+      await this.optimizers.apply(context.gradients);
       telemetry.record('update', microsecondsSince(updateStart));
 
       const values = await Promise.all([result.loss, ...result.metricValues].map((t) => t.data()));
