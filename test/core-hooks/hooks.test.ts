@@ -170,4 +170,26 @@ describe('hook bus and step context', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
   });
+
+  it('a gradient dropped in afterBackward is not applied, and counts as a skipped update', async () => {
+    const trainer = newTrainer(3);
+    const dropped = trainer.units[1]!.variables[1]!;
+    trainer.use({
+      apply: (t) =>
+        t.hooks.afterBackward.tap('drop', (c) => {
+          delete c.gradients[dropped.name];
+        }),
+    });
+    const { x, y } = toyData(8, 8, 3);
+    const before = dropped.dataSync().slice();
+    await trainer.step({ x, y });
+    await trainer.step({ x, y });
+    expect(Array.from(dropped.dataSync())).toEqual(Array.from(before));
+    expect(trainer.stats().counters.skippedVariableUpdates).toBe(2);
+    // The dropped gradient tensor is still freed by the trainer.
+    const tensorsAfterTwoSteps = tf.memory().numTensors;
+    await trainer.step({ x, y });
+    expect(tf.memory().numTensors).toBe(tensorsAfterTwoSteps);
+    tf.dispose([x, y]);
+  });
 });

@@ -14,11 +14,8 @@ export interface TrainerOptions {
   units?: readonly Unit[];
   /** How forward and backward execute; default: LocalStrategy (this process). */
   strategy?: StepStrategy;
-  /** Where the trainer writes its one-line notices. */
-  log?: (message: string) => void;
 }
 
 export const DEFAULT_TRAINER_OPTIONS = Object.freeze({
   metrics: [] as ReadonlyArray<string | LossOrMetricFn>,
-  log: (message: string) => console.log(message),
 });

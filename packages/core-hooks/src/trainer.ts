@@ -44,15 +44,14 @@ export class Trainer {
   stopTraining = false;
 
   private readonly plugins: TrainerPlugin[] = [];
-  private readonly log: (message: string) => void;
   private frozen = 0;
   private stepCount = 0;
   private epochCount = 0;
   private setupDone: Promise<void> | null = null;
+  private variableCountCache = -1;
 
   constructor(model: TrainableModel, options: TrainerOptions = {}) {
     this.model = model;
-    this.log = options.log ?? DEFAULT_TRAINER_OPTIONS.log;
     this.units = options.units ?? (isUnitModel(model) ? model.units : unitsFromLayersModel(model));
     if (this.units.length === 0) throw new Error('trainhooks: the model has no units');
 
@@ -96,7 +95,6 @@ export class Trainer {
     }
     this.frozen = units;
   }
-
 
   /** Steps run so far (over all fit calls). */
   get globalStep(): number {
@@ -214,7 +212,8 @@ export class Trainer {
       const values = await Promise.all([result.loss, ...result.metricValues].map((t) => t.data()));
       context.logs.loss = values[0]![0]!;
       this.metrics.forEach((metric, i) => (context.logs[metric.name] = values[i + 1]![0]!));
-      this.countSkippedWork(context, Object.keys(result.gradients).length);
+      // Counted after the hooks: a plugin may have dropped gradients in afterBackward.
+      this.countSkippedWork(context, Object.keys(context.gradients).length);
       if (hooks.afterStep.isUsed()) await hooks.afterStep.promise(context);
     } finally {
       // Gradients a hook put in place of the originals are the trainer's to free as well.
@@ -249,7 +248,6 @@ export class Trainer {
     telemetry.count('skippedVariableUpdates', this.variableCount() - updatedVariables);
   }
 
-  private variableCountCache = -1;
   private variableCount(): number {
     if (this.variableCountCache < 0) this.variableCountCache = this.variables.length;
     return this.variableCountCache;
