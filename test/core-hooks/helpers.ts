@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
+import { CPU_KERNELS, installKernels } from '@trainhooks/backend';
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');
   await tf.ready();
+}
+
+/** The cpu backend with @trainhooks/backend's kernels (stock cpu's conv filter gradient is ~50× slower). */
+export async function useFastCpu(): Promise<void> {
+  await useCpu();
+  installKernels(CPU_KERNELS);
 }
 
 /** A seeded random classification problem. */
