@@ -1,11 +1,9 @@
 import type { KernelOverride } from '../kernel-registry.js';
-import { wasmAddKernel } from './add.js';
 import { wasmFusedBatchNormKernel } from './fused-batch-norm.js';
 import { wasmIdentityKernel } from './identity.js';
 import { wasmMaxPoolGradKernel } from './max-pool-grad.js';
 import { wasmMeanKernel } from './mean.js';
-import { wasmMultiplyKernel } from './multiply.js';
-import { wasmSubKernel } from './sub.js';
+import { wasmAddKernel, wasmMultiplyKernel, wasmSubKernel } from './channel-broadcast-kernels.js';
 import { wasmSumKernel } from './sum.js';
 import { wasmTileKernel } from './tile.js';
 
