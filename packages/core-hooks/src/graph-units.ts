@@ -33,12 +33,13 @@ function executionOrder(model: GraphContainer): GraphNode[] {
  * Indices i such that after running nodes[0..i] exactly one tensor is live: every path from the input
  * to the output passes through it (an articulation point), so the model can be cut there.
  */
-function cutPositions(nodes: GraphNode[], outputId: number): number[] {
+function cutPositions(nodes: GraphNode[], inputId: number, outputId: number): number[] {
   const remainingUses = new Map<number, number>();
   for (const node of nodes) {
     for (const t of node.inputTensors) remainingUses.set(t.id, (remainingUses.get(t.id) ?? 0) + 1);
   }
-  const live = new Set<number>();
+  // The model input is live until its last consumer ran: branches straight off the input are no cut.
+  const live = new Set<number>([inputId]);
   const cuts: number[] = [];
   nodes.forEach((node, index) => {
     for (const t of node.inputTensors) {
@@ -109,7 +110,7 @@ export function unitsFromLayersModel(model: tfl.LayersModel): Unit[] {
   }
   const nodes = executionOrder(graph);
   const outputId = graph.outputs[0]!.id;
-  const cuts = cutPositions(nodes, outputId);
+  const cuts = cutPositions(nodes, graph.inputs[0]!.id, outputId);
   if (cuts[cuts.length - 1] !== nodes.length - 1) cuts.push(nodes.length - 1);
 
   type Segment = { nodes: GraphNode[]; inputId: number; outputId: number; hasWeights: boolean };

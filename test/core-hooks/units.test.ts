@@ -1,0 +1,40 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { unitsFromLayersModel } from '@trainhooks/core-hooks';
+import { denseModel, useCpu } from './helpers.js';
+
+beforeAll(useCpu);
+
+describe('unitsFromLayersModel', () => {
+  it('Sequential: a layer with weights plus the weightless layers after it', () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.flatten({ inputShape: [4, 2] }),
+        tfl.layers.dense({ units: 6 }),
+        tfl.layers.activation({ activation: 'relu' }),
+        tfl.layers.dropout({ rate: 0.5 }),
+        tfl.layers.dense({ units: 3 }),
+      ],
+    });
+    const units = unitsFromLayersModel(model);
+    expect(units).toHaveLength(2);
+    expect(units[0]!.name).toMatch(/^flatten.*\+dense.*\+activation.*\+dropout/);
+    expect(units[0]!.variables).toHaveLength(2);
+    expect(units.map((u) => u.variables.length)).toEqual([2, 2]);
+    expect(unitsFromLayersModel(denseModel(1))).toHaveLength(3);
+  });
+
+  it('functional: branches are never cut, also when they start at the model input', () => {
+    const input = tfl.input({ shape: [8] });
+    const left = tfl.layers.dense({ units: 4, name: 'left' }).apply(input) as tfl.SymbolicTensor;
+    const right = tfl.layers.dense({ units: 4, name: 'right' }).apply(input) as tfl.SymbolicTensor;
+    const joined = tfl.layers.add({ name: 'join' }).apply([left, right]) as tfl.SymbolicTensor;
+    const middle = tfl.layers.dense({ units: 4, name: 'middle' }).apply(joined) as tfl.SymbolicTensor;
+    const skip = tfl.layers.dense({ units: 4, name: 'skip' }).apply(middle) as tfl.SymbolicTensor;
+    const residual = tfl.layers.add({ name: 'residual' }).apply([middle, skip]) as tfl.SymbolicTensor;
+    const output = tfl.layers.dense({ units: 2, name: 'output' }).apply(residual) as tfl.SymbolicTensor;
+    const units = unitsFromLayersModel(tfl.model({ inputs: input, outputs: output }));
+    const layerSets = units.map((u) => u.name.split('+').sort());
+    expect(layerSets).toEqual([['join', 'left', 'right'], ['middle'], ['residual', 'skip'], ['output']]);
+  });
+});
