@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
 import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { batchEntry, disposeAll as dispose, forwardSetup, type KernelArgs } from './kernel-utils.js';
+import { batchEntry, disposeAll as dispose, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -238,5 +238,4 @@ export const wasmBatchMatMulKernel: KernelOverride = {
   kernelName: BatchMatMul,
   backendName: WASM,
   kernelFunc: batchMatMul as tf.KernelFunc,
-  ...forwardSetup(BatchMatMul),
 };

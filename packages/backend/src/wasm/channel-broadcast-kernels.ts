@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { Add, Multiply, Sub } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { channelBinary, channelOperands } from './channel-broadcast.js';
-import { forwardSetup, type KernelArgs } from './kernel-utils.js';
+import type { KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -16,7 +16,7 @@ function channelBroadcastKernel(kernelName: typeof Add | typeof Sub | typeof Mul
     if (!channel) return callStockKernel(kernelName, backend, WASM, inputs, attrs);
     return channelBinary(backend, kernelName, channel.x, channel.v, channel.vectorFirst, channel.fold);
   };
-  return { kernelName, backendName: WASM, kernelFunc: kernelFunc as tf.KernelFunc, ...forwardSetup(kernelName) };
+  return { kernelName, backendName: WASM, kernelFunc: kernelFunc as tf.KernelFunc };
 }
 
 export const wasmAddKernel = channelBroadcastKernel(Add);

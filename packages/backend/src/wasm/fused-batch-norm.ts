@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FusedBatchNorm, util } from '@tensorflow/tfjs-core';
 import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { channelBinary, foldFactor } from './channel-broadcast.js';
-import { disposeAll, forwardSetup, type KernelArgs } from './kernel-utils.js';
+import { disposeAll, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -53,5 +53,4 @@ export const wasmFusedBatchNormKernel: KernelOverride = {
   kernelName: FusedBatchNorm,
   backendName: WASM,
   kernelFunc: fusedBatchNorm as tf.KernelFunc,
-  ...forwardSetup(FusedBatchNorm),
 };

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { _FusedMatMul, util } from '@tensorflow/tfjs-core';
 import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { matMulShapes, reshapeInfo, rowMajor3d, wasmBatchMatMul } from './batch-mat-mul.js';
-import { disposeAll as dispose, forwardSetup, type KernelArgs } from './kernel-utils.js';
+import { disposeAll as dispose, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -108,5 +108,4 @@ export const wasmFusedMatMulKernel: KernelOverride = {
   kernelName: _FusedMatMul,
   backendName: WASM,
   kernelFunc: fusedMatMul as tf.KernelFunc,
-  ...forwardSetup(_FusedMatMul),
 };

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Identity } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { forwardSetup, type KernelArgs } from './kernel-utils.js';
+import type { KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -25,5 +25,4 @@ export const wasmIdentityKernel: KernelOverride = {
   kernelName: Identity,
   backendName: WASM,
   kernelFunc: identity as tf.KernelFunc,
-  ...forwardSetup(Identity),
 };

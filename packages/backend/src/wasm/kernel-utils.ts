@@ -1,24 +1,9 @@
 // Small helpers shared by our wasm kernels.
 import type * as tf from '@tensorflow/tfjs-core';
-import { stockKernel } from '../kernel-registry.js';
-
-const WASM = 'wasm';
 
 /** Frees intermediates made inside a kernel. */
 export function disposeAll(backend: tf.KernelBackend, ...infos: tf.TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
-}
-
-/**
- * Forwards the backend-initialisation hooks to the stock kernel we replace: tfjs runs a kernel's setupFunc
- * only for the kernels registered when the backend initialises, so a stock kernel unregistered before that
- * (kernels installed before `setBackend('wasm')`) would otherwise never be set up, and calling it would fail.
- */
-export function forwardSetup(kernelName: string): Pick<tf.KernelConfig, 'setupFunc' | 'disposeFunc'> {
-  return {
-    setupFunc: (backend) => stockKernel(kernelName, WASM)?.setupFunc?.(backend),
-    disposeFunc: (backend) => stockKernel(kernelName, WASM)?.disposeFunc?.(backend),
-  };
 }
 
 /** The parts of the wasm backend that kernels use to address its heap. */

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, MaxPoolGrad, util } from '@tensorflow/tfjs-core';
 import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { batchEntry, disposeAll, forwardSetup, type KernelArgs } from './kernel-utils.js';
+import { batchEntry, disposeAll, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -125,5 +125,4 @@ export const wasmMaxPoolGradKernel: KernelOverride = {
   kernelName: MaxPoolGrad,
   backendName: WASM,
   kernelFunc: maxPoolGrad as tf.KernelFunc,
-  ...forwardSetup(MaxPoolGrad),
 };

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Mean } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { forwardSetup, type KernelArgs } from './kernel-utils.js';
+import type { KernelArgs } from './kernel-utils.js';
 import { fastLeadingAxes, meanLeadingAxes, reducedShape } from './sum.js';
 
 const WASM = 'wasm';
@@ -22,5 +22,4 @@ export const wasmMeanKernel: KernelOverride = {
   kernelName: Mean,
   backendName: WASM,
   kernelFunc: mean as tf.KernelFunc,
-  ...forwardSetup(Mean),
 };

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Sum, util } from '@tensorflow/tfjs-core';
 import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { disposeAll, forwardSetup, type KernelArgs } from './kernel-utils.js';
+import { disposeAll, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -72,5 +72,4 @@ export const wasmSumKernel: KernelOverride = {
   kernelName: Sum,
   backendName: WASM,
   kernelFunc: sum as tf.KernelFunc,
-  ...forwardSetup(Sum),
 };

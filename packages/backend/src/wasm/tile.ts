@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Tile, util } from '@tensorflow/tfjs-core';
 import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { forwardSetup, type KernelArgs } from './kernel-utils.js';
+import type { KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 /** The wasm binary kernels broadcast up to this rank. */
@@ -61,5 +61,4 @@ export const wasmTileKernel: KernelOverride = {
   kernelName: Tile,
   backendName: WASM,
   kernelFunc: tile as tf.KernelFunc,
-  ...forwardSetup(Tile),
 };
