@@ -229,10 +229,18 @@ export function pair(value: number | readonly number[] | undefined, fallback = 1
   return [value[0], value[1] ?? value[0]];
 }
 
-/** What tfjs hands a kernel function. */
-export type KernelArgs = Parameters<tf.KernelFunc>[0];
+export type { KernelArgs } from './kernel-utils.js';
 
 export type PadAttr = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+
+/** Attributes tfjs passes every convolution-gradient kernel (each adds its filterShape or inputShape). */
+export interface ConvGradientAttrs {
+  strides: number | [number, number];
+  pad: PadAttr;
+  dilations?: number | [number, number];
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
 
 /** Forward-convolution geometry of a gradient kernel, always in NHWC terms. */
 export interface ConvGeometry {

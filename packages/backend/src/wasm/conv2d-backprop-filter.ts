@@ -7,15 +7,11 @@
 // tfjs-wasm's Slice is a JS loop, and the GEMM has to pack dy either way.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
-import { convGeometry, filterGradAxis, isChannelsLast, runScoped, type KernelArgs, type PadAttr } from './conv-utils.js';
+import { convGeometry, filterGradAxis, isChannelsLast, runScoped, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: PadAttr;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradientAttrs {
   filterShape: [number, number, number, number];
 }
 

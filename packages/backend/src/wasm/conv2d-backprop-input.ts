@@ -21,16 +21,12 @@ import {
   type ConvGeometry,
   type KernelArgs,
   type KernelScope,
-  type PadAttr,
+  type ConvGradientAttrs,
 } from './conv-utils.js';
 
 const KERNEL = 'Conv2DBackpropInput';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: PadAttr;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradientAttrs {
   inputShape: [number, number, number, number];
 }
 

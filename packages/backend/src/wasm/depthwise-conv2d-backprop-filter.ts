@@ -5,15 +5,11 @@
 // forward stride. A Sum over n then leaves [KH, KW, C, M].
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
-import { convGeometry, filterGradAxis, runScoped, type KernelArgs, type PadAttr } from './conv-utils.js';
+import { convGeometry, filterGradAxis, runScoped, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
 
 const KERNEL = 'DepthwiseConv2dNativeBackpropFilter';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: PadAttr;
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradientAttrs {
   filterShape: [number, number, number, number];
 }
 

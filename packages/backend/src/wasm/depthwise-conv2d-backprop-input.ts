@@ -4,15 +4,11 @@
 // results of a channel are then summed.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
-import { convGeometry, inputGradAxis, runScoped, type KernelArgs, type PadAttr } from './conv-utils.js';
+import { convGeometry, inputGradAxis, runScoped, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
 
 const KERNEL = 'DepthwiseConv2dNativeBackpropInput';
 
-interface Attrs {
-  strides: number | [number, number];
-  pad: PadAttr;
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface Attrs extends ConvGradientAttrs {
   inputShape: [number, number, number, number];
 }
 
