@@ -168,6 +168,14 @@ describe('hook bus and step context', () => {
     expect(seenIds).toHaveLength(6);
     expect(seenIds[1]).toEqual([104, 105, 106, 107]);
     expect(tf.memory().numTensors).toBe(before);
+
+    // Stopping mid-epoch frees the batch that was already pulled for the lookahead.
+    const stopped = await trainer.fitDataset(dataset, {
+      epochs: 2,
+      callbacks: { onBatchEnd: () => void (trainer.stopTraining = true) },
+    });
+    expect(stopped.epoch).toEqual([0]);
+    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
   });
 

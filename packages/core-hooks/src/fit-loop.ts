@@ -78,7 +78,7 @@ async function finishEpoch(
   epoch: number,
   averages: EpochAverages,
   validationData: [tf.Tensor, tf.Tensor] | undefined,
-  batchSize: number,
+  batchSize: number | undefined,
   callbacks: CallbackList,
   history: HistoryRecorder,
   verbose: number,
@@ -194,10 +194,15 @@ export async function fitDatasetLoop(trainer: Trainer, dataset: DatasetLike, opt
       }
       averages.add(logs, size);
       await callbacks.call('onBatchEnd', batchIndex, { batch: batchIndex, size, ...logs });
-      if (shouldStop(trainer) || !next) break;
+      if (!next) break;
+      if (shouldStop(trainer)) {
+        // The element pulled ahead for the lookahead will not be trained on: free it.
+        if (!next.done) tf.dispose([unpack(next.value).xs, unpack(next.value).ys]);
+        break;
+      }
       current = next;
     }
-    await finishEpoch(trainer, epoch, averages, options.validationData, 32, callbacks, history, options.verbose ?? 0);
+    await finishEpoch(trainer, epoch, averages, options.validationData, undefined, callbacks, history, options.verbose ?? 0);
   }
   await callbacks.call('onTrainEnd');
   return history;
