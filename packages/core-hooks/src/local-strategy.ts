@@ -45,8 +45,7 @@ export class LocalStrategy implements StepStrategy {
       return kept as unknown as tf.TensorContainer;
     }) as unknown as Omit<ForwardBackwardResult, 'forwardMs' | 'backwardMs'>;
     const backwardDone = performance.now();
-    // The tidy freed the intermediates: hooks after this point see only the survivors.
-    context.output = null;
+    // The tidy freed `output` and the other intermediates; the trainer puts the survivors in the context.
     return { ...survivors, forwardMs: forwardDone - forwardStart, backwardMs: backwardDone - forwardDone };
   }
 }

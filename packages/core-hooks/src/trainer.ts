@@ -192,6 +192,7 @@ export class Trainer {
       telemetry.record('forward', result.forwardMs * 1000);
       telemetry.record('backward', result.backwardMs * 1000);
 
+      // Whatever the strategy left in the context, hooks from here on see only the surviving tensors.
       context.loss = result.loss;
       context.output = null;
       context.frozenOutput = result.frozenOutput;
