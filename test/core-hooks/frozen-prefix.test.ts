@@ -46,8 +46,8 @@ describe('a frozen prefix on resnet (BatchNorm, residual blocks)', () => {
 
     const batch = imageBatch(8, 3);
     const losses: number[] = [];
-    const counts = await kernelCounts(async () => losses.push(await trainer.step(batch)));
-    for (let step = 1; step < 10; step++) losses.push(await trainer.step(batch));
+    const counts = await kernelCounts(async () => losses.push((await trainer.step(batch)).loss!));
+    for (let step = 1; step < 10; step++) losses.push((await trainer.step(batch)).loss!);
 
     [...frozenStats, ...frozenWeights].forEach((v, i) => expect(bitIdentical(v.dataSync(), before[i]!)).toBe(true));
     trainedStats.forEach((v, i) => expect(bitIdentical(v.dataSync(), trainedBefore[i]!)).toBe(false));
@@ -66,8 +66,8 @@ describe('a frozen prefix on resnet (BatchNorm, residual blocks)', () => {
     const trainer = createTrainer(createModel('resnet', { seed: 2 }));
     const batch = imageBatch(8, 5);
     const losses: number[] = [];
-    const counts = await kernelCounts(async () => losses.push(await trainer.step(batch)));
-    for (let step = 1; step < 4; step++) losses.push(await trainer.step(batch));
+    const counts = await kernelCounts(async () => losses.push((await trainer.step(batch)).loss!));
+    for (let step = 1; step < 4; step++) losses.push((await trainer.step(batch)).loss!);
     expect(counts.get('Conv2DBackpropFilter')).toBe(15);
     expect(losses[3]!).toBeLessThan(losses[0]!);
     tf.dispose([batch.x, batch.y]);

@@ -51,7 +51,7 @@ describe('hook bus and step context', () => {
     const seen: Array<[number[], number[] | null]> = [];
     trainer.use({
       apply(t) {
-        t.hooks.beforeStep.tap('ids', (c) => void seen.push([Array.from(c.ids), c.nextIds ? Array.from(c.nextIds) : null]));
+        t.hooks.beforeStep.tap('ids', (c) => void seen.push([Array.from(c.ids!), c.nextIds ? Array.from(c.nextIds) : null]));
       },
     });
     const { x, y } = toyData(10, 8, 3);
@@ -146,7 +146,7 @@ describe('hook bus and step context', () => {
     const trainer = newTrainer();
     const { x, y } = toyData(12, 8, 3);
     const seenIds: number[][] = [];
-    trainer.use({ apply: (t) => t.hooks.beforeStep.tap('ids', (c) => void seenIds.push(Array.from(c.ids))) });
+    trainer.use({ apply: (t) => t.hooks.beforeStep.tap('ids', (c) => void seenIds.push(Array.from(c.ids!))) });
     const dataset = {
       async iterator() {
         let start = 0;

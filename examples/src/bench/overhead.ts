@@ -59,7 +59,7 @@ async function compare(label: string, makeModel: () => tfl.LayersModel, batches:
   const variants: Record<string, (batch: Batch) => Promise<number>> = {
     [HAND]: handWrittenStep((x) => handModel.apply(x, { training: true }) as tf.Tensor, handModel, tf.train.adam(1e-3)),
     [HAND_UNITS]: handWrittenStep(unitsForward(unitsModel), unitsModel, tf.train.adam(1e-3)),
-    [TRAINER]: (batch) => trainer.step(batch),
+    [TRAINER]: async (batch) => (await trainer.step(batch)).loss!,
   };
   const roundsMs: Record<string, number[]> = {};
   const lastLoss: Record<string, number> = {};

@@ -6,16 +6,18 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
-/** Mean loss and metrics over all samples, every unit in inference mode (as model.evaluate). */
+/**
+ * Mean loss and metrics over all samples, every unit in inference mode, as model.evaluate: each
+ * batch's mean weighted by its size — so a loss that returns one scalar per batch is averaged right.
+ */
 export async function evaluateUnits(
   units: readonly Unit[],
   loss: LossOrMetricFn,
   metrics: readonly NamedMetric[],
   x: tf.Tensor,
   y: tf.Tensor,
-  options: EvaluateOptions = {},
+  batchSize: number,
 ): Promise<Record<string, number>> {
-  const batchSize = options.batchSize ?? 32;
   const count = x.shape[0]!;
   const sums = new Float64Array(1 + metrics.length);
   for (let start = 0; start < count; start += batchSize) {
@@ -24,8 +26,8 @@ export async function evaluateUnits(
       const xb = tf.slice(x, start, size);
       const yb = tf.slice(y, start, size);
       const output = runUnits(units, 0, units.length, xb, { training: false });
-      const perSample = [loss(yb, output), ...metrics.map((metric) => metric.fn(yb, output))];
-      return tf.stack(perSample.map((value) => tf.sum(value)));
+      const means = [loss(yb, output), ...metrics.map((metric) => metric.fn(yb, output))].map((value) => tf.mean(value));
+      return tf.mul(tf.stack(means), size);
     });
     const batchSums = await values.data();
     values.dispose();

@@ -11,18 +11,23 @@ export interface StepEvent {
 }
 
 /**
- * Telemetry events. Plugins add their own by declaration merging:
- * `declare module '@trainhooks/core-hooks' { interface TrainerEventMap { freeze: {...} } }`.
+ * Telemetry events, by name. There is no catch-all entry, so a misspelled name does not compile.
+ * Plugins add their own by declaration merging:
+ * `declare module '@trainhooks/core-hooks' { interface TrainerEventMap { freeze: { unit: number } } }`.
  */
 export interface TrainerEventMap {
   step: StepEvent;
   epoch: { epoch: number; logs: Record<string, number> };
   lrChange: { previous: number; next: number };
-  [event: string]: unknown;
+  /** The frozen prefix changed (set by a plugin at beforeForward, by the user, or by importState). */
+  frozenPrefix: { step: number; previous: number; next: number };
 }
 
-export type TrainerEvents = Emitter<TrainerEventMap & Record<string | symbol, unknown>>;
+// A mapped copy: mitt needs an index-signature-compatible record, which an interface is not.
+type EventRecord = { [Name in keyof TrainerEventMap]: TrainerEventMap[Name] };
+
+export type TrainerEvents = Emitter<EventRecord>;
 
 export function createEvents(): TrainerEvents {
-  return mitt();
+  return mitt<EventRecord>();
 }

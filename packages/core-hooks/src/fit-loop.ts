@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CallbackList, type FitCallbacks } from './callbacks.js';
-import type { Trainer } from './trainer.js';
+import {
+  checkBoolean,
+  checkCallbacks,
+  checkKnownOptions,
+  checkNonNegativeInteger,
+  checkPositiveInteger,
+  checkSamples,
+  checkVerbose,
+  fail,
+  type DeclaredShapes,
+} from './argument-checks.js';
+import { CallbackList, type CallbackParams, type FitCallbacks } from './callbacks.js';
+import type { Batch } from './step-context.js';
 
 export interface FitOptions {
   epochs?: number;
@@ -11,7 +22,7 @@ export interface FitOptions {
   validationSplit?: number;
   validationData?: [tf.Tensor, tf.Tensor];
   callbacks?: FitCallbacks | FitCallbacks[];
-  /** 0 silent, 1 one line per epoch. */
+  /** 0 silent (default), 1 one line per epoch. */
   verbose?: 0 | 1;
   initialEpoch?: number;
   /** Stable sample id of each row of x (default: the row index); per-sample caches key on it. */
@@ -22,6 +33,8 @@ export interface FitDatasetOptions {
   epochs: number;
   batchesPerEpoch?: number;
   validationData?: [tf.Tensor, tf.Tensor];
+  /** Batch size of the validation pass (default 32, as tfjs). */
+  validationBatchSize?: number;
   callbacks?: FitCallbacks | FitCallbacks[];
   verbose?: 0 | 1;
   initialEpoch?: number;
@@ -31,7 +44,7 @@ export interface FitDatasetOptions {
 export interface TrainHistory {
   epoch: number[];
   history: Record<string, number[]>;
-  params: Record<string, unknown>;
+  params: CallbackParams;
 }
 
 /** A tfjs-data Dataset or anything with the same async iterator protocol. */
@@ -40,27 +53,65 @@ export type DatasetElement =
   | [tf.Tensor, tf.Tensor];
 export interface DatasetLike {
   iterator(): Promise<{ next(): Promise<IteratorResult<DatasetElement>> }>;
+  readonly size?: number | null;
 }
 
-/** Batch-size-weighted running means of step logs, as tfjs' BaseLogger. */
+/** What the fit loops need from the trainer; private to the trainer and its loops. */
+export interface FitHost {
+  /** What tf.Callback instances see as `this.model` (the LayersModel, or the trainer itself). */
+  readonly callbackModel: unknown;
+  /** 'loss' then the metric names, as tfjs' getDedupedMetricsNames. */
+  readonly metricNames: string[];
+  readonly declaredShapes: DeclaredShapes | null;
+  shouldStop(): boolean;
+  resetStop(): void;
+  /** Refuses a second concurrent fit; returns the function that ends this one. */
+  beginTraining(): () => void;
+  beginEpoch(epoch: number): Promise<void>;
+  endEpoch(epoch: number, logs: Record<string, number>): Promise<void>;
+  step(batch: Batch): Promise<Record<string, number>>;
+  evaluate(x: tf.Tensor, y: tf.Tensor, batchSize: number): Promise<Record<string, number>>;
+}
+
+const DEFAULT_BATCH_SIZE = 32;
+const DEFAULT_VALIDATION_BATCH_SIZE = 32;
+
+const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'callbacks', 'verbose', 'initialEpoch', 'sampleIds'];
+const FIT_DATASET_OPTIONS = ['epochs', 'batchesPerEpoch', 'validationData', 'validationBatchSize', 'callbacks', 'verbose', 'initialEpoch'];
+const UNSUPPORTED = {
+  sampleWeight: 'per-sample loss weights are not implemented',
+  classWeight: 'class weights are not implemented',
+  stepsPerEpoch: 'tfjs-layers does not implement it either',
+  validationSteps: 'tfjs-layers does not implement it either',
+  validationBatches: 'validation from a Dataset is not implemented; pass validationData as [x, y] tensors',
+  yieldEvery: 'the trainer gives the event loop a turn every ~100 ms by itself',
+};
+
+/** Batch-size-weighted means of the metric values of the steps, as tfjs' BaseLogger. */
 class EpochAverages {
-  private readonly sums: Record<string, number> = {};
+  private readonly sums = new Map<string, number>();
   private samples = 0;
 
+  constructor(private readonly names: readonly string[]) {}
+
   add(logs: Record<string, number>, size: number): void {
-    for (const [key, value] of Object.entries(logs)) this.sums[key] = (this.sums[key] ?? 0) + value * size;
+    for (const name of this.names) {
+      if (logs[name] !== undefined) this.sums.set(name, (this.sums.get(name) ?? 0) + logs[name] * size);
+    }
     this.samples += size;
   }
 
-  means(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this.sums).map(([k, v]) => [k, v / this.samples]));
+  /** Adds the means to `logs` (after the val_ entries, in tfjs' key order). */
+  addTo(logs: Record<string, number>): Record<string, number> {
+    for (const [name, sum] of this.sums) logs[name] = sum / this.samples;
+    return logs;
   }
 }
 
 class HistoryRecorder implements TrainHistory {
   epoch: number[] = [];
   history: Record<string, number[]> = {};
-  constructor(readonly params: Record<string, unknown>) {}
+  constructor(readonly params: CallbackParams) {}
 
   record(epoch: number, logs: Record<string, number>): void {
     this.epoch.push(epoch);
@@ -68,142 +119,235 @@ class HistoryRecorder implements TrainHistory {
   }
 }
 
-function shouldStop(trainer: Trainer): boolean {
-  const model = trainer.model as { stopTraining?: boolean };
-  return trainer.stopTraining || model.stopTraining === true;
+/** Callbacks, history and verbose printing around a loop's epochs, in tfjs' order. */
+class TrainingSession {
+  readonly callbacks: CallbackList;
+  readonly history: HistoryRecorder;
+
+  constructor(
+    private readonly host: FitHost,
+    callbacks: FitCallbacks | FitCallbacks[] | undefined,
+    readonly params: CallbackParams,
+  ) {
+    this.callbacks = new CallbackList(callbacks, host.callbackModel, params);
+    this.history = new HistoryRecorder(params);
+  }
+
+  async runBatch(batchIndex: number, batch: Batch, averages: EpochAverages): Promise<void> {
+    const size = batch.x.shape[0]!;
+    await this.callbacks.call('onBatchBegin', batchIndex, { batch: batchIndex, size });
+    const logs = await this.host.step(batch);
+    averages.add(logs, size);
+    await this.callbacks.call('onBatchEnd', batchIndex, { batch: batchIndex, size, ...logs });
+  }
+
+  async endEpoch(epoch: number, logs: Record<string, number>): Promise<void> {
+    await this.host.endEpoch(epoch, logs);
+    await this.callbacks.call('onEpochEnd', epoch, logs);
+    this.history.record(epoch, logs);
+    if (this.params.verbose > 0) {
+      const text = Object.entries(logs).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ');
+      console.log(`epoch ${epoch + 1}/${this.params.epochs}: ${text}`);
+    }
+  }
+
+  async validate(validationData: [tf.Tensor, tf.Tensor] | undefined, batchSize: number): Promise<Record<string, number>> {
+    if (!validationData) return {};
+    const values = await this.host.evaluate(validationData[0], validationData[1], batchSize);
+    return Object.fromEntries(Object.entries(values).map(([key, value]) => [`val_${key}`, value]));
+  }
 }
 
-async function finishEpoch(
-  trainer: Trainer,
-  epoch: number,
-  averages: EpochAverages,
-  validationData: [tf.Tensor, tf.Tensor] | undefined,
-  batchSize: number | undefined,
-  callbacks: CallbackList,
-  history: HistoryRecorder,
-  verbose: number,
-): Promise<void> {
-  const logs = averages.means();
-  if (validationData) {
-    const validation = await trainer.evaluate(validationData[0], validationData[1], { batchSize });
-    for (const [key, value] of Object.entries(validation)) logs[`val_${key}`] = value;
+function checkValidationData(value: unknown, declared: DeclaredShapes | null): [tf.Tensor, tf.Tensor] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length !== 2) {
+    fail('validationData', value, '[x, y] (validation from a Dataset or with sample weights is not supported)');
   }
-  await trainer.endEpoch(epoch, logs);
-  await callbacks.call('onEpochEnd', epoch, logs);
-  history.record(epoch, logs);
-  if (verbose > 0) {
-    const text = Object.entries(logs).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(' ');
-    console.log(`epoch ${epoch + 1}: ${text}`);
-  }
+  checkSamples(['validationData[0]', 'validationData[1]'], value[0], value[1], declared);
+  return value as [tf.Tensor, tf.Tensor];
 }
 
-/** LayersModel.fit over tensors: same batching, shuffling, validation split and History. */
-export async function fitLoop(trainer: Trainer, x: tf.Tensor, y: tf.Tensor, options: FitOptions): Promise<TrainHistory> {
-  const batchSize = options.batchSize ?? 32;
-  const epochs = options.epochs ?? 1;
-  const shuffle = options.shuffle ?? true;
-  const callbacks = new CallbackList(options.callbacks);
-  const owned: tf.Tensor[] = [];
-  let trainX = x;
-  let trainY = y;
-  let validationData = options.validationData;
+/** LayersModel.fit over tensors: same checks, batching, shuffling, validation split, callbacks and History. */
+export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options: FitOptions = {}): Promise<TrainHistory> {
+  checkKnownOptions('fit options', options, FIT_OPTIONS, UNSUPPORTED);
+  const total = checkSamples(['x', 'y'], x, y, host.declaredShapes);
+  const batchSize = checkPositiveInteger('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE);
+  const epochs = checkPositiveInteger('epochs', options.epochs ?? 1);
+  const initialEpoch = checkNonNegativeInteger('initialEpoch', options.initialEpoch ?? 0);
+  const shuffle = checkBoolean('shuffle', options.shuffle ?? true);
+  const verbose = checkVerbose('verbose', options.verbose ?? 0);
+  checkCallbacks('callbacks', options.callbacks);
+  let validationData = checkValidationData(options.validationData, host.declaredShapes);
   const split = options.validationSplit ?? 0;
-  if (!validationData && split > 0 && split < 1) {
-    const total = x.shape[0]!;
-    const splitAt = Math.floor(total * (1 - split));
-    trainX = tf.slice(x, 0, splitAt);
-    trainY = tf.slice(y, 0, splitAt);
-    validationData = [tf.slice(x, splitAt, total - splitAt), tf.slice(y, splitAt, total - splitAt)];
-    owned.push(trainX, trainY, ...validationData);
+  if (typeof split !== 'number' || !(split >= 0 && split < 1)) fail('validationSplit', split, 'a number in [0, 1)');
+  const sampleIds = options.sampleIds;
+  if (sampleIds !== undefined && (!(sampleIds instanceof Int32Array) || sampleIds.length !== total)) {
+    fail('sampleIds', sampleIds, `an Int32Array with one id per row of x (${total})`);
   }
-  const samples = trainX.shape[0]!;
-  const order = Int32Array.from({ length: samples }, (_, i) => i);
-  const idOfRow = (rows: Int32Array) => (options.sampleIds ? rows.map((row) => options.sampleIds![row]!) : rows);
-  const history = new HistoryRecorder({ epochs, batchSize, samples, steps: Math.ceil(samples / batchSize) });
-  trainer.stopTraining = false;
+
+  const endTraining = host.beginTraining();
+  const owned: tf.Tensor[] = [];
   try {
-    await callbacks.call('onTrainBegin');
-    for (let epoch = options.initialEpoch ?? 0; epoch < epochs && !shouldStop(trainer); epoch++) {
-      await trainer.beginEpoch(epoch);
-      await callbacks.call('onEpochBegin', epoch);
+    let trainX = x;
+    let trainY = y;
+    // As tfjs: validationData wins over validationSplit; the split takes the LAST rows, before shuffling.
+    if (!validationData && split > 0) {
+      const splitAt = Math.floor(total * (1 - split));
+      if (splitAt === 0 || splitAt === total) {
+        fail('validationSplit', split, `a fraction that leaves samples on both sides of ${total} samples`);
+      }
+      trainX = tf.slice(x, 0, splitAt);
+      trainY = tf.slice(y, 0, splitAt);
+      validationData = [tf.slice(x, splitAt, total - splitAt), tf.slice(y, splitAt, total - splitAt)];
+      owned.push(trainX, trainY, ...validationData);
+    }
+    const samples = trainX.shape[0]!;
+    const session = new TrainingSession(host, options.callbacks, {
+      epochs,
+      initialEpoch,
+      samples,
+      steps: null,
+      batchSize,
+      verbose,
+      doValidation: validationData !== undefined,
+      metrics: validationData ? [...host.metricNames, ...host.metricNames.map((n) => `val_${n}`)] : [...host.metricNames],
+    });
+    const order = Int32Array.from({ length: samples }, (_, i) => i);
+    // A row of x is an honest sample id; sampleIds maps rows to the caller's own ids.
+    const idsOf = (rows: Int32Array) => (sampleIds ? rows.map((row) => sampleIds[row]!) : rows);
+
+    await session.callbacks.call('onTrainBegin');
+    host.resetStop();
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      await host.beginEpoch(epoch);
+      await session.callbacks.call('onEpochBegin', epoch);
       if (shuffle) tf.util.shuffle(order);
-      const averages = new EpochAverages();
+      const averages = new EpochAverages(host.metricNames);
+      let validation: Record<string, number> = {};
       for (let start = 0, batchIndex = 0; start < samples; start += batchSize, batchIndex++) {
         const end = Math.min(start + batchSize, samples);
-        const ids = order.slice(start, end);
-        const nextIds = end < samples ? order.slice(end, Math.min(end + batchSize, samples)) : null;
-        await callbacks.call('onBatchBegin', batchIndex, { batch: batchIndex, size: end - start });
+        const rows = order.slice(start, end);
+        const nextRows = end < samples ? order.slice(end, Math.min(end + batchSize, samples)) : null;
         const [xb, yb] = tf.tidy(() => {
-          const indices = tf.tensor1d(ids, 'int32');
+          const indices = tf.tensor1d(rows, 'int32');
           return [tf.gather(trainX, indices), tf.gather(trainY, indices)];
         });
-        let logs: Record<string, number>;
         try {
-          logs = await trainer.runStep({ x: xb!, y: yb!, ids: idOfRow(ids), nextIds: nextIds && idOfRow(nextIds) }, epoch);
+          const batch = { x: xb!, y: yb!, ids: idsOf(rows), nextIds: nextRows && idsOf(nextRows) };
+          await session.runBatch(batchIndex, batch, averages);
         } finally {
           tf.dispose([xb!, yb!]);
         }
-        averages.add(logs, end - start);
-        await callbacks.call('onBatchEnd', batchIndex, { batch: batchIndex, size: end - start, ...logs });
-        if (shouldStop(trainer)) break;
+        // tfjs validates within the epoch's last batch: an epoch stopped early has no val_ logs.
+        if (end === samples) validation = await session.validate(validationData, batchSize);
+        if (host.shouldStop()) break;
       }
-      await finishEpoch(trainer, epoch, averages, validationData, batchSize, callbacks, history, options.verbose ?? 0);
+      await session.endEpoch(epoch, averages.addTo(validation));
+      if (host.shouldStop()) break;
     }
-    await callbacks.call('onTrainEnd');
+    await session.callbacks.call('onTrainEnd');
+    return session.history;
   } finally {
     tf.dispose(owned);
+    endTraining();
   }
-  return history;
 }
 
 function unpack(element: DatasetElement): { xs: tf.Tensor; ys: tf.Tensor; ids?: Int32Array } {
   return Array.isArray(element) ? { xs: element[0], ys: element[1] } : element;
 }
 
+function disposeElement(result: IteratorResult<DatasetElement> | null): void {
+  if (result && !result.done && result.value) tf.dispose([unpack(result.value).xs, unpack(result.value).ys]);
+}
+
 /**
- * LayersModel.fitDataset: one pass of the iterator per epoch (or batchesPerEpoch batches). The next
+ * LayersModel.fitDataset: one pass of the iterator per epoch, or `batchesPerEpoch` batches of one
+ * iterator for all epochs (warning and ending the epoch when it runs short, as tfjs does). The next
  * element is pulled before the current step runs, so a plugin sees the next batch's sample ids.
  */
-export async function fitDatasetLoop(trainer: Trainer, dataset: DatasetLike, options: FitDatasetOptions): Promise<TrainHistory> {
-  const callbacks = new CallbackList(options.callbacks);
-  const history = new HistoryRecorder({ epochs: options.epochs, batchesPerEpoch: options.batchesPerEpoch });
-  let iterator = options.batchesPerEpoch ? await dataset.iterator() : null;
-  let sampleCounter = 0;
-  trainer.stopTraining = false;
-  await callbacks.call('onTrainBegin');
-  for (let epoch = options.initialEpoch ?? 0; epoch < options.epochs && !shouldStop(trainer); epoch++) {
-    await trainer.beginEpoch(epoch);
-    await callbacks.call('onEpochBegin', epoch);
-    if (!options.batchesPerEpoch) iterator = await dataset.iterator();
-    const averages = new EpochAverages();
-    let current = await iterator!.next();
-    for (let batchIndex = 0; !current.done; batchIndex++) {
-      const { xs, ys, ids: givenIds } = unpack(current.value);
-      const size = xs.shape[0]!;
-      const ids = givenIds ?? Int32Array.from({ length: size }, (_, i) => sampleCounter + i);
-      sampleCounter += size;
-      const lastOfEpoch = options.batchesPerEpoch !== undefined && batchIndex + 1 >= options.batchesPerEpoch;
-      const next = lastOfEpoch ? null : await iterator!.next();
-      const nextIds = next && !next.done ? (unpack(next.value).ids ?? null) : null;
-      await callbacks.call('onBatchBegin', batchIndex, { batch: batchIndex, size });
-      let logs: Record<string, number>;
-      try {
-        logs = await trainer.runStep({ x: xs, y: ys, ids, nextIds }, epoch);
-      } finally {
-        tf.dispose([xs, ys]);
-      }
-      averages.add(logs, size);
-      await callbacks.call('onBatchEnd', batchIndex, { batch: batchIndex, size, ...logs });
-      if (!next) break;
-      if (shouldStop(trainer)) {
-        // The element pulled ahead for the lookahead will not be trained on: free it.
-        if (!next.done) tf.dispose([unpack(next.value).xs, unpack(next.value).ys]);
-        break;
-      }
-      current = next;
-    }
-    await finishEpoch(trainer, epoch, averages, options.validationData, undefined, callbacks, history, options.verbose ?? 0);
+export async function fitDatasetLoop(host: FitHost, dataset: DatasetLike, options: FitDatasetOptions): Promise<TrainHistory> {
+  if (options === null || typeof options !== 'object') fail('fitDataset options', options, 'an object with at least epochs');
+  if ('validationSplit' in options) throw new Error('trainhooks: validationSplit is not supported by fitDataset; use validationData');
+  checkKnownOptions('fitDataset options', options, FIT_DATASET_OPTIONS, UNSUPPORTED);
+  if (dataset === null || typeof dataset !== 'object' || typeof dataset.iterator !== 'function') {
+    fail('dataset', dataset, 'a tf.data.Dataset or an object with an async iterator() method');
   }
-  await callbacks.call('onTrainEnd');
-  return history;
+  const epochs = checkPositiveInteger('epochs', options.epochs);
+  const batchesPerEpoch = options.batchesPerEpoch === undefined ? undefined : checkPositiveInteger('batchesPerEpoch', options.batchesPerEpoch);
+  const initialEpoch = checkNonNegativeInteger('initialEpoch', options.initialEpoch ?? 0);
+  const verbose = checkVerbose('verbose', options.verbose ?? 0);
+  const validationBatchSize = checkPositiveInteger('validationBatchSize', options.validationBatchSize ?? DEFAULT_VALIDATION_BATCH_SIZE);
+  checkCallbacks('callbacks', options.callbacks);
+  const validationData = checkValidationData(options.validationData, host.declaredShapes);
+
+  const endTraining = host.beginTraining();
+  let lookahead: IteratorResult<DatasetElement> | null = null;
+  try {
+    const session = new TrainingSession(host, options.callbacks, {
+      epochs,
+      initialEpoch: null,
+      samples: null,
+      steps: batchesPerEpoch ?? (Number.isFinite(dataset.size) ? dataset.size! : null),
+      batchSize: null,
+      verbose,
+      doValidation: validationData !== undefined,
+      metrics: validationData ? [...host.metricNames, ...host.metricNames.map((n) => `val_${n}`)] : [...host.metricNames],
+    });
+    await session.callbacks.call('onTrainBegin');
+    host.resetStop();
+    let iterator = await dataset.iterator();
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      await host.beginEpoch(epoch);
+      await session.callbacks.call('onEpochBegin', epoch);
+      if (batchesPerEpoch === undefined) {
+        iterator = epoch === initialEpoch ? iterator : await dataset.iterator();
+        lookahead = null;
+      }
+      const averages = new EpochAverages(host.metricNames);
+      let validation: Record<string, number> = {};
+      let current: IteratorResult<DatasetElement> = lookahead ?? (await iterator.next());
+      lookahead = null;
+      for (let batchIndex = 0; ; batchIndex++) {
+        if (current.done) {
+          if (batchesPerEpoch !== undefined) {
+            console.warn(
+              `trainhooks: batchesPerEpoch is ${batchesPerEpoch} but the dataset iterator ran out of data after ` +
+                `${batchIndex} batches; interrupting the epoch. Make sure the dataset yields at least ` +
+                `batchesPerEpoch × epochs (${batchesPerEpoch * epochs}) batches, e.g. with repeat().`,
+            );
+          } else {
+            validation = await session.validate(validationData, validationBatchSize);
+          }
+          break;
+        }
+        const { xs, ys, ids } = unpack(current.value);
+        const lastOfEpoch = batchesPerEpoch !== undefined && batchIndex + 1 >= batchesPerEpoch;
+        // Pull the next element first: the step then knows the next batch's ids (prefetch).
+        lookahead = lastOfEpoch && epoch + 1 >= epochs ? null : await iterator.next();
+        const next = lookahead && !lookahead.done ? unpack(lookahead.value) : null;
+        try {
+          checkSamples(['dataset element xs', 'dataset element ys'], xs, ys, host.declaredShapes);
+          await session.runBatch(batchIndex, { x: xs, y: ys, ids: ids ?? null, nextIds: next?.ids ?? null }, averages);
+        } finally {
+          tf.dispose([xs, ys]);
+        }
+        if (lastOfEpoch) {
+          validation = await session.validate(validationData, validationBatchSize);
+          break;
+        }
+        if (host.shouldStop()) break;
+        current = lookahead!;
+        lookahead = null;
+      }
+      await session.endEpoch(epoch, averages.addTo(validation));
+      if (host.shouldStop()) break;
+    }
+    await session.callbacks.call('onTrainEnd');
+    return session.history;
+  } finally {
+    // An element pulled ahead that will not be trained on is freed here.
+    disposeElement(lookahead);
+    endTraining();
+  }
 }

@@ -48,6 +48,11 @@ export function createHooks() {
     beforeAllReduce: new AsyncSeriesWaterfallHook<[GradientMap, StepContext]>(['gradients', 'context']),
     beforeUpdate: new SyncHook<[StepContext]>(['context']),
     afterStep: new AsyncSeriesHook<[StepContext]>(['context']),
+    /**
+     * A step threw (in a hook, the strategy or the update): free what was prepared for it. The trainer
+     * has already freed the step's own tensors; the error is rethrown after this hook.
+     */
+    stepFailed: new AsyncSeriesHook<[StepContext, unknown]>(['context', 'error']),
   });
 }
 

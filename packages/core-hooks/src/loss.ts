@@ -33,32 +33,56 @@ const LOSSES: Record<LossName, LossOrMetricFn> = {
 
 export function resolveLoss(loss: LossName | LossOrMetricFn): LossOrMetricFn {
   if (typeof loss === 'function') return loss;
-  const fn = LOSSES[loss];
-  if (!fn) throw new Error(`trainhooks: unknown loss '${loss}'; known: ${Object.keys(LOSSES).join(', ')}`);
+  const fn = typeof loss === 'string' && Object.hasOwn(LOSSES, loss) ? LOSSES[loss] : undefined;
+  if (!fn) throw new Error(`trainhooks: unknown loss ${JSON.stringify(loss)}; use a function or one of: ${Object.keys(LOSSES).join(', ')}`);
   return fn;
 }
 
-/** 'accuracy'/'acc' means the accuracy that fits the loss, as in Keras. Logged as 'acc', like tfjs. */
-export function resolveMetrics(
-  metrics: ReadonlyArray<string | LossOrMetricFn>,
-  loss: LossName | LossOrMetricFn,
-): NamedMetric[] {
+/** What decides the meaning of 'accuracy' and 'crossentropy', as in tfjs-layers' compile. */
+export interface MetricContext {
+  /** The loss as given (a name resolves more than a function does). */
+  readonly loss: LossName | LossOrMetricFn;
+  /** Size of the model output's last dimension, when known: 1 means a binary problem. */
+  readonly outputUnits?: number;
+}
+
+/**
+ * 'accuracy'/'acc' and 'crossentropy'/'ce' mean the variant that fits the loss and output, exactly as
+ * tfjs-layers' compile decides: binary when the output has one unit or the loss is binary
+ * cross-entropy, sparse when the loss is sparse categorical cross-entropy, else categorical.
+ * Logged as 'acc' and 'ce', like tfjs.
+ */
+export function resolveMetrics(metrics: ReadonlyArray<string | LossOrMetricFn>, context: MetricContext): NamedMetric[] {
+  if (!Array.isArray(metrics)) throw new Error(`trainhooks: metrics must be an array of names or functions, got ${String(metrics)}`);
+  const kind =
+    context.outputUnits === 1 || context.loss === 'binaryCrossentropy'
+      ? 'binary'
+      : context.loss === 'sparseCategoricalCrossentropy'
+        ? 'sparse'
+        : 'categorical';
   return metrics.map((metric, index) => {
     if (typeof metric === 'function') return { name: metric.name || `metric_${index}`, fn: metric };
-    if (metric === 'accuracy' || metric === 'acc') {
-      const fn: LossOrMetricFn =
-        loss === 'binaryCrossentropy'
-          ? tfl.metrics.binaryAccuracy
-          : loss === 'sparseCategoricalCrossentropy'
-            ? sparseAccuracy
-            : tfl.metrics.categoricalAccuracy;
-      return { name: 'acc', fn };
+    if (metric === 'accuracy' || metric === 'acc') return { name: 'acc', fn: ACCURACY[kind] };
+    if (metric === 'crossentropy' || metric === 'ce') return { name: 'ce', fn: CROSSENTROPY[kind] };
+    const named = typeof metric === 'string' ? (tfl.metrics as unknown as Record<string, LossOrMetricFn>)[metric] : undefined;
+    if (typeof named !== 'function') {
+      throw new Error(`trainhooks: unknown metric ${JSON.stringify(metric)}; use 'accuracy', 'crossentropy', a tf.metrics name or a function`);
     }
-    const named = (tfl.metrics as unknown as Record<string, LossOrMetricFn>)[metric];
-    if (typeof named !== 'function') throw new Error(`trainhooks: unknown metric '${metric}'`);
     return { name: metric, fn: named };
   });
 }
+
+const ACCURACY: Record<'binary' | 'sparse' | 'categorical', LossOrMetricFn> = {
+  binary: (t, p) => tfl.metrics.binaryAccuracy(t, p),
+  sparse: (t, p) => sparseAccuracy(t, p),
+  categorical: (t, p) => tfl.metrics.categoricalAccuracy(t, p),
+};
+
+const CROSSENTROPY: Record<'binary' | 'sparse' | 'categorical', LossOrMetricFn> = {
+  binary: (t, p) => tfl.metrics.binaryCrossentropy(t, p),
+  sparse: (t, p) => sparseCategoricalCrossentropy(t, p),
+  categorical: (t, p) => tfl.metrics.categoricalCrossentropy(t, p),
+};
 
 function sparseAccuracy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.tidy(() =>

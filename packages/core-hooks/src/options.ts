@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { fail } from './argument-checks.js';
 import type { LossName, LossOrMetricFn } from './loss.js';
 import type { StepStrategy } from './strategy.js';
 import type { Unit } from './units.js';
@@ -8,7 +9,7 @@ export interface TrainerOptions {
   optimizer?: tf.Optimizer;
   /** Loss name or per-sample loss function; defaults to the compiled model's. */
   loss?: LossName | LossOrMetricFn;
-  /** Metrics to log beside the loss ('accuracy' or a tfjs-layers metric name or function). */
+  /** Metrics to log beside the loss ('accuracy', 'crossentropy', a tf.metrics name or a function). */
   metrics?: ReadonlyArray<string | LossOrMetricFn>;
   /** Replace the automatic unit split (e.g. coarser units for a pipeline). */
   units?: readonly Unit[];
@@ -19,3 +20,26 @@ export interface TrainerOptions {
 export const DEFAULT_TRAINER_OPTIONS = Object.freeze({
   metrics: [] as ReadonlyArray<string | LossOrMetricFn>,
 });
+
+const KNOWN = ['optimizer', 'loss', 'metrics', 'units', 'strategy'];
+
+/** Shape checks of the options; units, loss and metrics are checked in depth where they are resolved. */
+export function checkTrainerOptions(options: unknown): asserts options is TrainerOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) fail('trainer options', options, 'an object');
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!KNOWN.includes(key)) fail(`trainer options.${key}`, key, `one of ${KNOWN.join(', ')}`);
+  }
+  const optimizer = given.optimizer as Partial<tf.Optimizer> | undefined;
+  if (optimizer !== undefined && (optimizer === null || typeof optimizer.applyGradients !== 'function' || typeof optimizer.getConfig !== 'function')) {
+    fail('options.optimizer', optimizer, "a tf.Optimizer instance (e.g. tf.train.adam(0.001)); optimizer names are resolved by model.compile");
+  }
+  if (given.loss !== undefined && typeof given.loss !== 'string' && typeof given.loss !== 'function') {
+    fail('options.loss', given.loss, 'a loss name or a (yTrue, yPred) => tf.Tensor function');
+  }
+  if (given.metrics !== undefined && !Array.isArray(given.metrics)) fail('options.metrics', given.metrics, 'an array of metric names or functions');
+  const strategy = given.strategy as Partial<StepStrategy> | undefined;
+  if (strategy !== undefined && (strategy === null || typeof strategy.forwardBackward !== 'function' || typeof strategy.name !== 'string')) {
+    fail('options.strategy', strategy, 'a StepStrategy (an object with a name and forwardBackward(context, run))');
+  }
+}

@@ -7,8 +7,11 @@ export type GradientMap = Record<string, tf.Tensor>;
 export interface Batch {
   readonly x: tf.Tensor;
   readonly y: tf.Tensor;
-  /** Stable sample ids (row in the dataset), the key for per-sample caches. */
-  readonly ids?: Int32Array;
+  /**
+   * Stable sample ids (e.g. the row in the dataset), the key for per-sample caches. Leave it out when
+   * the data has none: nothing is made up, and a per-sample cache then refuses to serve the batch.
+   */
+  readonly ids?: Int32Array | null;
   /** Ids of the batch that comes next, when known: lets a cache prefetch. */
   readonly nextIds?: Int32Array | null;
 }
@@ -27,7 +30,10 @@ export interface StepContext {
   readonly step: number;
   readonly epoch: number;
   readonly batch: Batch;
-  readonly ids: Int32Array;
+  /** Samples in this batch. */
+  readonly batchSize: number;
+  /** The batch's sample ids, or null when the data carries none (never made up). */
+  readonly ids: Int32Array | null;
   readonly nextIds: Int32Array | null;
   readonly unitCount: number;
   /** decide (up to beforeForward): units [0, frozenPrefix) run with training=false, outside the tape. */
@@ -56,11 +62,16 @@ export function createStepContext(fields: {
   unitCount: number;
   frozenPrefix: number;
 }): StepContext {
-  const ids = fields.batch.ids ?? defaultIds(fields.batch.x.shape[0] ?? 0);
+  const batchSize = fields.batch.x.shape[0]!;
+  const ids = fields.batch.ids ?? null;
+  if (ids !== null && (!(ids instanceof Int32Array) || ids.length !== batchSize)) {
+    throw new Error(`trainhooks: batch.ids must be an Int32Array with one id per sample (${batchSize}), got ${ids.length ?? String(ids)}`);
+  }
   return {
     step: fields.step,
     epoch: fields.epoch,
     batch: fields.batch,
+    batchSize,
     ids,
     nextIds: fields.batch.nextIds ?? null,
     unitCount: fields.unitCount,
@@ -74,10 +85,4 @@ export function createStepContext(fields: {
     logs: {},
     scratch: {},
   };
-}
-
-function defaultIds(size: number): Int32Array {
-  const ids = new Int32Array(size);
-  for (let i = 0; i < size; i++) ids[i] = i;
-  return ids;
 }

@@ -1,27 +1,49 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkPositiveInteger, checkSamples, checkKnownOptions, type DeclaredShapes } from './argument-checks.js';
 import { createEvents, type TrainerEvents } from './events.js';
 import { evaluateUnits, type EvaluateOptions } from './evaluate.js';
-import { fitDatasetLoop, fitLoop, type DatasetLike, type FitDatasetOptions, type FitOptions, type TrainHistory } from './fit-loop.js';
+import { fitDatasetLoop, fitLoop, type DatasetLike, type FitDatasetOptions, type FitHost, type FitOptions, type TrainHistory } from './fit-loop.js';
 import { unitsFromLayersModel } from './graph-units.js';
 import { createHooks, type TrainerHooks } from './hooks.js';
-import { lossAndMetricsOfCompiledModel, resolveLoss, resolveMetrics, type LossOrMetricFn, type NamedMetric } from './loss.js';
-import { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
-import { createStepContext, type Batch, type StepContext } from './step-context.js';
+import { LocalStrategy } from './local-strategy.js';
+import { lossAndMetricsOfCompiledModel, resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type NamedMetric } from './loss.js';
+import { checkLayersModel, checkUnits } from './model-support.js';
+import { checkTrainerOptions, DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
+import { createStepContext, type Batch, type GradientMap, type StepContext } from './step-context.js';
+import type { ForwardBackwardResult, ForwardReport, StepRun, StepStrategy } from './strategy.js';
 import { microsecondsSince, Telemetry, type TrainerStats } from './telemetry.js';
 import { isUnitModel, type Unit, type UnitModel } from './units.js';
-import { VariableOptimizers } from './variable-optimizers.js';
-import { LocalStrategy } from './local-strategy.js';
-import type { StepStrategy } from './strategy.js';
+import { VariableOptimizers, type OptimizerState } from './variable-optimizers.js';
 import { yieldIfDue } from './yield.js';
 
 /** A plugin, webpack style: an object whose apply() taps the trainer's hooks. */
 export interface TrainerPlugin {
   readonly name?: string;
   apply(trainer: Trainer): void;
+  /** Plugin state for exact resume (plain data); collected by `trainer.exportState()`. */
+  exportState?(): unknown;
+  importState?(state: unknown): void | Promise<void>;
 }
 
 export type TrainableModel = tfl.LayersModel | UnitModel;
+
+/** Everything `exportState` saves besides the model's weights (save those with the model). */
+export interface TrainerState {
+  readonly version: 1;
+  readonly globalStep: number;
+  readonly epoch: number;
+  readonly frozenPrefix: number;
+  readonly optimizer: OptimizerState;
+  /** By plugin name, for plugins that have exportState. */
+  readonly plugins: Record<string, unknown>;
+}
+
+/** The LayersModel fields the trainer shares with model.fit (tfjs keeps them public but undeclared). */
+interface LayersModelTrainingFlags {
+  isTraining: boolean;
+  stopTraining: boolean;
+}
 
 /**
  * Runs training steps over a model seen as units. With no plugins a step is exactly what
@@ -38,62 +60,124 @@ export class Trainer {
   readonly loss: LossOrMetricFn;
   readonly metrics: readonly NamedMetric[];
   readonly optimizers: VariableOptimizers;
-  /** How forward and backward execute (this process by default). */
-  readonly strategy: StepStrategy;
-  /** Set to true (e.g. from a callback) to end fit() after the current batch. */
+  /** Set to true (e.g. from a callback) to end fit() after the current batch; reset when fit starts. */
   stopTraining = false;
 
   private readonly plugins: TrainerPlugin[] = [];
+  private currentStrategy: StepStrategy;
+  /** Who replaced the default strategy (a plugin name or 'options.strategy'), if anyone. */
+  private strategyOwner: string | null = null;
   private frozen = 0;
   private stepCount = 0;
   private epochCount = 0;
   private setupDone: Promise<void> | null = null;
-  private variableCountCache = -1;
+  /** Set once setup has run: from then on the strategy is fixed. */
+  private strategyLocked = false;
+  private readonly fitHost: FitHost;
+  private training = false;
+  private stepRunning = false;
+  private readonly layersModel: tfl.LayersModel | null;
+  private readonly declaredShapes: DeclaredShapes | null;
+  private readonly unitOfVariable = new Map<string, number>();
+  private readonly variableByName = new Map<string, tf.Variable>();
 
   constructor(model: TrainableModel, options: TrainerOptions = {}) {
+    checkTrainerOptions(options);
+    if (model === null || typeof model !== 'object') {
+      throw new Error(`trainhooks: createTrainer needs a tfjs LayersModel or a { units } model, got ${String(model)}`);
+    }
     this.model = model;
-    this.units = options.units ?? (isUnitModel(model) ? model.units : unitsFromLayersModel(model));
-    if (this.units.length === 0) throw new Error('trainhooks: the model has no units');
+    this.layersModel = isUnitModel(model) ? null : model;
+    if (this.layersModel) checkLayersModel(this.layersModel);
+    const units = options.units ?? (this.layersModel ? unitsFromLayersModel(this.layersModel) : (model as UnitModel).units);
+    checkUnits(units, this.layersModel);
+    this.units = units;
+    this.units.forEach((unit, index) => {
+      for (const variable of unit.variables) {
+        this.unitOfVariable.set(variable.name, index);
+        this.variableByName.set(variable.name, variable);
+      }
+    });
 
-    const compiled = isUnitModel(model) ? null : lossAndMetricsOfCompiledModel(model);
+    const compiled = this.layersModel ? lossAndMetricsOfCompiledModel(this.layersModel) : null;
     const lossOption = options.loss;
     if (lossOption === undefined && !compiled) {
       throw new Error('trainhooks: pass options.loss, or compile the model first');
     }
     this.loss = lossOption === undefined ? compiled!.loss : resolveLoss(lossOption);
+    // The loss as given decides what 'accuracy' means; a compiled model remembers its compile argument.
+    const lossIdentity = lossOption ?? (this.layersModel as unknown as { loss: LossName | LossOrMetricFn }).loss;
+    const outputShape = this.layersModel?.outputs[0]!.shape;
     this.metrics =
       options.metrics !== undefined || !compiled || lossOption !== undefined
-        ? resolveMetrics(options.metrics ?? DEFAULT_TRAINER_OPTIONS.metrics, lossOption ?? this.loss)
+        ? resolveMetrics(options.metrics ?? DEFAULT_TRAINER_OPTIONS.metrics, {
+            loss: lossIdentity,
+            outputUnits: outputShape?.[outputShape.length - 1] ?? undefined,
+          })
         : compiled.metrics;
+    this.declaredShapes = this.layersModel ? declaredShapesOf(this.layersModel, lossIdentity) : null;
 
-    const optimizer = options.optimizer ?? (isUnitModel(model) ? undefined : compiledOptimizer(model));
+    const optimizer = options.optimizer ?? (this.layersModel ? compiledOptimizer(this.layersModel) : undefined);
     if (!optimizer) throw new Error('trainhooks: pass options.optimizer, or compile the model first');
     this.optimizers = new VariableOptimizers(optimizer);
-    this.strategy = options.strategy ?? new LocalStrategy();
+    this.currentStrategy = options.strategy ?? new LocalStrategy();
+    if (options.strategy) this.strategyOwner = 'options.strategy';
+    this.fitHost = this.createFitHost();
   }
 
   /** Adds a plugin; chainable. */
   use(plugin: TrainerPlugin): this {
+    if (plugin === null || typeof plugin !== 'object' || typeof plugin.apply !== 'function') {
+      throw new Error(`trainhooks: use() takes a plugin (an object with apply(trainer)), got ${String(plugin)}`);
+    }
     if (this.setupDone) throw new Error('trainhooks: add plugins before training starts');
-    plugin.apply(this);
     this.plugins.push(plugin);
+    plugin.apply(this);
     return this;
   }
 
   get pluginNames(): string[] {
-    return this.plugins.map((plugin) => plugin.name ?? plugin.constructor.name);
+    return this.plugins.map(pluginName);
   }
 
-  /** Units [0, frozenPrefix) are frozen: forward in inference mode, no backward, no update. */
+  /** How forward and backward execute (this process by default). */
+  get strategy(): StepStrategy {
+    return this.currentStrategy;
+  }
+
+  /**
+   * Replaces how steps execute (pipeline stages, data-parallel ranks). Allowed from a plugin's
+   * `apply` or a `setup` tap, i.e. before the first step; only one party may replace it.
+   */
+  useStrategy(strategy: StepStrategy, owner: string): void {
+    if (this.strategyLocked) throw new Error(`trainhooks: ${owner} cannot change the strategy after training started`);
+    if (typeof strategy?.forwardBackward !== 'function') throw new Error(`trainhooks: ${owner} passed no StepStrategy to useStrategy`);
+    if (this.strategyOwner && this.strategyOwner !== owner) {
+      throw new Error(`trainhooks: ${owner} cannot install strategy '${strategy.name}': ${this.strategyOwner} already installed '${this.currentStrategy.name}'`);
+    }
+    this.currentStrategy = strategy;
+    this.strategyOwner = owner;
+  }
+
+  /**
+   * Units [0, frozenPrefix) are frozen: forward in inference mode, no backward, no update. The one
+   * source of truth: each step's `context.frozenPrefix` starts here, and what beforeForward leaves
+   * in it is kept here.
+   */
   get frozenPrefix(): number {
     return this.frozen;
   }
 
   set frozenPrefix(units: number) {
-    if (!Number.isInteger(units) || units < 0 || units > this.units.length) {
-      throw new RangeError(`trainhooks: frozenPrefix must be an integer in [0, ${this.units.length}]`);
-    }
-    this.frozen = units;
+    checkFrozenPrefix(units, this.units.length);
+    this.changeFrozenPrefix(units);
+  }
+
+  private changeFrozenPrefix(next: number): void {
+    const previous = this.frozen;
+    if (previous === next) return;
+    this.frozen = next;
+    this.events.emit('frozenPrefix', { step: this.stepCount, previous, next });
   }
 
   /** Steps run so far (over all fit calls). */
@@ -124,25 +208,32 @@ export class Trainer {
     return this.units.flatMap((unit) => [...unit.variables]);
   }
 
-  /** One optimisation step on a batch (for custom loops); resolves to the batch's mean loss. */
-  async step(batch: Batch): Promise<number> {
-    const logs = await this.runStep(batch, this.epochCount);
-    return logs.loss!;
+  /**
+   * One optimisation step on a batch, with every hook: the public way to drive the trainer from a
+   * custom loop. Resolves to the step's logs ({ loss, acc, … }, batch means).
+   */
+  async step(batch: Batch): Promise<Record<string, number>> {
+    if (batch === null || typeof batch !== 'object') throw new Error(`trainhooks: step() takes a batch { x, y, ids? }, got ${String(batch)}`);
+    checkSamples(['batch.x', 'batch.y'], batch.x, batch.y, this.declaredShapes);
+    return this.runStep(batch);
   }
 
   /** LayersModel.fit semantics and History, with the hooks in every step. */
   fit(x: tf.Tensor, y: tf.Tensor, options: FitOptions = {}): Promise<TrainHistory> {
-    return fitLoop(this, x, y, options);
+    return fitLoop(this.fitHost, x, y, options);
   }
 
   /** LayersModel.fitDataset semantics; elements are {xs, ys, ids?} or [xs, ys]. */
   fitDataset(dataset: DatasetLike, options: FitDatasetOptions): Promise<TrainHistory> {
-    return fitDatasetLoop(this, dataset, options);
+    return fitDatasetLoop(this.fitHost, dataset, options);
   }
 
   /** Loss and metrics in inference mode, averaged over all samples: { loss, acc, … }. */
-  evaluate(x: tf.Tensor, y: tf.Tensor, options: EvaluateOptions = {}): Promise<Record<string, number>> {
-    return evaluateUnits(this.units, this.loss, this.metrics, x, y, options);
+  async evaluate(x: tf.Tensor, y: tf.Tensor, options: EvaluateOptions = {}): Promise<Record<string, number>> {
+    checkKnownOptions('evaluate options', options, ['batchSize'], { verbose: 'evaluate prints nothing', steps: 'tfjs-layers does not implement it either' });
+    checkSamples(['x', 'y'], x, y, this.declaredShapes);
+    const batchSize = checkPositiveInteger('batchSize', options.batchSize ?? 32);
+    return evaluateUnits(this.units, this.loss, this.metrics, x, y, batchSize);
   }
 
   /** Latency percentiles per phase (µs) and counters. */
@@ -150,43 +241,149 @@ export class Trainer {
     return this.telemetry.summary();
   }
 
-  /** Runs setup hooks once, before the first step. */
-  async ensureSetup(): Promise<void> {
-    this.setupDone ??= this.hooks.setup.promise();
-    await this.setupDone;
+  /**
+   * Tell the trainer that weights changed outside it (e.g. `model.setWeights`): a strategy that
+   * holds copies (stages in workers) resyncs them. Default: every variable.
+   */
+  async weightsChanged(variables: readonly tf.Variable[] = this.variables): Promise<void> {
+    await this.currentStrategy.weightsChanged?.(variables);
   }
 
-  /** Internal to the fit loops: marks an epoch boundary. */
-  async beginEpoch(epoch: number): Promise<void> {
-    this.epochCount = epoch;
-    await this.ensureSetup();
-    if (this.hooks.beforeEpoch.isUsed()) await this.hooks.beforeEpoch.promise({ epoch, logs: {} });
+  /** Optimizer state, frozen prefix, counters and plugin state: with the model's weights, an exact resume. */
+  async exportState(): Promise<TrainerState> {
+    const plugins: Record<string, unknown> = {};
+    for (const [key, plugin] of this.statefulPlugins()) plugins[key] = await plugin.exportState!();
+    return {
+      version: 1,
+      globalStep: this.stepCount,
+      epoch: this.epochCount,
+      frozenPrefix: this.frozen,
+      optimizer: await this.optimizers.exportState(),
+      plugins,
+    };
   }
 
-  async endEpoch(epoch: number, logs: Record<string, number>): Promise<void> {
-    if (this.hooks.afterEpoch.isUsed()) await this.hooks.afterEpoch.promise({ epoch, logs });
-    this.events.emit('epoch', { epoch, logs });
+  /** Restores `exportState()` output into a trainer over the same model and plugins (weights restored separately). */
+  async importState(state: TrainerState): Promise<void> {
+    if (state?.version !== 1) throw new Error(`trainhooks: unknown trainer state version ${String(state?.version)}`);
+    if (this.training || this.stepRunning) throw new Error('trainhooks: importState cannot run while training');
+    checkFrozenPrefix(state.frozenPrefix, this.units.length);
+    const plugins = this.statefulPlugins();
+    const unknown = Object.keys(state.plugins).filter((key) => !plugins.has(key));
+    if (unknown.length > 0) throw new Error(`trainhooks: the state has plugin state for ${unknown.join(', ')}, which this trainer does not use`);
+    this.optimizers.importState(state.optimizer);
+    this.stepCount = state.globalStep;
+    this.epochCount = state.epoch;
+    this.changeFrozenPrefix(state.frozenPrefix);
+    for (const [key, plugin] of plugins) if (key in state.plugins) await plugin.importState?.(state.plugins[key]);
+    await this.weightsChanged();
+  }
+
+  /**
+   * Writes the per-variable optimizer state into the compiled model's own optimizer, so a later
+   * `model.fit` or `model.save({ includeOptimizer: true })` continues from it. Exact when every
+   * variable has been updated and, for Adam/Adamax, equally often; otherwise it throws.
+   */
+  async syncModelOptimizer(): Promise<void> {
+    const model = this.layersModel;
+    const target = model ? compiledOptimizer(model) : undefined;
+    if (!model || !target) throw new Error('trainhooks: syncModelOptimizer needs a compiled LayersModel');
+    // model.fit hands its optimizer the trainable weights in this order; tfjs keys slots by position.
+    await this.optimizers.writeInto(target, model.trainableWeights.map((weight) => (weight.read() as tf.Variable).name));
+  }
+
+  private statefulPlugins(): Map<string, TrainerPlugin> {
+    const byKey = new Map<string, TrainerPlugin>();
+    for (const plugin of this.plugins) {
+      if (typeof plugin.exportState !== 'function') continue;
+      const name = pluginName(plugin);
+      let key = name;
+      for (let copy = 2; byKey.has(key); copy++) key = `${name}#${copy}`;
+      byKey.set(key, plugin);
+    }
+    return byKey;
+  }
+
+  /** Runs setup hooks and the strategy's setup once, before the first step. */
+  private ensureSetup(): Promise<void> {
+    this.setupDone ??= (async () => {
+      await this.hooks.setup.promise();
+      await this.currentStrategy.setup?.(this);
+      this.strategyLocked = true;
+    })();
+    return this.setupDone;
+  }
+
+  /** What the fit loops may do; kept off the public surface. */
+  private createFitHost(): FitHost {
+    return {
+    // tf.Callback instances read `this.model.stopTraining`: the LayersModel, or the trainer itself.
+    callbackModel: this.layersModel ?? this,
+    metricNames: ['loss', ...this.metrics.map((metric) => metric.name)],
+    declaredShapes: this.declaredShapes,
+    shouldStop: () => this.stopTraining || (this.layersModel as LayersModelTrainingFlags | null)?.stopTraining === true,
+    resetStop: () => {
+      this.stopTraining = false;
+      if (this.layersModel) this.layersModel.stopTraining = false;
+    },
+    beginTraining: () => this.beginTraining(),
+    beginEpoch: async (epoch) => {
+      this.epochCount = epoch;
+      await this.ensureSetup();
+      if (this.hooks.beforeEpoch.isUsed()) await this.hooks.beforeEpoch.promise({ epoch, logs: {} });
+    },
+    endEpoch: async (epoch, logs) => {
+      if (this.hooks.afterEpoch.isUsed()) await this.hooks.afterEpoch.promise({ epoch, logs });
+      this.events.emit('epoch', { epoch, logs });
+    },
+    step: (batch) => this.runStep(batch),
+    evaluate: (x, y, batchSize) => evaluateUnits(this.units, this.loss, this.metrics, x, y, batchSize),
+    };
+  }
+
+  /** One fit at a time, on this trainer and on its model (model.fit shares tfjs' isTraining flag). */
+  private beginTraining(): () => void {
+    const flags = this.layersModel as unknown as LayersModelTrainingFlags | null;
+    if (this.training) throw new Error('trainhooks: cannot start training: another fit() or fitDataset() of this trainer is ongoing');
+    if (flags?.isTraining) throw new Error('trainhooks: cannot start training: model.fit() or fitDataset() of this model is ongoing');
+    this.training = true;
+    if (flags) flags.isTraining = true;
+    return () => {
+      this.training = false;
+      if (flags) flags.isTraining = false;
+    };
   }
 
   /** Runs one step with all hooks and returns its logs ({loss, acc, …}). */
-  async runStep(batch: Batch, epoch: number): Promise<Record<string, number>> {
-    await this.ensureSetup();
+  private async runStep(batch: Batch): Promise<Record<string, number>> {
+    if (this.stepRunning) throw new Error('trainhooks: a step is already running; await it before starting another');
+    this.stepRunning = true;
+    try {
+      await this.ensureSetup();
+      return await this.runHookedStep(batch);
+    } finally {
+      this.stepRunning = false;
+    }
+  }
+
+  private async runHookedStep(batch: Batch): Promise<Record<string, number>> {
     const { hooks, telemetry } = this;
     const stepStart = performance.now();
     const context = createStepContext({
       step: this.stepCount,
-      epoch,
+      epoch: this.epochCount,
       batch,
       unitCount: this.units.length,
       frozenPrefix: this.frozen,
     });
-    if (hooks.beforeStep.isUsed()) await hooks.beforeStep.promise(context);
-    if (hooks.beforeForward.isUsed()) await hooks.beforeForward.promise(context);
-    validateDecisions(context);
-
     let kept: tf.Tensor[] = [];
     try {
-      const result = await this.strategy.forwardBackward(context, this);
+      if (hooks.beforeStep.isUsed()) await hooks.beforeStep.promise(context);
+      if (hooks.beforeForward.isUsed()) await hooks.beforeForward.promise(context);
+      validateDecisions(context);
+      this.changeFrozenPrefix(context.frozenPrefix);
+
+      const result = await this.forwardBackward(context);
       kept = [result.loss, ...Object.values(result.gradients), ...result.metricValues];
       if (result.frozenOutput) kept.push(result.frozenOutput);
       telemetry.record('forward', result.forwardMs * 1000);
@@ -196,7 +393,7 @@ export class Trainer {
       context.loss = result.loss;
       context.output = null;
       context.frozenOutput = result.frozenOutput;
-      context.gradients = { ...result.gradients };
+      context.gradients = this.trainedOnly(context, { ...result.gradients });
       if (hooks.afterBackward.isUsed()) hooks.afterBackward.call(context);
 
       if (hooks.beforeAllReduce.isUsed()) {
@@ -207,29 +404,33 @@ export class Trainer {
       if (hooks.beforeUpdate.isUsed()) hooks.beforeUpdate.call(context);
 
       const updateStart = performance.now();
-      await this.optimizers.apply(context.gradients);
+      const applied = this.trainedOnly(context, context.gradients);
+      await this.optimizers.apply(applied);
       telemetry.record('update', microsecondsSince(updateStart));
+      const updated = Object.keys(applied).map((name) => this.variableByName.get(name)!);
+      if (updated.length > 0) await this.currentStrategy.weightsChanged?.(updated);
 
       const values = await Promise.all([result.loss, ...result.metricValues].map((t) => t.data()));
       context.logs.loss = values[0]![0]!;
       this.metrics.forEach((metric, i) => (context.logs[metric.name] = values[i + 1]![0]!));
       // Counted after the hooks: a plugin may have dropped gradients in afterBackward.
-      this.countSkippedWork(context, Object.keys(context.gradients).length);
+      this.countSkippedWork(context, updated.length);
       if (hooks.afterStep.isUsed()) await hooks.afterStep.promise(context);
+    } catch (error) {
+      this.freeStepTensors(context, kept);
+      kept = [];
+      if (hooks.stepFailed.isUsed()) await hooks.stepFailed.promise(context, error).catch(() => undefined);
+      throw error;
     } finally {
-      // Gradients a hook put in place of the originals are the trainer's to free as well.
-      tf.dispose([...new Set([...kept, ...Object.values(context.gradients)])]);
-      context.loss = null;
-      context.frozenOutput = null;
-      context.gradients = {};
+      this.freeStepTensors(context, kept);
     }
     const durationUs = microsecondsSince(stepStart);
     telemetry.record('step', durationUs);
     this.events.emit('step', {
       step: context.step,
-      epoch,
+      epoch: context.epoch,
       loss: context.logs.loss!,
-      batchSize: context.ids.length,
+      batchSize: context.batchSize,
       frozenPrefix: context.frozenPrefix,
       skipped: context.skip.size,
       durationMs: durationUs / 1000,
@@ -239,38 +440,94 @@ export class Trainer {
     return context.logs;
   }
 
+  /** Runs the strategy and holds it to the contract: it reports its forward exactly once. */
+  private async forwardBackward(context: StepContext): Promise<ForwardBackwardResult> {
+    const { hooks } = this;
+    let reports = 0;
+    const run: StepRun = {
+      units: this.units,
+      loss: this.loss,
+      metrics: this.metrics,
+      hooks,
+      forwardDone: (report: ForwardReport) => {
+        if (++reports > 1) throw new Error(`trainhooks: strategy '${this.currentStrategy.name}' reported its forward twice`);
+        context.output = report.output;
+        context.loss = report.loss;
+        context.frozenOutput = report.frozenOutput;
+        if (hooks.afterForward.isUsed()) hooks.afterForward.call(context);
+      },
+    };
+    const result = await this.currentStrategy.forwardBackward(context, run);
+    if (reports !== 1) {
+      tf.dispose([result.loss, ...Object.values(result.gradients), ...result.metricValues]);
+      throw new Error(`trainhooks: strategy '${this.currentStrategy.name}' did not report its forward (call run.forwardDone once)`);
+    }
+    return result;
+  }
+
+  /**
+   * The gradients that may update a variable this step: not frozen, not skipped, trainable and known.
+   * Others (a strategy's or a hook's) are freed here, so they can reach neither hooks nor the update.
+   */
+  private trainedOnly(context: StepContext, gradients: GradientMap): GradientMap {
+    const kept: GradientMap = {};
+    for (const [name, gradient] of Object.entries(gradients)) {
+      const unit = this.unitOfVariable.get(name);
+      const variable = this.variableByName.get(name);
+      const trains = unit !== undefined && unit >= context.frozenPrefix && !context.skip.has(name) && variable!.trainable;
+      if (trains) kept[name] = gradient;
+      else {
+        this.telemetry.count('droppedGradients');
+        if (!Object.values(kept).includes(gradient)) gradient.dispose();
+      }
+    }
+    return kept;
+  }
+
+  private freeStepTensors(context: StepContext, kept: tf.Tensor[]): void {
+    // Gradients a hook put in place of the originals are the trainer's to free as well.
+    tf.dispose([...new Set([...kept, ...Object.values(context.gradients)])]);
+    context.loss = null;
+    context.output = null;
+    context.frozenOutput = null;
+    context.gradients = {};
+  }
+
   private countSkippedWork(context: StepContext, updatedVariables: number): void {
     const { telemetry } = this;
     telemetry.count('steps');
-    telemetry.count('samples', context.ids.length);
+    telemetry.count('samples', context.batchSize);
     telemetry.count('frozenUnitSteps', context.frozenPrefix);
     telemetry.count('skippedUnitForwards', context.forwardStart.unit);
     telemetry.count('variableUpdates', updatedVariables);
-    telemetry.count('skippedVariableUpdates', this.variableCount() - updatedVariables);
-  }
-
-  private variableCount(): number {
-    if (this.variableCountCache < 0) this.variableCountCache = this.variables.length;
-    return this.variableCountCache;
+    telemetry.count('skippedVariableUpdates', this.variableByName.size - updatedVariables);
   }
 
   /** Fires teardown and frees the per-variable optimizer state. The model is left to its owner. */
   async dispose(): Promise<void> {
     if (this.setupDone) await this.hooks.teardown.promise();
-    await this.strategy.dispose?.();
+    await this.currentStrategy.dispose?.();
     this.optimizers.dispose();
+  }
+}
+
+function pluginName(plugin: TrainerPlugin): string {
+  return plugin.name ?? plugin.constructor.name;
+}
+
+function checkFrozenPrefix(units: unknown, unitCount: number): asserts units is number {
+  if (typeof units !== 'number' || !Number.isInteger(units) || units < 0 || units > unitCount) {
+    throw new RangeError(`trainhooks: frozenPrefix must be an integer in [0, ${unitCount}], got ${String(units)}`);
   }
 }
 
 function validateDecisions(context: StepContext): void {
   const { frozenPrefix, forwardStart, unitCount } = context;
-  if (!Number.isInteger(frozenPrefix) || frozenPrefix < 0 || frozenPrefix > unitCount) {
-    throw new RangeError(`trainhooks: frozenPrefix ${frozenPrefix} is outside [0, ${unitCount}]`);
-  }
+  checkFrozenPrefix(frozenPrefix, unitCount);
   // A forward that starts past the frozen prefix would leave trainable units unrun.
-  if (forwardStart.unit < 0 || forwardStart.unit > Math.max(frozenPrefix, 0)) {
+  if (!Number.isInteger(forwardStart?.unit) || forwardStart.unit < 0 || forwardStart.unit > frozenPrefix) {
     throw new RangeError(
-      `trainhooks: the forward may start at unit ${forwardStart.unit} only if units before it are frozen ` +
+      `trainhooks: the forward may start at unit ${forwardStart?.unit} only if units before it are frozen ` +
         `(frozenPrefix is ${frozenPrefix})`,
     );
   }
@@ -282,6 +539,15 @@ function compiledOptimizer(model: tfl.LayersModel): tf.Optimizer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The input shape, and the target shape when the loss pins it (named, not sparse), as tfjs checks them. */
+function declaredShapesOf(model: tfl.LayersModel, loss: LossName | LossOrMetricFn | undefined): DeclaredShapes {
+  const pinsTarget = typeof loss === 'string' && loss !== 'sparseCategoricalCrossentropy';
+  return {
+    input: model.inputs[0]!.shape,
+    target: pinsTarget ? model.outputs[0]!.shape : null,
+  };
 }
 
 /** Wraps a model for training with hooks: `createTrainer(model).use(plugin).fit(x, y, …)`. */

@@ -1,12 +1,20 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { readSlotsByVariable, writeSlots, type VariableSlotState } from './optimizer-slots.js';
 import type { GradientMap } from './step-context.js';
-
-type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
 
 type OptimizerClass = {
   new (...args: never[]): tf.Optimizer;
   fromConfig(cls: unknown, config: tf.serialization.ConfigDict): tf.Optimizer;
 };
+
+/** Optimizer state of every variable, for checkpoints (`exportState` / `importState`). */
+export interface OptimizerState {
+  readonly className: string;
+  readonly learningRate: number;
+  /** Variables one shared optimizer serves, in its slot order; null once state is per variable. */
+  readonly sharedNames: string[] | null;
+  readonly variables: Record<string, VariableSlotState>;
+}
 
 /**
  * Optimizer state kept per variable. tfjs optimizers key their slots by position in the list given to
@@ -18,14 +26,20 @@ type OptimizerClass = {
  * Per-variable clones cost a few scalar ops per variable and step, so while every step updates the same
  * set of variables one shared clone serves them all (the same arithmetic). The first step that updates
  * a different set splits its state into per-variable clones, exactly (getWeights → setWeights).
+ *
+ * State the template already holds (the compiled model's optimizer after a `model.fit`) is taken over
+ * at the first update, so `trainer.fit` continues where `model.fit` stopped.
  */
 export class VariableOptimizers {
   private readonly byVariable = new Map<string, tf.Optimizer>();
   private learningRate: number;
   private shared: tf.Optimizer | null = null;
-  /** Variables the shared optimizer updates, in its slot order; null once split (or before step 1). */
+  /** Variables the shared optimizer updates, in its slot order; null before the first update. */
   private sharedNames: string[] | null = null;
   private split = false;
+  /** State to start from, taken from the template or a checkpoint, applied at the next update. */
+  private pending: Map<string, VariableSlotState> | null = null;
+  private templateRead = false;
 
   constructor(private readonly template: tf.Optimizer) {
     this.learningRate = readLearningRate(template);
@@ -40,10 +54,16 @@ export class VariableOptimizers {
     return !this.split;
   }
 
+  get className(): string {
+    return this.template.getClassName();
+  }
+
   /** Applies each gradient with its own variable's optimizer state. */
   async apply(gradients: GradientMap): Promise<void> {
     const names = Object.keys(gradients);
     if (names.length === 0) return;
+    if (!this.templateRead) await this.takeOverTemplateState();
+    if (this.pending) await this.startFrom(this.pending, names);
     if (!this.split) {
       this.sharedNames ??= names;
       if (sameMembers(names, this.sharedNames)) {
@@ -57,15 +77,34 @@ export class VariableOptimizers {
     for (const name of names) this.forVariable(name).applyGradients({ [name]: gradients[name]! });
   }
 
+  private async takeOverTemplateState(): Promise<void> {
+    this.templateRead = true;
+    if (this.shared || this.byVariable.size > 0 || this.pending) return;
+    const states = await readSlotsByVariable(this.template);
+    if (states.size > 0) this.pending = states;
+  }
+
+  /** Loads saved state: shared when it covers exactly this update's variables with one count, else per variable. */
+  private async startFrom(states: Map<string, VariableSlotState>, names: string[]): Promise<void> {
+    this.pending = null;
+    const counts = new Set([...states.values()].map((state) => state.iterations));
+    if (!this.split && counts.size === 1 && sameMembers([...states.keys()], names)) {
+      this.shared = this.newOptimizer();
+      this.sharedNames = names;
+      await writeSlots(this.shared, names, states);
+      return;
+    }
+    this.split = true;
+    for (const [name, state] of states) await writeSlots(this.forVariable(name), [name], new Map([[name, state]]));
+  }
+
   /** Moves the shared optimizer's state into one clone per variable. */
   private async splitShared(): Promise<void> {
     this.split = true;
     const shared = this.shared;
     if (!shared) return;
-    const [iterations, ...slots] = await shared.getWeights();
-    for (const name of this.sharedNames ?? []) {
-      await this.forVariable(name).setWeights([iterations!, ...slotsOf(slots, name)]);
-    }
+    const states = await readSlotsByVariable(shared);
+    for (const [name, state] of states) await writeSlots(this.forVariable(name), [name], new Map([[name, state]]));
     shared.dispose();
     this.shared = null;
   }
@@ -85,28 +124,87 @@ export class VariableOptimizers {
     return optimizer;
   }
 
+  /** Every variable's state (iterations and slots); variables never updated have none. */
+  async stateByVariable(): Promise<Map<string, VariableSlotState>> {
+    if (this.pending) return new Map(this.pending);
+    if (!this.templateRead && !this.shared && this.byVariable.size === 0) return readSlotsByVariable(this.template);
+    if (this.shared) return readSlotsByVariable(this.shared);
+    const states = new Map<string, VariableSlotState>();
+    for (const [name, optimizer] of this.byVariable) {
+      const state = (await readSlotsByVariable(optimizer)).get(name);
+      if (state) states.set(name, state);
+    }
+    return states;
+  }
+
+  /** A checkpoint of all optimizer state (plain arrays, no tensors). */
+  async exportState(): Promise<OptimizerState> {
+    const states = await this.stateByVariable();
+    return {
+      className: this.className,
+      learningRate: this.learningRate,
+      sharedNames: this.shared ? [...this.sharedNames!] : null,
+      variables: Object.fromEntries(states),
+    };
+  }
+
+  /** Restores a checkpoint: the next update continues exactly where the exported trainer stopped. */
+  importState(state: OptimizerState): void {
+    if (state?.className !== this.className) {
+      throw new Error(`trainhooks: optimizer state of a ${String(state?.className)} cannot be loaded into a ${this.className}`);
+    }
+    this.disposeState();
+    this.templateRead = true;
+    this.setLearningRate(state.learningRate);
+    this.split = state.sharedNames === null && Object.keys(state.variables).length > 0;
+    this.pending = new Map(Object.entries(state.variables));
+    if (state.sharedNames) this.sharedNames = [...state.sharedNames];
+  }
+
+  /**
+   * Writes the state into another optimizer (the model's own), in tfjs' layout for `names` — what
+   * `model.fit` and `model.save({ includeOptimizer })` then use. Exact when every variable has state
+   * and, for Adam/Adamax, the same update count; otherwise it throws and changes nothing.
+   */
+  async writeInto(target: tf.Optimizer, names: readonly string[]): Promise<void> {
+    if (target.getClassName() !== this.className) {
+      throw new Error(`trainhooks: cannot write ${this.className} state into a ${target.getClassName()}`);
+    }
+    await writeSlots(target, names, await this.stateByVariable());
+  }
+
   /** Iterations and slot tensors of one variable's optimizer state (empty before its first update). */
   async slots(name: string): ReturnType<tf.Optimizer['getWeights']> {
     if (this.shared && this.sharedNames?.includes(name)) {
       const [iterations, ...slots] = await this.shared.getWeights();
-      return [iterations!, ...slotsOf(slots, name)];
+      return [iterations!, ...slots.filter((slot) => slot.name.slice(0, slot.name.lastIndexOf('/')) === name)];
     }
     const optimizer = this.byVariable.get(name);
     return optimizer ? optimizer.getWeights() : [];
   }
 
   setLearningRate(learningRate: number): void {
+    if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate < 0) {
+      throw new Error(`trainhooks: learningRate must be a finite number ≥ 0, got ${String(learningRate)}`);
+    }
     this.learningRate = learningRate;
     setLearningRate(this.template, learningRate);
     for (const optimizer of this.byVariable.values()) setLearningRate(optimizer, learningRate);
     if (this.shared) setLearningRate(this.shared, learningRate);
   }
 
-  dispose(): void {
+  private disposeState(): void {
     for (const optimizer of this.byVariable.values()) optimizer.dispose();
     this.byVariable.clear();
     this.shared?.dispose();
     this.shared = null;
+    this.sharedNames = null;
+    this.split = false;
+    this.pending = null;
+  }
+
+  dispose(): void {
+    this.disposeState();
   }
 }
 
@@ -134,9 +232,4 @@ function sameMembers(names: readonly string[], expected: readonly string[]): boo
   if (names.length !== expected.length) return false;
   const set = new Set(expected);
   return names.every((name) => set.has(name));
-}
-
-/** A variable's slots in an optimizer's getWeights() list: tfjs names them `${variable}/${slot}`. */
-function slotsOf(slots: readonly NamedTensor[], variableName: string): NamedTensor[] {
-  return slots.filter((slot) => slot.name.slice(0, slot.name.lastIndexOf('/')) === variableName);
 }
