@@ -317,8 +317,9 @@ export class Trainer {
   /** What the fit loops may do; kept off the public surface. */
   private createFitHost(): FitHost {
     return {
-    // tf.Callback instances read `this.model.stopTraining`: the LayersModel, or the trainer itself.
-    callbackModel: this.layersModel ?? this,
+    // What tf.Callback instances get as `this.model` under model.fit: for a Sequential the LayersModel
+    // it wraps (its fit runs there), for a { units } model the trainer (it has stopTraining too).
+    callbackModel: (this.layersModel as { model?: unknown } | null)?.model ?? this.layersModel ?? this,
     metricNames: ['loss', ...this.metrics.map((metric) => metric.name)],
     declaredShapes: this.declaredShapes,
     shouldStop: () => this.stopTraining || (this.layersModel as LayersModelTrainingFlags | null)?.stopTraining === true,
@@ -343,14 +344,19 @@ export class Trainer {
 
   /** One fit at a time, on this trainer and on its model (model.fit shares tfjs' isTraining flag). */
   private beginTraining(): () => void {
-    const flags = this.layersModel as unknown as LayersModelTrainingFlags | null;
+    // A Sequential's fit runs on the LayersModel it wraps, whose flag is the one model.fit checks.
+    const flags = [this.layersModel, (this.layersModel as { model?: unknown } | null)?.model].filter(
+      (model): model is LayersModelTrainingFlags => model !== null && typeof model === 'object',
+    );
     if (this.training) throw new Error('trainhooks: cannot start training: another fit() or fitDataset() of this trainer is ongoing');
-    if (flags?.isTraining) throw new Error('trainhooks: cannot start training: model.fit() or fitDataset() of this model is ongoing');
+    if (flags.some((model) => model.isTraining)) {
+      throw new Error('trainhooks: cannot start training: model.fit() or fitDataset() of this model is ongoing');
+    }
     this.training = true;
-    if (flags) flags.isTraining = true;
+    for (const model of flags) model.isTraining = true;
     return () => {
       this.training = false;
-      if (flags) flags.isTraining = false;
+      for (const model of flags) model.isTraining = false;
     };
   }
 
