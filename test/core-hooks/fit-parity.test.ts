@@ -200,7 +200,7 @@ describe('fitDataset parity with model.fitDataset', () => {
     for (const model of [reference, ours]) model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const options = { epochs: 3, batchesPerEpoch: 2, validationData: [x, y] as [tf.Tensor, tf.Tensor], verbose: 0 as const };
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const expected = await reference.fitDataset(finiteDataset(x, y, 3), options);
+    const expected = await reference.fitDataset(finiteDataset(x, y, 3) as never, options);
     const tfjsWarnings = warn.mock.calls.length;
     const trainer = createTrainer(ours);
     const actual = await trainer.fitDataset(finiteDataset(x, y, 3), options);
@@ -223,7 +223,7 @@ describe('fitDataset parity with model.fitDataset', () => {
     const [reference, ours] = [denseModel(11), denseModel(11)];
     for (const model of [reference, ours]) model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
     const options = { epochs: 2, validationData: [x, y] as [tf.Tensor, tf.Tensor], validationBatchSize: 7, verbose: 0 as const };
-    const expected = await reference.fitDataset(finiteDataset(x, y, 4), options);
+    const expected = await reference.fitDataset(finiteDataset(x, y, 4) as never, options);
     const actual = await createTrainer(ours).fitDataset(finiteDataset(x, y, 4), options);
     expectSameHistory(actual, expected);
     expectSameWeights(ours, reference);
