@@ -103,7 +103,7 @@ describe('strategies', () => {
       forwardBackward(context, run) {
         const result = new LocalStrategy().forwardBackward(context, run);
         const extra = Object.fromEntries(
-          [...frozenUnit!.variables, skipped].map((v) => [v.name, tf.onesLike(v)] as const).concat([['ghost', tf.scalar(1)]]),
+          [...frozenUnit!.variables, skipped].map((v): [string, tf.Tensor] => [v.name, tf.onesLike(v)]).concat([['ghost', tf.scalar(1)]]),
         );
         return { ...result, gradients: { ...result.gradients, ...extra } };
       },

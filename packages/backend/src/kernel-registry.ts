@@ -66,7 +66,8 @@ function runKernelDirectly(
 
 /**
  * Runs the currently registered kernel of a backend from inside a kernel, without going through the
- * engine (no tape, no tracking): the caller frees intermediates with `backend.disposeData(info.dataId)`.
+ * engine (no tape, no tracking), so nothing frees its output but the caller. Our kernels call it
+ * through a KernelScope (see kernel-scope.ts: `runScoped`), which frees their intermediates.
  */
 export function callKernel(
   kernelName: string,

@@ -9,7 +9,8 @@
 // whose partial gradients are added.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, Conv2DBackpropFilter, util } from '@tensorflow/tfjs-core';
-import { callKernel, type KernelOverride } from '../kernel-registry.js';
+import type { KernelOverride } from '../kernel-registry.js';
+import { runScoped } from '../kernel-scope.js';
 
 const CPU = 'cpu';
 
@@ -31,10 +32,6 @@ interface BackpropFilterAttrs {
   dataFormat?: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   filterShape: [number, number, number, number];
-}
-
-function dispose(backend: tf.KernelBackend, ...infos: tf.TensorInfo[]): void {
-  for (const info of infos) backend.disposeData(info.dataId);
 }
 
 /**
@@ -89,10 +86,10 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const { strides, pad, dataFormat = 'NHWC', dimRoundingMode, filterShape } = attrs as unknown as BackpropFilterAttrs;
   const store = backend as unknown as CpuStore;
   const channelsFirst = dataFormat === 'NCHW';
-  // NCHW: work in NHWC (the layout the patch loops assume).
-  const x = channelsFirst ? callKernel('Transpose', backend, CPU, { x: xIn }, { perm: [0, 2, 3, 1] }) : xIn;
-  const dy = channelsFirst ? callKernel('Transpose', backend, CPU, { x: dyIn }, { perm: [0, 2, 3, 1] }) : dyIn;
-  try {
+  return runScoped(backend, CPU, (scope) => {
+    // NCHW: work in NHWC (the layout the patch loops assume).
+    const x = channelsFirst ? scope.run('Transpose', { x: xIn }, { perm: [0, 2, 3, 1] }) : xIn;
+    const dy = channelsFirst ? scope.run('Transpose', { x: dyIn }, { perm: [0, 2, 3, 1] }) : dyIn;
     const info = backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filterShape,
@@ -107,7 +104,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
     const patchRows = filterHeight * filterWidth * inChannels;
     const perImage = outHeight * outWidth;
     if (patchRows * perImage * batchSize === 0 || outChannels === 0) {
-      return store.makeTensorInfo(filterShape, 'float32', new Float32Array(util.sizeFromShape(filterShape)));
+      return scope.adopt(store.makeTensorInfo(filterShape, 'float32', new Float32Array(util.sizeFromShape(filterShape))));
     }
     util.assert(
       util.arraysEqual(dy.shape, [batchSize, outHeight, outWidth, outChannels]),
@@ -117,47 +114,35 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
     if (!xValues) throw new Error('Conv2DBackpropFilter: x has no values on the cpu backend');
 
     // dyᵀ = [co, (b, oy, ox)]
-    const dy2 = callKernel('Reshape', backend, CPU, { x: dy }, { shape: [batchSize * perImage, outChannels] });
-    const dyT = callKernel('Transpose', backend, CPU, { x: dy2 }, { perm: [1, 0] });
-    dispose(backend, dy2);
+    const dyT = scope.scoped((s) => {
+      const dy2 = s.run('Reshape', { x: dy }, { shape: [batchSize * perImage, outChannels] });
+      return s.run('Transpose', { x: dy2 }, { perm: [1, 0] });
+    });
 
     const imagesPerChunk = Math.floor(CPU_BACKPROP_FILTER_OPTIONS.maxPatchElements / (patchRows * perImage));
     const chunk = Math.max(1, Math.min(batchSize, imagesPerChunk));
     let total: tf.TensorInfo | undefined;
-    try {
-      for (let b0 = 0; b0 < batchSize; b0 += chunk) {
-        const b1 = Math.min(batchSize, b0 + chunk);
-        const cols = (b1 - b0) * perImage;
-        const patches = store.makeTensorInfo([1, patchRows, cols], 'float32', transposedPatches(xValues, info, b0, b1));
+    for (let b0 = 0; b0 < batchSize; b0 += chunk) {
+      const b1 = Math.min(batchSize, b0 + chunk);
+      const cols = (b1 - b0) * perImage;
+      // The chunk's patches (up to maxPatchElements) and slice of dy are freed once its part is made.
+      const part = scope.scoped((s) => {
+        const patches = s.adopt(store.makeTensorInfo([1, patchRows, cols], 'float32', transposedPatches(xValues, info, b0, b1)));
         let dyPart: tf.TensorInfo;
         if (b0 === 0 && b1 === batchSize) {
-          dyPart = callKernel('Reshape', backend, CPU, { x: dyT }, { shape: [1, outChannels, cols] });
+          dyPart = s.run('Reshape', { x: dyT }, { shape: [1, outChannels, cols] });
         } else {
-          const slice = { begin: [0, b0 * perImage], size: [outChannels, cols] };
-          const sliced = callKernel('Slice', backend, CPU, { x: dyT }, slice);
-          dyPart = callKernel('Reshape', backend, CPU, { x: sliced }, { shape: [1, outChannels, cols] });
-          dispose(backend, sliced);
+          const sliced = s.run('Slice', { x: dyT }, { begin: [0, b0 * perImage], size: [outChannels, cols] });
+          dyPart = s.run('Reshape', { x: sliced }, { shape: [1, outChannels, cols] });
         }
-        const transposes = { transposeA: false, transposeB: true };
-        const part = callKernel('BatchMatMul', backend, CPU, { a: patches, b: dyPart }, transposes);
-        dispose(backend, patches, dyPart);
-        if (total) {
-          const sum = callKernel('Add', backend, CPU, { a: total, b: part });
-          dispose(backend, total, part);
-          total = sum;
-        } else {
-          total = part;
-        }
-      }
-    } finally {
-      dispose(backend, dyT);
+        return s.run('BatchMatMul', { a: patches, b: dyPart }, { transposeA: false, transposeB: true });
+      });
+      // The running total and the part are freed as soon as their sum is made.
+      const previous = total;
+      total = previous ? scope.scoped((s) => s.run('Add', { a: s.take(previous), b: s.take(part) })) : part;
     }
-    const out = callKernel('Reshape', backend, CPU, { x: total! }, { shape: [...filterShape] });
-    dispose(backend, total!);
-    return out;
-  } finally {
-    if (channelsFirst) dispose(backend, x, dy);
-  }
+    return scope.run('Reshape', { x: total! }, { shape: [...filterShape] });
+  });
 }
 
 export const cpuConv2DBackpropFilterKernel: KernelOverride = {

@@ -8,8 +8,9 @@
 // batches large enough to amortise the call run as one XNNPACK matmul per batch entry.
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchMatMul, broadcast_util, util } from '@tensorflow/tfjs-core';
-import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { batchEntry, disposeAll as dispose, type KernelArgs } from './kernel-utils.js';
+import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped, type KernelScope } from '../kernel-scope.js';
+import { batchEntry, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -18,10 +19,6 @@ const WASM = 'wasm';
  * stock loop: a slice, an XNNPACK operator (weights packing included) and a concat per entry cost more.
  */
 export const PER_ENTRY_XNNPACK_MIN_MACS = 65536;
-
-export function reshapeInfo(backend: tf.KernelBackend, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
-  return callKernel('Reshape', backend, WASM, { x }, { shape });
-}
 
 /** Shapes of a batched matmul: a = [...batchA, M, K] (or K, M), b = [...batchB, K, N] (or N, K). */
 export interface MatMulShapes {
@@ -61,108 +58,73 @@ export function matMulShapes(
 
 /**
  * x ([...batch, rows, cols]) as a [batchSize, rows, cols] tensor, transposed in its last two dims when
- * `transpose`; always a new TensorInfo the caller disposes.
+ * `transpose`: owned by `scope`, or x itself when it already is that.
  */
-export function rowMajor3d(
-  backend: tf.KernelBackend,
-  x: tf.TensorInfo,
-  transpose: boolean,
-): tf.TensorInfo {
+export function rowMajor3d(scope: KernelScope, x: tf.TensorInfo, transpose: boolean): tf.TensorInfo {
   const r = x.shape.length;
   const rows = x.shape[r - 2];
   const cols = x.shape[r - 1];
-  const x3 = reshapeInfo(backend, x, [util.sizeFromShape(x.shape.slice(0, -2)), rows, cols]);
-  if (!transpose) return x3;
-  const t = callKernel('Transpose', backend, WASM, { x: x3 }, { perm: [0, 2, 1] });
-  dispose(backend, x3);
-  return t;
+  return scope.scoped((s) => {
+    const x3 = s.reshape(x, [util.sizeFromShape(x.shape.slice(0, -2)), rows, cols]);
+    return transpose ? s.run('Transpose', { x: x3 }, { perm: [0, 2, 1] }) : x3;
+  });
 }
 
 /** Tiles x = [...batch, r, c] (batch broadcastable to outBatch) to [size(outBatch), r, c]. */
-function broadcastBatch(
-  backend: tf.KernelBackend,
-  x3: tf.TensorInfo,
-  batch: number[],
-  outBatch: number[],
-): tf.TensorInfo {
+function broadcastBatch(scope: KernelScope, x3: tf.TensorInfo, batch: number[], outBatch: number[]): tf.TensorInfo {
   const padded = [...new Array<number>(outBatch.length - batch.length).fill(1), ...batch];
   const [rows, cols] = x3.shape.slice(-2);
-  const xr = reshapeInfo(backend, x3, [...padded, rows, cols]);
   const reps = [...outBatch.map((d, i) => (padded[i] === d ? 1 : d)), 1, 1];
-  const tiled = callKernel('Tile', backend, WASM, { x: xr }, { reps });
-  dispose(backend, xr);
-  const out = reshapeInfo(backend, tiled, [util.sizeFromShape(outBatch), rows, cols]);
-  dispose(backend, tiled);
-  return out;
+  return scope.scoped((s) => {
+    const tiled = s.run('Tile', { x: s.reshape(x3, [...padded, rows, cols]) }, { reps });
+    return s.reshape(tiled, [util.sizeFromShape(outBatch), rows, cols]);
+  });
 }
 
 /** Stock matmul of untransposed [1, M, K] x [1, K, N]: XNNPACK. */
-function stockMatMul(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
-  return callStockKernel(BatchMatMul, backend, WASM, { a, b }, { transposeA: false, transposeB: false });
+function stockMatMul(scope: KernelScope, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  return scope.runStock(BatchMatMul, { a, b }, { transposeA: false, transposeB: false });
 }
 
 /**
  * The product of a3 = [bA, M, K] and b3 = [bB, K, N] (untransposed, batches broadcast to outBatch),
- * shaped [size(outBatch), M, N]. Does not dispose a3 or b3.
+ * shaped [size(outBatch), M, N] and owned by `scope`.
  */
-export function matMul3d(
-  backend: tf.KernelBackend,
-  a3: tf.TensorInfo,
-  b3: tf.TensorInfo,
-  shapes: MatMulShapes,
-): tf.TensorInfo {
+export function matMul3d(scope: KernelScope, a3: tf.TensorInfo, b3: tf.TensorInfo, shapes: MatMulShapes): tf.TensorInfo {
   const { m, k, n, batchA, batchB, outBatch } = shapes;
   const bA = a3.shape[0];
   const bB = b3.shape[0];
   const batch = util.sizeFromShape(outBatch);
 
-  if (bB === 1) {
-    // b shared: fold a's batch into its rows, one [bA*M, K] x [K, N] matmul.
-    const a2 = reshapeInfo(backend, a3, [1, bA * m, k]);
-    const out = stockMatMul(backend, a2, b3);
-    dispose(backend, a2);
-    const r = reshapeInfo(backend, out, [batch, m, n]);
-    dispose(backend, out);
-    return r;
-  }
-  if (bA === 1) {
-    // a shared: fold b's batch into its columns, [M, K] x [K, bB*N], then move the batch back in front.
-    const bt = callKernel('Transpose', backend, WASM, { x: b3 }, { perm: [1, 0, 2] });
-    const b2 = reshapeInfo(backend, bt, [1, k, bB * n]);
-    dispose(backend, bt);
-    const prod = stockMatMul(backend, a3, b2);
-    dispose(backend, b2);
-    const prod3 = reshapeInfo(backend, prod, [m, bB, n]);
-    dispose(backend, prod);
-    const out = callKernel('Transpose', backend, WASM, { x: prod3 }, { perm: [1, 0, 2] });
-    dispose(backend, prod3);
-    return out;
-  }
-  // Both batched: make both full (general broadcasting), then per entry or on the stock loop.
-  const aFull = bA === batch ? reshapeInfo(backend, a3, a3.shape) : broadcastBatch(backend, a3, batchA, outBatch);
-  const bFull = bB === batch ? reshapeInfo(backend, b3, b3.shape) : broadcastBatch(backend, b3, batchB, outBatch);
-  try {
+  return scope.scoped((s) => {
+    if (bB === 1) {
+      // b shared: fold a's batch into its rows, one [bA*M, K] x [K, N] matmul.
+      return s.reshape(stockMatMul(s, s.reshape(a3, [1, bA * m, k]), b3), [batch, m, n]);
+    }
+    if (bA === 1) {
+      // a shared: fold b's batch into its columns, [M, K] x [K, bB*N], then move the batch back in front.
+      // b's transposed copy is freed as soon as the product is made.
+      const prod = s.scoped((product) => {
+        const bt = product.run('Transpose', { x: b3 }, { perm: [1, 0, 2] });
+        return stockMatMul(product, a3, product.reshape(bt, [1, k, bB * n]));
+      });
+      return s.run('Transpose', { x: s.reshape(prod, [m, bB, n]) }, { perm: [1, 0, 2] });
+    }
+    // Both batched: make both full (general broadcasting), then per entry or on the stock loop.
+    const aFull = bA === batch ? a3 : broadcastBatch(s, a3, batchA, outBatch);
+    const bFull = bB === batch ? b3 : broadcastBatch(s, b3, batchB, outBatch);
     if (m * k * n < PER_ENTRY_XNNPACK_MIN_MACS) {
       // Small entries: the stock loop is correct for equal batches and cheaper than per-entry calls.
-      return callStockKernel(BatchMatMul, backend, WASM, { a: aFull, b: bFull }, { transposeA: false, transposeB: false });
+      return s.runStock(BatchMatMul, { a: aFull, b: bFull }, { transposeA: false, transposeB: false });
     }
-    // One XNNPACK matmul per entry.
+    // One XNNPACK matmul per entry, each entry's copies freed before the next.
     const parts: tf.TensorInfo[] = [];
-    try {
-      for (let i = 0; i < batch; i++) {
-        const ai = batchEntry(backend, aFull, i);
-        const bi = batchEntry(backend, bFull, i);
-        parts.push(stockMatMul(backend, ai, bi));
-        dispose(backend, ai, bi);
-      }
-      // Concat copies (even a single part), so the parts are always ours to free.
-      return callKernel('Concat', backend, WASM, parts as unknown as tf.NamedTensorInfoMap, { axis: 0 });
-    } finally {
-      dispose(backend, ...parts);
+    for (let i = 0; i < batch; i++) {
+      parts.push(s.scoped((entry) => stockMatMul(entry, batchEntry(entry, aFull, i), batchEntry(entry, bFull, i))));
     }
-  } finally {
-    dispose(backend, aFull, bFull);
-  }
+    // Concat copies (even a single part), so the parts are always ours to free.
+    return s.run('Concat', parts as unknown as tf.NamedTensorInfoMap, { axis: 0 });
+  });
 }
 
 /**
@@ -182,9 +144,9 @@ export function preferTransposedProduct(shapes: MatMulShapes, transposeA: boolea
   return swapped < direct;
 }
 
-/** a·b with optional transposes on the wasm backend, never on the stock slow loop when it matters. */
+/** a·b with optional transposes on the wasm backend, never on the stock slow loop when it matters; owned by `scope`. */
 export function wasmBatchMatMul(
-  backend: tf.KernelBackend,
+  scope: KernelScope,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
   transposeA: boolean,
@@ -193,35 +155,24 @@ export function wasmBatchMatMul(
   const shapes = matMulShapes(a, b, transposeA, transposeB);
   const { outShape, k } = shapes;
   if (util.sizeFromShape(outShape) === 0 || k === 0) {
-    return callKernel('Fill', backend, WASM, {}, { shape: outShape, value: 0, dtype: 'float32' });
+    return scope.run('Fill', {}, { shape: outShape, value: 0, dtype: 'float32' });
   }
-  if (preferTransposedProduct(shapes, transposeA, transposeB)) {
-    // (a·b)ᵀ = bᵀ·aᵀ: b goes in as XNNPACK's input, untouched, and only the small a and result move.
-    const bT = rowMajor3d(backend, b, !transposeB); // [1, N, K]
-    const aT = rowMajor3d(backend, a, !transposeA); // [1, K, M]
-    let prodT: tf.TensorInfo;
-    try {
-      prodT = stockMatMul(backend, bT, aT); // [1, N, M]
-    } finally {
-      dispose(backend, aT, bT);
+  return scope.scoped((s) => {
+    if (preferTransposedProduct(shapes, transposeA, transposeB)) {
+      // (a·b)ᵀ = bᵀ·aᵀ: b goes in as XNNPACK's input, untouched, and only the small a and result move.
+      // The transposed operands are freed as soon as the product is made.
+      const prodT = s.scoped((product) => {
+        const bT = rowMajor3d(product, b, !transposeB); // [1, N, K]
+        const aT = rowMajor3d(product, a, !transposeA); // [1, K, M]
+        return stockMatMul(product, bT, aT); // [1, N, M]
+      });
+      const prod = s.run('Transpose', { x: prodT }, { perm: [0, 2, 1] });
+      return s.reshape(prod, outShape);
     }
-    const prod = callKernel('Transpose', backend, WASM, { x: prodT }, { perm: [0, 2, 1] });
-    dispose(backend, prodT);
-    const out = reshapeInfo(backend, prod, outShape);
-    dispose(backend, prod);
-    return out;
-  }
-  const a3 = rowMajor3d(backend, a, transposeA);
-  const b3 = rowMajor3d(backend, b, transposeB);
-  let out3: tf.TensorInfo;
-  try {
-    out3 = matMul3d(backend, a3, b3, shapes);
-  } finally {
-    dispose(backend, a3, b3);
-  }
-  const out = reshapeInfo(backend, out3, outShape);
-  dispose(backend, out3);
-  return out;
+    const a3 = rowMajor3d(s, a, transposeA);
+    const b3 = rowMajor3d(s, b, transposeB);
+    return s.reshape(matMul3d(s, a3, b3, shapes), outShape);
+  });
 }
 
 function batchMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
@@ -231,7 +182,7 @@ function batchMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     // Stock says clearly that it does not support these.
     return callStockKernel(BatchMatMul, backend, WASM, { a, b }, { transposeA, transposeB });
   }
-  return wasmBatchMatMul(backend, a, b, transposeA, transposeB);
+  return runScoped(backend, WASM, (scope) => wasmBatchMatMul(scope, a, b, transposeA, transposeB));
 }
 
 export const wasmBatchMatMulKernel: KernelOverride = {

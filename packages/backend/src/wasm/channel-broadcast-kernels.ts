@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Add, Multiply, Sub } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped } from '../kernel-scope.js';
 import { channelBinary, channelOperands } from './channel-broadcast.js';
 import type { KernelArgs } from './kernel-utils.js';
 
@@ -14,7 +15,9 @@ function channelBroadcastKernel(kernelName: typeof Add | typeof Sub | typeof Mul
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const channel = channelOperands(a, b);
     if (!channel) return callStockKernel(kernelName, backend, WASM, inputs, attrs);
-    return channelBinary(backend, kernelName, channel.x, channel.v, channel.vectorFirst, channel.fold);
+    return runScoped(backend, WASM, (scope) =>
+      channelBinary(scope, kernelName, channel.x, channel.v, channel.vectorFirst, channel.fold),
+    );
   };
   return { kernelName, backendName: WASM, kernelFunc: kernelFunc as tf.KernelFunc };
 }

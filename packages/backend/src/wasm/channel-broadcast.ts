@@ -7,10 +7,7 @@
 // so results are bit-identical, NaN and ±Infinity included.
 import type * as tf from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
-import { callKernel, callStockKernel } from '../kernel-registry.js';
-import { disposeAll } from './kernel-utils.js';
-
-const WASM = 'wasm';
+import type { KernelScope } from '../kernel-scope.js';
 
 /** Tensors smaller than this stay on the stock kernels as they are. */
 export const CHANNEL_BROADCAST_MIN_SIZE = 4096;
@@ -61,10 +58,11 @@ export function channelOperands(
 
 /**
  * Runs the stock binary kernel `kernelName` on x and the per-channel vector v (v first when vectorFirst),
- * with `fold` rows of x folded into the inner dim. Shaped like x; inputs are not disposed.
+ * with `fold` rows of x folded into the inner dim. Shaped like x and owned by `scope`; its intermediates
+ * are freed on return.
  */
 export function channelBinary(
-  backend: tf.KernelBackend,
+  scope: KernelScope,
   kernelName: string,
   x: tf.TensorInfo,
   v: tf.TensorInfo,
@@ -73,23 +71,14 @@ export function channelBinary(
 ): tf.TensorInfo {
   const channels = x.shape[x.shape.length - 1];
   const run = fold * channels;
-  const temps: tf.TensorInfo[] = [];
-  try {
+  return scope.scoped((s) => {
     // The vector tiled fold times: −0 + v is v exactly. Stock Add, on ≤ 8192 elements, never recurses here.
-    const row = callKernel('Reshape', backend, WASM, { x: v }, { shape: [1, channels] });
-    temps.push(row);
-    const base = callKernel('Fill', backend, WASM, {}, { shape: [fold, channels], value: -0, dtype: v.dtype });
-    temps.push(base);
-    const tiled = callStockKernel('Add', backend, WASM, { a: base, b: row });
-    temps.push(tiled);
-    const wide = callKernel('Reshape', backend, WASM, { x: tiled }, { shape: [1, run] });
-    temps.push(wide);
-    const x2 = callKernel('Reshape', backend, WASM, { x }, { shape: [util.sizeFromShape(x.shape) / run, run] });
-    temps.push(x2);
-    const out2 = callStockKernel(kernelName, backend, WASM, vectorFirst ? { a: wide, b: x2 } : { a: x2, b: wide });
-    temps.push(out2);
-    return callKernel('Reshape', backend, WASM, { x: out2 }, { shape: x.shape });
-  } finally {
-    disposeAll(backend, ...temps);
-  }
+    const row = s.run('Reshape', { x: v }, { shape: [1, channels] });
+    const base = s.run('Fill', {}, { shape: [fold, channels], value: -0, dtype: v.dtype });
+    const tiled = s.runStock('Add', { a: base, b: row });
+    const wide = s.run('Reshape', { x: tiled }, { shape: [1, run] });
+    const x2 = s.run('Reshape', { x }, { shape: [util.sizeFromShape(x.shape) / run, run] });
+    const out2 = s.runStock(kernelName, vectorFirst ? { a: wide, b: x2 } : { a: x2, b: wide });
+    return s.run('Reshape', { x: out2 }, { shape: x.shape });
+  });
 }

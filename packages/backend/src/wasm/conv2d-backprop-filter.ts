@@ -7,7 +7,16 @@
 // tfjs-wasm's Slice is a JS loop, and the GEMM has to pack dy either way.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
-import { convGeometry, filterGradAxis, isChannelsLast, runScoped, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
+import { runScoped } from '../kernel-scope.js';
+import {
+  conv2d,
+  convGeometry,
+  depthwiseConv2d,
+  filterGradAxis,
+  isChannelsLast,
+  type KernelArgs,
+  type ConvGradientAttrs,
+} from './conv-utils.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
 
@@ -22,7 +31,7 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const g = convGeometry(KERNEL, x.shape, filterShape, { strides, pad, dimRoundingMode, channelsLast });
   const [kh, kw, ci, co] = filterShape;
 
-  return runScoped(backend as tf.KernelBackend, (scope) => {
+  return runScoped(backend, 'wasm', (scope) => {
     // [Ci, H, W, N] and [OH, OW, N, Co], straight from either layout.
     const xT = scope.transpose(x, channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0]);
     const dyT = scope.transpose(dy, channelsLast ? [1, 2, 0, 3] : [2, 3, 0, 1]);
@@ -38,11 +47,11 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
       // batch images as channels, dy as a [OH, OW, N, Co] depthwise filter, then a Sum over N.
       // XNNPACK packs a depthwise filter without tfjs' scattered [K, Co] → [Co, K] pre-transpose,
       // which dominates when dy is large and the output tiny.
-      const perImage = scope.depthwiseConv2d(xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
+      const perImage = depthwiseConv2d(scope, xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
       const cropped = scope.slice(perImage, [0, 0, 0, 0], [1, kh, kw, perImage.shape[3]]);
       return scope.reshape(scope.sum(scope.reshape(cropped, [kh * kw, dyT.shape[2], co]), [1]), [kh, kw, 1, co]);
     }
-    const full = scope.conv2d(xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
+    const full = conv2d(scope, xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
     const grad = scope.slice(full, [0, 0, 0, 0], [ci, kh, kw, co]);
     return scope.transpose(grad, [1, 2, 0, 3]);
   });

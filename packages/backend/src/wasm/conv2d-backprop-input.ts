@@ -10,17 +10,19 @@
 //  - one input channel (stride 1): a depthwise convolution per dy channel and a Sum (see `direct`).
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
+import { runScoped, type KernelScope } from '../kernel-scope.js';
 import {
   TO_NCHW,
   TO_NHWC,
+  conv2d,
   convGeometry,
+  cropNegative,
+  depthwiseConv2d,
   inputGradAxis,
   isChannelsLast,
-  runScoped,
   type AxisPads,
   type ConvGeometry,
   type KernelArgs,
-  type KernelScope,
   type ConvGradientAttrs,
 } from './conv-utils.js';
 
@@ -36,7 +38,7 @@ function conv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   const channelsLast = isChannelsLast(dataFormat, KERNEL);
   const g = convGeometry(KERNEL, inputShape, filter.shape, { strides, pad, dimRoundingMode, channelsLast });
 
-  return runScoped(backend as tf.KernelBackend, (scope) => {
+  return runScoped(backend, 'wasm', (scope) => {
     const dyNhwc = channelsLast ? dy : scope.transpose(dy, TO_NHWC);
     if (dyNhwc.shape[1] !== g.outHeight || dyNhwc.shape[2] !== g.outWidth || dyNhwc.shape[3] !== filter.shape[3]) {
       throw new Error(`trainhooks ${KERNEL}: dy shape ${dy.shape} does not match the forward output`);
@@ -52,7 +54,7 @@ function direct(scope: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, g:
   const [n, h, w, ci] = g.inShape;
   const rows = inputGradAxis(h, g.filterHeight, g.dilations[0], g.padTop, dy.shape[1]);
   const cols = inputGradAxis(w, g.filterWidth, g.dilations[1], g.padLeft, dy.shape[2]);
-  const cropped = scope.cropNegative(dy, [rows, cols]);
+  const cropped = cropNegative(scope, dy, [rows, cols]);
   if (!cropped) return scope.zeros([n, h, w, ci]);
   if (ci === 1) {
     // One input channel: a convolution with a single output channel wastes most of XNNPACK's
@@ -60,11 +62,11 @@ function direct(scope: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, g:
     // channels compute the same.
     const [kh, kw, , co] = filter.shape;
     const rotated = scope.reshape(scope.reverse(filter, [0, 1]), [kh, kw, co, 1]);
-    const perChannel = scope.depthwiseConv2d(cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
+    const perChannel = depthwiseConv2d(scope, cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
     return scope.reshape(scope.sum(perChannel, [3]), [n, h, w, 1]);
   }
   const rotated = scope.transpose(scope.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-  return scope.conv2d(cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
+  return conv2d(scope, cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
 }
 
 /** Per spatial axis: which phase rows the polyphase convolution must produce. */
@@ -100,9 +102,9 @@ function polyphase(scope: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo,
   const arranged = scope.transpose(split, [0, 2, 5, 1, 3, 4]);
   const phases = scope.reverse(scope.reshape(arranged, [jh, jw, co, sh * sw * ci]), [0, 1]);
 
-  const cropped = scope.cropNegative(dy, [rows.pads, cols.pads]);
+  const cropped = cropNegative(scope, dy, [rows.pads, cols.pads]);
   if (!cropped) return scope.zeros([n, h, w, ci]);
-  const blocks = scope.conv2d(cropped.x, phases, [1, 1], [1, 1], cropped.pads); // [N, Qh, Qw, sh·sw·Ci]
+  const blocks = conv2d(scope, cropped.x, phases, [1, 1], [1, 1], cropped.pads); // [N, Qh, Qw, sh·sw·Ci]
   // Depth to space: [N·Qh, Qw, sh, sw·Ci] → [N·Qh, sh, Qw, sw·Ci] = [N, Qh·sh, Qw·sw, Ci].
   const spread = scope.transpose(scope.reshape(blocks, [n * rows.blocks, cols.blocks, sh, sw * ci]), [0, 2, 1, 3]);
   const full = scope.reshape(spread, [n, rows.blocks * sh, cols.blocks * sw, ci]);

@@ -5,7 +5,8 @@
 // forward stride. A Sum over n then leaves [KH, KW, C, M].
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
-import { convGeometry, filterGradAxis, runScoped, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
+import { runScoped } from '../kernel-scope.js';
+import { convGeometry, depthwiseConv2d, filterGradAxis, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
 
 const KERNEL = 'DepthwiseConv2dNativeBackpropFilter';
 
@@ -24,7 +25,7 @@ function depthwiseConv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): 
     throw new Error(`trainhooks ${KERNEL}: x ${x.shape}, dy ${dy.shape} and filter ${filterShape} do not match`);
   }
 
-  return runScoped(backend as tf.KernelBackend, (scope) => {
+  return runScoped(backend, 'wasm', (scope) => {
     // x → [1, H, W, N·C]; dy → [OH, OW, N·C, M]. Channels ordered (n, c) so both transposes move
     // whole C-long rows (cheap), not single elements.
     const image = scope.reshape(scope.transpose(x, [1, 2, 0, 3]), [1, h, w, n * c]);
@@ -32,7 +33,7 @@ function depthwiseConv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): 
     const rows = filterGradAxis(h, kh, g.strides[0], g.dilations[0], oh, g.padTop);
     const cols = filterGradAxis(w, kw, g.strides[1], g.dilations[1], ow, g.padLeft);
     // stride = forward dilation, dilation = forward stride.
-    const full = scope.depthwiseConv2d(image, dyFilter, g.dilations, g.strides, [rows.pads, cols.pads]);
+    const full = depthwiseConv2d(scope, image, dyFilter, g.dilations, g.strides, [rows.pads, cols.pads]);
     const grad = scope.slice(full, [0, 0, 0, 0], [1, kh, kw, n * c * m]);
     return scope.reshape(scope.sum(scope.reshape(grad, [kh * kw, n, c * m]), [1]), [kh, kw, c, m]);
   });

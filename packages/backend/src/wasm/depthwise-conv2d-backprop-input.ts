@@ -4,7 +4,16 @@
 // results of a channel are then summed.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
-import { convGeometry, inputGradAxis, runScoped, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
+import { runScoped } from '../kernel-scope.js';
+import {
+  convGeometry,
+  cropNegative,
+  depthwiseConv2d,
+  inputGradAxis,
+  zeroDilate,
+  type KernelArgs,
+  type ConvGradientAttrs,
+} from './conv-utils.js';
 
 const KERNEL = 'DepthwiseConv2dNativeBackpropInput';
 
@@ -22,14 +31,14 @@ function depthwiseConv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): t
     throw new Error(`trainhooks ${KERNEL}: dy ${dy.shape}, filter ${filter.shape} and inputShape ${inputShape} do not match`);
   }
 
-  return runScoped(backend as tf.KernelBackend, (scope) => {
-    const dilated = scope.zeroDilate(dy, g.strides);
+  return runScoped(backend, 'wasm', (scope) => {
+    const dilated = zeroDilate(scope, dy, g.strides);
     const rows = inputGradAxis(h, kh, g.dilations[0], g.padTop, dilated.shape[1]);
     const cols = inputGradAxis(w, kw, g.dilations[1], g.padLeft, dilated.shape[2]);
-    const cropped = scope.cropNegative(dilated, [rows, cols]);
+    const cropped = cropNegative(scope, dilated, [rows, cols]);
     if (!cropped) return scope.zeros([n, h, w, c]);
     const rotated = scope.reshape(scope.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
-    const perTap = scope.depthwiseConv2d(cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
+    const perTap = depthwiseConv2d(scope, cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
     return scope.reshape(scope.sum(scope.reshape(perTap, [n * h * w * c, m]), [1]), [n, h, w, c]);
   });
 }

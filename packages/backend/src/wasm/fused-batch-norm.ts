@@ -7,9 +7,10 @@
 // mean is within 10σ of zero.
 import * as tf from '@tensorflow/tfjs-core';
 import { FusedBatchNorm, util } from '@tensorflow/tfjs-core';
-import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped } from '../kernel-scope.js';
 import { channelBinary, foldFactor } from './channel-broadcast.js';
-import { disposeAll, type KernelArgs } from './kernel-utils.js';
+import type { KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -28,25 +29,16 @@ function fusedBatchNorm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   if (fold === 0 || ![mean, variance, offset, scale].every(perChannel)) {
     return callStockKernel(FusedBatchNorm, backend, WASM, inputs, attrs);
   }
-  const temps: tf.TensorInfo[] = [];
-  const run = (name: string, kernelInputs: tf.NamedTensorInfoMap, kernelAttrs: tf.NamedAttrMap = {}) => {
-    const out = callKernel(name, backend, WASM, kernelInputs, kernelAttrs);
-    temps.push(out);
-    return out;
-  };
-  const vec = (v: tf.TensorInfo) => run('Reshape', { x: v }, { shape: [channels] });
-  try {
-    const epsilon = run('Fill', {}, { shape: [], value: varianceEpsilon, dtype: 'float32' });
-    const inverseStd = run('Rsqrt', { x: run('Add', { a: vec(variance), b: epsilon }) });
-    const a = scale ? run('Multiply', { a: inverseStd, b: vec(scale) }) : inverseStd;
-    const meanTimesA = run('Multiply', { a: vec(mean), b: a });
-    const b = offset ? run('Sub', { a: vec(offset), b: meanTimesA }) : run('Neg', { x: meanTimesA });
-    const scaled = channelBinary(backend, 'Multiply', x, a, false, fold);
-    temps.push(scaled);
-    return channelBinary(backend, 'Add', scaled, b, false, fold);
-  } finally {
-    disposeAll(backend, ...temps);
-  }
+  return runScoped(backend, WASM, (scope) => {
+    const vec = (v: tf.TensorInfo) => scope.run('Reshape', { x: v }, { shape: [channels] });
+    const epsilon = scope.run('Fill', {}, { shape: [], value: varianceEpsilon, dtype: 'float32' });
+    const inverseStd = scope.run('Rsqrt', { x: scope.run('Add', { a: vec(variance), b: epsilon }) });
+    const a = scale ? scope.run('Multiply', { a: inverseStd, b: vec(scale) }) : inverseStd;
+    const meanTimesA = scope.run('Multiply', { a: vec(mean), b: a });
+    const b = offset ? scope.run('Sub', { a: vec(offset), b: meanTimesA }) : scope.run('Neg', { x: meanTimesA });
+    const scaled = channelBinary(scope, 'Multiply', x, a, false, fold);
+    return channelBinary(scope, 'Add', scaled, b, false, fold);
+  });
 }
 
 export const wasmFusedBatchNormKernel: KernelOverride = {

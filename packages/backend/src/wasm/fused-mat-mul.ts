@@ -7,9 +7,10 @@
 // with the Add and activation kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import { _FusedMatMul, util } from '@tensorflow/tfjs-core';
-import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { matMulShapes, reshapeInfo, rowMajor3d, wasmBatchMatMul } from './batch-mat-mul.js';
-import { disposeAll as dispose, type KernelArgs } from './kernel-utils.js';
+import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped, type KernelScope } from '../kernel-scope.js';
+import { matMulShapes, rowMajor3d, wasmBatchMatMul } from './batch-mat-mul.js';
+import type { KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -20,9 +21,9 @@ interface FusedAttrs {
   leakyreluAlpha?: number;
 }
 
-/** Applies a fusable activation with the backend's own kernels; returns a new TensorInfo. */
+/** Applies a fusable activation with the backend's own kernels; the result is owned by `scope` (x itself for linear). */
 function activate(
-  backend: tf.KernelBackend,
+  scope: KernelScope,
   x: tf.TensorInfo,
   activation: string,
   preluWeights: tf.TensorInfo | undefined,
@@ -30,20 +31,20 @@ function activate(
 ): tf.TensorInfo {
   switch (activation) {
     case 'linear':
-      return reshapeInfo(backend, x, x.shape);
+      return x;
     case 'relu':
-      return callKernel('Relu', backend, WASM, { x });
+      return scope.run('Relu', { x });
     case 'relu6':
-      return callKernel('Relu6', backend, WASM, { x });
+      return scope.run('Relu6', { x });
     case 'elu':
-      return callKernel('Elu', backend, WASM, { x });
+      return scope.run('Elu', { x });
     case 'sigmoid':
-      return callKernel('Sigmoid', backend, WASM, { x });
+      return scope.run('Sigmoid', { x });
     case 'leakyrelu':
-      return callKernel('LeakyRelu', backend, WASM, { x }, { alpha: leakyreluAlpha });
+      return scope.run('LeakyRelu', { x }, { alpha: leakyreluAlpha });
     case 'prelu':
       if (!preluWeights) throw new Error('_FusedMatMul: prelu activation needs preluActivationWeights');
-      return callKernel('Prelu', backend, WASM, { x, alpha: preluWeights });
+      return scope.run('Prelu', { x, alpha: preluWeights });
     default:
       throw new Error(`_FusedMatMul: activation '${activation}' is not supported on wasm`);
   }
@@ -69,39 +70,31 @@ function fusedMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
 
   if (stockFusable) {
     // One XNNPACK matmul of [bA*M, K] x [K, N] with bias and activation fused.
-    const a3 = rowMajor3d(backend, a, transposeA);
-    const b3 = rowMajor3d(backend, b, transposeB);
-    const a2 = reshapeInfo(backend, a3, [1, a3.shape[0] * m, k]);
-    dispose(backend, a3);
-    const fusedInputs: tf.NamedTensorInfoMap = { a: a2, b: b3 };
-    if (bias) fusedInputs.bias = bias;
-    if (preluActivationWeights) fusedInputs.preluActivationWeights = preluActivationWeights;
-    let out: tf.TensorInfo;
-    try {
-      out = callStockKernel(_FusedMatMul, backend, WASM, fusedInputs, {
+    return runScoped(backend, WASM, (scope) => {
+      const a3 = rowMajor3d(scope, a, transposeA);
+      const b3 = rowMajor3d(scope, b, transposeB);
+      const fusedInputs: tf.NamedTensorInfoMap = { a: scope.reshape(a3, [1, a3.shape[0] * m, k]), b: b3 };
+      if (bias) fusedInputs.bias = bias;
+      if (preluActivationWeights) fusedInputs.preluActivationWeights = preluActivationWeights;
+      const out = scope.runStock(_FusedMatMul, fusedInputs, {
         transposeA: false,
         transposeB: false,
         activation,
         leakyreluAlpha,
       });
-    } finally {
-      dispose(backend, a2, b3);
-    }
-    const r = reshapeInfo(backend, out, outShape);
-    dispose(backend, out);
-    return r;
+      return scope.reshape(out, outShape);
+    });
   }
 
   // Unfused: our matmul, then the bias (any broadcastable shape) and the activation as kernels.
-  let x = wasmBatchMatMul(backend, a, b, transposeA, transposeB);
-  if (bias) {
-    const sum = callKernel('Add', backend, WASM, { a: x, b: bias });
-    dispose(backend, x);
-    x = sum;
-  }
-  const out = activate(backend, x, activation, preluActivationWeights, leakyreluAlpha);
-  dispose(backend, x);
-  return out;
+  return runScoped(backend, WASM, (scope) => {
+    // The bare product is freed once the bias is added.
+    const x = scope.scoped((s) => {
+      const product = wasmBatchMatMul(s, a, b, transposeA, transposeB);
+      return bias ? s.run('Add', { a: product, b: bias }) : product;
+    });
+    return activate(scope, x, activation, preluActivationWeights, leakyreluAlpha);
+  });
 }
 
 export const wasmFusedMatMulKernel: KernelOverride = {

@@ -1,10 +1,6 @@
 // Small helpers shared by our wasm kernels.
 import type * as tf from '@tensorflow/tfjs-core';
-
-/** Frees intermediates made inside a kernel. */
-export function disposeAll(backend: tf.KernelBackend, ...infos: tf.TensorInfo[]): void {
-  for (const info of infos) backend.disposeData(info.dataId);
-}
+import type { KernelScope } from '../kernel-scope.js';
 
 /** The parts of the wasm backend that kernels use to address its heap. */
 interface WasmHeap {
@@ -13,14 +9,15 @@ interface WasmHeap {
 }
 
 /**
- * Entry i of x3 = [batch, rows, cols] as a new [1, rows, cols] tensor: one contiguous heap copy. (The
- * Slice kernel copies the whole tensor out of the heap first; Gather copies element by element.)
+ * Entry i of x3 = [batch, rows, cols] as a new [1, rows, cols] tensor owned by `scope`: one contiguous
+ * heap copy. (The Slice kernel copies the whole tensor out of the heap first; Gather copies element by
+ * element.)
  */
-export function batchEntry(backend: tf.KernelBackend, x3: tf.TensorInfo, i: number): tf.TensorInfo {
-  const heap = backend as unknown as WasmHeap;
+export function batchEntry(scope: KernelScope, x3: tf.TensorInfo, i: number): tf.TensorInfo {
+  const heap = scope.backend as unknown as WasmHeap;
   const [, rows, cols] = x3.shape;
   const size = rows * cols;
-  const out = heap.makeOutput([1, rows, cols], x3.dtype);
+  const out = scope.adopt(heap.makeOutput([1, rows, cols], x3.dtype));
   // Views only after the allocation: growing the wasm memory detaches earlier ones.
   const src = heap.typedArrayFromHeap({ ...x3, shape: [x3.shape[0] * size] });
   heap.typedArrayFromHeap(out).set(src.subarray(i * size, (i + 1) * size));

@@ -10,8 +10,9 @@
 // +Infinity's and drops all −Infinity windows); stock wasm is not right there either.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, MaxPoolGrad, util } from '@tensorflow/tfjs-core';
-import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { batchEntry, disposeAll, type KernelArgs } from './kernel-utils.js';
+import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped } from '../kernel-scope.js';
+import { batchEntry, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -58,24 +59,18 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     return callStockKernel(MaxPoolGrad, backend, WASM, inputs, attrs);
   }
 
-  const temps: tf.TensorInfo[] = [];
-  /** Runs a kernel; its output is freed on the way out (all but the result, which leaves this list). */
-  const run = (name: string, kernelInputs: tf.NamedTensorInfoMap, kernelAttrs: tf.NamedAttrMap = {}) => {
-    const out = callKernel(name, backend, WASM, kernelInputs, kernelAttrs);
-    temps.push(out);
-    return out;
-  };
-  const reshape = (x: tf.TensorInfo, shape: number[]) => run('Reshape', { x }, { shape });
-  const transpose = (x: tf.TensorInfo, shape: number[], perm: number[]) => run('Transpose', { x: reshape(x, shape) }, { perm });
-  try {
+  return runScoped(backend, WASM, (scope) => {
+    const reshape = (x: tf.TensorInfo, shape: number[]) => scope.run('Reshape', { x }, { shape });
+    const transpose = (x: tf.TensorInfo, shape: number[], perm: number[]) =>
+      scope.run('Transpose', { x: reshape(x, shape) }, { perm });
     // x cut to the part the blocks cover, padded with -inf to exactly [n, oh·sh, ow·sw, c].
     let x = input;
-    if (usedH < h || usedW < w) x = run('Slice', { x }, { begin: [0, 0, 0, 0], size: [n, usedH, usedW, c] });
+    if (usedH < h || usedW < w) x = scope.run('Slice', { x }, { begin: [0, 0, 0, 0], size: [n, usedH, usedW, c] });
     const padBottom = tiledH - top - usedH;
     const padRight = tiledW - left - usedW;
     if (top || left || padBottom || padRight) {
       const paddings = [[0, 0], [top, padBottom], [left, padRight], [0, 0]];
-      x = run('PadV2', { x }, { paddings, constantValue: -Infinity });
+      x = scope.run('PadV2', { x }, { paddings, constantValue: -Infinity });
     }
 
     // [n, oh, sh, ow, sw, c] → [sh·sw, n·oh·ow·c]: one contiguous run per offset in the block, by two
@@ -89,36 +84,31 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     // Walking the offsets in order, a window's first maximum takes its dy: with free = 1 until a window has
     // been served, below = step(y − x_k) (1 where x_k is not the maximum), first = relu(free − below).
     // All same-shape float kernels, the fast ones on wasm (its compare and select kernels are ~15x slower).
-    let free = run('Fill', {}, { shape: [1, 1, windows], value: 1, dtype: 'float32' });
-    const gap = run('Fill', {}, { shape: [1, 1, windows], value: 0, dtype: 'float32' });
+    let free = scope.run('Fill', {}, { shape: [1, 1, windows], value: 1, dtype: 'float32' });
+    const gap = scope.run('Fill', {}, { shape: [1, 1, windows], value: 0, dtype: 'float32' });
     const parts: tf.TensorInfo[] = new Array<tf.TensorInfo>(sh * sw).fill(gap);
     for (let i = 0; i < fh; i++) {
       for (let j = 0; j < fw; j++) {
-        const xk = batchEntry(backend, blocks, i * sw + j);
-        temps.push(xk);
-        const below = run('Step', { x: run('Sub', { a: y, b: xk }) }, { alpha: 0 });
-        const first = run('Relu', { x: run('Sub', { a: free, b: below }) });
-        free = run('Sub', { a: free, b: first });
-        parts[i * sw + j] = run('Multiply', { a: first, b: g });
+        const xk = batchEntry(scope, blocks, i * sw + j);
+        const below = scope.run('Step', { x: scope.run('Sub', { a: y, b: xk }) }, { alpha: 0 });
+        const first = scope.run('Relu', { x: scope.run('Sub', { a: free, b: below }) });
+        free = scope.run('Sub', { a: free, b: first });
+        parts[i * sw + j] = scope.run('Multiply', { a: first, b: g });
       }
     }
     // And back: [sh, sw, n·oh·ow, c] → [sh, n·oh·ow, sw, c] → [n·oh, sh, ow, sw·c] = [n, oh·sh, ow·sw, c].
-    const stacked = run('Concat', parts as unknown as tf.NamedTensorInfoMap, { axis: 0 });
+    const stacked = scope.run('Concat', parts as unknown as tf.NamedTensorInfoMap, { axis: 0 });
     const back = transpose(stacked, [sh, sw, n * oh * ow, c], [0, 2, 1, 3]);
     const interleaved = transpose(back, [sh, n * oh, ow, sw * c], [1, 0, 2, 3]);
     let dx = reshape(interleaved, [n, tiledH, tiledW, c]);
     if (top || left || padBottom || padRight) {
-      dx = run('Slice', { x: dx }, { begin: [0, top, left, 0], size: [n, usedH, usedW, c] });
+      dx = scope.run('Slice', { x: dx }, { begin: [0, top, left, 0], size: [n, usedH, usedW, c] });
     }
     if (usedH < h || usedW < w) {
-      dx = run('PadV2', { x: dx }, { paddings: [[0, 0], [0, h - usedH], [0, w - usedW], [0, 0]], constantValue: 0 });
+      dx = scope.run('PadV2', { x: dx }, { paddings: [[0, 0], [0, h - usedH], [0, w - usedW], [0, 0]], constantValue: 0 });
     }
-    // The result leaves the temps list, so it survives the cleanup.
-    temps.splice(temps.indexOf(dx), 1);
     return dx;
-  } finally {
-    disposeAll(backend, ...temps);
-  }
+  });
 }
 
 export const wasmMaxPoolGradKernel: KernelOverride = {

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Mean } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped } from '../kernel-scope.js';
 import type { KernelArgs } from './kernel-utils.js';
 import { fastLeadingAxes, meanLeadingAxes, reducedShape } from './sum.js';
 
@@ -15,7 +16,7 @@ function mean({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { axis, keepDims = false } = attrs as { axis: number | number[]; keepDims?: boolean };
   const k = fastLeadingAxes(x, axis);
   if (k === 0) return callStockKernel(Mean, backend, WASM, inputs, attrs);
-  return meanLeadingAxes(backend, x, k, reducedShape(x.shape, k, keepDims));
+  return runScoped(backend, WASM, (scope) => meanLeadingAxes(scope, x, k, reducedShape(x.shape, k, keepDims)));
 }
 
 export const wasmMeanKernel: KernelOverride = {

@@ -7,8 +7,9 @@
 // stay on stock, which handles them well.
 import * as tf from '@tensorflow/tfjs-core';
 import { Sum, util } from '@tensorflow/tfjs-core';
-import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import { disposeAll, type KernelArgs } from './kernel-utils.js';
+import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped, type KernelScope } from '../kernel-scope.js';
+import type { KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
 
@@ -20,26 +21,15 @@ export function leadingAxes(shape: number[], axis: number | number[] | undefined
   return axes.every((a, i) => a === i) ? k : 0;
 }
 
-/** The mean over the k leading axes of float32 x, shaped `outShape`; a new TensorInfo. */
-export function meanLeadingAxes(
-  backend: tf.KernelBackend,
-  x: tf.TensorInfo,
-  k: number,
-  outShape: number[],
-): tf.TensorInfo {
+/** The mean over the k leading axes of float32 x, shaped `outShape`; a new TensorInfo owned by `scope`. */
+export function meanLeadingAxes(scope: KernelScope, x: tf.TensorInfo, k: number, outShape: number[]): tf.TensorInfo {
   const rows = util.sizeFromShape(x.shape.slice(0, k));
   const cols = util.sizeFromShape(x.shape.slice(k));
-  const x4 = callKernel('Reshape', backend, WASM, { x }, { shape: [1, rows, 1, cols] });
-  if (rows === 1) {
-    const out = callKernel('Reshape', backend, WASM, { x: x4 }, { shape: outShape });
-    disposeAll(backend, x4);
-    return out;
-  }
-  const pooled = callKernel('AvgPool', backend, WASM, { x: x4 }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' });
-  disposeAll(backend, x4);
-  const out = callKernel('Reshape', backend, WASM, { x: pooled }, { shape: outShape });
-  disposeAll(backend, pooled);
-  return out;
+  return scope.scoped((s) => {
+    const x4 = s.run('Reshape', { x }, { shape: [1, rows, 1, cols] });
+    const pooled = rows === 1 ? x4 : s.run('AvgPool', { x: x4 }, { filterSize: [rows, 1], strides: [1, 1], pad: 'valid' });
+    return s.run('Reshape', { x: pooled }, { shape: outShape });
+  });
 }
 
 /** The reduced shape, with or without the kept dims. */
@@ -57,15 +47,11 @@ function sum({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { axis, keepDims = false } = attrs as { axis: number | number[]; keepDims?: boolean };
   const k = fastLeadingAxes(x, axis);
   if (k === 0) return callStockKernel(Sum, backend, WASM, inputs, attrs);
-  const mean = meanLeadingAxes(backend, x, k, reducedShape(x.shape, k, keepDims));
-  const count = callKernel('Fill', backend, WASM, {}, {
-    shape: [],
-    value: util.sizeFromShape(x.shape.slice(0, k)),
-    dtype: 'float32',
+  return runScoped(backend, WASM, (scope) => {
+    const mean = meanLeadingAxes(scope, x, k, reducedShape(x.shape, k, keepDims));
+    const count = scope.run('Fill', {}, { shape: [], value: util.sizeFromShape(x.shape.slice(0, k)), dtype: 'float32' });
+    return scope.run('Multiply', { a: mean, b: count });
   });
-  const out = callKernel('Multiply', backend, WASM, { a: mean, b: count });
-  disposeAll(backend, mean, count);
-  return out;
 }
 
 export const wasmSumKernel: KernelOverride = {

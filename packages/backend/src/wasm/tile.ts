@@ -6,7 +6,8 @@
 // (x + -0 is x for every float, -0 and NaN included) with the wasm Add kernel's broadcasting.
 import * as tf from '@tensorflow/tfjs-core';
 import { Tile, util } from '@tensorflow/tfjs-core';
-import { callKernel, callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { runScoped } from '../kernel-scope.js';
 import type { KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
@@ -47,14 +48,12 @@ function tile({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   if (x.dtype !== 'float32' || to.length > MAX_BROADCAST_RANK || util.sizeFromShape(outShape) === 0) {
     return callStockKernel(Tile, backend, WASM, inputs, attrs);
   }
-  const xb = callKernel('Reshape', backend, WASM, { x }, { shape: from });
-  const base = callKernel('Fill', backend, WASM, {}, { shape: to, value: -0, dtype: 'float32' });
-  const sum = callKernel('Add', backend, WASM, { a: base, b: xb });
-  backend.disposeData(xb.dataId);
-  backend.disposeData(base.dataId);
-  const out = callKernel('Reshape', backend, WASM, { x: sum }, { shape: outShape });
-  backend.disposeData(sum.dataId);
-  return out;
+  return runScoped(backend, WASM, (scope) => {
+    const xb = scope.run('Reshape', { x }, { shape: from });
+    const base = scope.run('Fill', {}, { shape: to, value: -0, dtype: 'float32' });
+    const sum = scope.run('Add', { a: base, b: xb });
+    return scope.run('Reshape', { x: sum }, { shape: outShape });
+  });
 }
 
 export const wasmTileKernel: KernelOverride = {
