@@ -17,6 +17,30 @@ export interface SavedTensor {
 export interface VariableSlotState {
   readonly iterations: number;
   readonly slots: SavedTensor[];
+  /**
+   * Running scalars that getWeights() leaves out: Adam's and Adamax's β powers. setWeights recomputes
+   * them as β^(t+1), which differs in the last bits from the running product; restoring them keeps a
+   * resumed run bit-identical.
+   */
+  readonly runningScalars?: Record<string, number>;
+}
+
+const RUNNING_SCALARS = ['accBeta1', 'accBeta2'] as const;
+
+async function readRunningScalars(optimizer: tf.Optimizer): Promise<Record<string, number> | undefined> {
+  const fields = optimizer as unknown as Record<string, tf.Variable | undefined>;
+  const present = RUNNING_SCALARS.filter((name) => fields[name] instanceof tf.Variable);
+  if (present.length === 0) return undefined;
+  const values = await Promise.all(present.map((name) => fields[name]!.data()));
+  return Object.fromEntries(present.map((name, i) => [name, values[i]![0]!]));
+}
+
+function writeRunningScalars(optimizer: tf.Optimizer, scalars: Record<string, number> | undefined): void {
+  const fields = optimizer as unknown as Record<string, tf.Variable | undefined>;
+  for (const [name, value] of Object.entries(scalars ?? {})) {
+    const variable = fields[name];
+    if (variable instanceof tf.Variable) tf.tidy(() => variable.assign(tf.scalar(value)));
+  }
 }
 
 /** Optimizers whose arithmetic reads the update count (bias correction, decay); the others ignore it. */
@@ -42,13 +66,14 @@ export async function readSlotsByVariable(optimizer: tf.Optimizer): Promise<Map<
   const [iterationsTensor, ...slots] = await optimizer.getWeights();
   const iterations = iterationsTensor ? (await iterationsTensor.tensor.data())[0]! : 0;
   iterationsTensor?.tensor.dispose();
+  const runningScalars = await readRunningScalars(optimizer);
   const byVariable = new Map<string, SavedTensor[]>();
   for (const slot of slots) {
     const name = variableOfSlot(slot);
     if (!byVariable.has(name)) byVariable.set(name, []);
     byVariable.get(name)!.push(await saveTensor(slot));
   }
-  return new Map([...byVariable].map(([name, saved]) => [name, { iterations, slots: saved }]));
+  return new Map([...byVariable].map(([name, saved]) => [name, { iterations, slots: saved, runningScalars }]));
 }
 
 /**
@@ -88,6 +113,8 @@ export async function writeSlots(
   const previous = await optimizer.getWeights();
   try {
     await optimizer.setWeights(tensors);
+    // Equal counts give equal running scalars; any variable's will do.
+    writeRunningScalars(optimizer, perVariable[0]?.runningScalars);
   } finally {
     // setWeights makes variables of its own; tfjs does not free the slots it replaced.
     tf.dispose([...tensors, ...previous].map((named) => named.tensor));

@@ -258,7 +258,7 @@ export class Trainer {
       globalStep: this.stepCount,
       epoch: this.epochCount,
       frozenPrefix: this.frozen,
-      optimizer: await this.optimizers.exportState(),
+      optimizer: await this.optimizers.exportState(this.variables),
       plugins,
     };
   }
@@ -271,7 +271,7 @@ export class Trainer {
     const plugins = this.statefulPlugins();
     const unknown = Object.keys(state.plugins).filter((key) => !plugins.has(key));
     if (unknown.length > 0) throw new Error(`trainhooks: the state has plugin state for ${unknown.join(', ')}, which this trainer does not use`);
-    this.optimizers.importState(state.optimizer);
+    this.optimizers.importState(state.optimizer, this.variables);
     this.stepCount = state.globalStep;
     this.epochCount = state.epoch;
     this.changeFrozenPrefix(state.frozenPrefix);

@@ -7,13 +7,20 @@ type OptimizerClass = {
   fromConfig(cls: unknown, config: tf.serialization.ConfigDict): tf.Optimizer;
 };
 
-/** Optimizer state of every variable, for checkpoints (`exportState` / `importState`). */
+/**
+ * Optimizer state of every variable, for checkpoints (`exportState` / `importState`). Variables are
+ * identified by position in the trainer's variable list, not by name: tfjs names variables from
+ * process-wide counters, so the same model built again gets other names.
+ */
 export interface OptimizerState {
   readonly className: string;
   readonly learningRate: number;
-  /** Variables one shared optimizer serves, in its slot order; null once state is per variable. */
-  readonly sharedNames: string[] | null;
-  readonly variables: Record<string, VariableSlotState>;
+  /** The exporting trainer's variable names (for messages); the state below is aligned with them. */
+  readonly variableNames: string[];
+  /** Each variable's state (slots named by slot only, e.g. 'm'), or null if it was never updated. */
+  readonly variables: Array<VariableSlotState | null>;
+  /** Positions of the variables one shared optimizer serves, in its slot order; null once per variable. */
+  readonly sharedVariables: number[] | null;
 }
 
 /**
@@ -137,28 +144,54 @@ export class VariableOptimizers {
     return states;
   }
 
-  /** A checkpoint of all optimizer state (plain arrays, no tensors). */
-  async exportState(): Promise<OptimizerState> {
+  /** A checkpoint of all optimizer state (plain arrays, no tensors), for `variables` in trainer order. */
+  async exportState(variables: readonly tf.Variable[]): Promise<OptimizerState> {
     const states = await this.stateByVariable();
+    const names = variables.map((variable) => variable.name);
+    const position = new Map(names.map((name, index) => [name, index]));
+    const relative = (name: string, state: VariableSlotState): VariableSlotState => ({
+      ...state,
+      slots: state.slots.map((slot) => ({ ...slot, name: slot.name.slice(name.length + 1) })),
+    });
     return {
       className: this.className,
       learningRate: this.learningRate,
-      sharedNames: this.shared ? [...this.sharedNames!] : null,
-      variables: Object.fromEntries(states),
+      variableNames: names,
+      variables: names.map((name) => (states.has(name) ? relative(name, states.get(name)!) : null)),
+      sharedVariables: this.shared ? this.sharedNames!.map((name) => position.get(name)!) : null,
     };
   }
 
-  /** Restores a checkpoint: the next update continues exactly where the exported trainer stopped. */
-  importState(state: OptimizerState): void {
+  /**
+   * Restores a checkpoint into these `variables` (trainer order, same shapes as when exported): the
+   * next update continues exactly where the exported trainer stopped.
+   */
+  importState(state: OptimizerState, variables: readonly tf.Variable[]): void {
     if (state?.className !== this.className) {
       throw new Error(`trainhooks: optimizer state of a ${String(state?.className)} cannot be loaded into a ${this.className}`);
     }
+    if (state.variables.length !== variables.length) {
+      throw new Error(`trainhooks: the optimizer state is for ${state.variables.length} variables, this trainer has ${variables.length}`);
+    }
+    const pending = new Map<string, VariableSlotState>();
+    state.variables.forEach((saved, index) => {
+      if (!saved) return;
+      const variable = variables[index]!;
+      for (const slot of saved.slots) {
+        if (slot.shape.join(',') !== variable.shape.join(',')) {
+          throw new Error(
+            `trainhooks: optimizer slot ${slot.name} of ${state.variableNames[index]} has shape [${slot.shape}], ` +
+              `but variable ${variable.name} has shape [${variable.shape}]`,
+          );
+        }
+      }
+      pending.set(variable.name, { ...saved, slots: saved.slots.map((slot) => ({ ...slot, name: `${variable.name}/${slot.name}` })) });
+    });
     this.disposeState();
     this.templateRead = true;
     this.setLearningRate(state.learningRate);
-    this.split = state.sharedNames === null && Object.keys(state.variables).length > 0;
-    this.pending = new Map(Object.entries(state.variables));
-    if (state.sharedNames) this.sharedNames = [...state.sharedNames];
+    this.split = state.sharedVariables === null && pending.size > 0;
+    this.pending = pending;
   }
 
   /**
