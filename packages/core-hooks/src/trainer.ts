@@ -317,28 +317,28 @@ export class Trainer {
   /** What the fit loops may do; kept off the public surface. */
   private createFitHost(): FitHost {
     return {
-    // What tf.Callback instances get as `this.model` under model.fit: for a Sequential the LayersModel
-    // it wraps (its fit runs there), for a { units } model the trainer (it has stopTraining too).
-    callbackModel: (this.layersModel as { model?: unknown } | null)?.model ?? this.layersModel ?? this,
-    metricNames: ['loss', ...this.metrics.map((metric) => metric.name)],
-    declaredShapes: this.declaredShapes,
-    shouldStop: () => this.stopTraining || (this.layersModel as LayersModelTrainingFlags | null)?.stopTraining === true,
-    resetStop: () => {
-      this.stopTraining = false;
-      if (this.layersModel) this.layersModel.stopTraining = false;
-    },
-    beginTraining: () => this.beginTraining(),
-    beginEpoch: async (epoch) => {
-      this.epochCount = epoch;
-      await this.ensureSetup();
-      if (this.hooks.beforeEpoch.isUsed()) await this.hooks.beforeEpoch.promise({ epoch, logs: {} });
-    },
-    endEpoch: async (epoch, logs) => {
-      if (this.hooks.afterEpoch.isUsed()) await this.hooks.afterEpoch.promise({ epoch, logs });
-      this.events.emit('epoch', { epoch, logs });
-    },
-    step: (batch) => this.runStep(batch),
-    evaluate: (x, y, batchSize) => evaluateUnits(this.units, this.loss, this.metrics, x, y, batchSize),
+      // What tf.Callback instances get as `this.model` under model.fit: for a Sequential the LayersModel
+      // it wraps (its fit runs there), for a { units } model the trainer (it has stopTraining too).
+      callbackModel: (this.layersModel as { model?: unknown } | null)?.model ?? this.layersModel ?? this,
+      metricNames: ['loss', ...this.metrics.map((metric) => metric.name)],
+      declaredShapes: this.declaredShapes,
+      shouldStop: () => this.stopTraining || (this.layersModel as LayersModelTrainingFlags | null)?.stopTraining === true,
+      resetStop: () => {
+        this.stopTraining = false;
+        if (this.layersModel) this.layersModel.stopTraining = false;
+      },
+      beginTraining: () => this.beginTraining(),
+      beginEpoch: async (epoch) => {
+        this.epochCount = epoch;
+        await this.ensureSetup();
+        if (this.hooks.beforeEpoch.isUsed()) await this.hooks.beforeEpoch.promise({ epoch, logs: {} });
+      },
+      endEpoch: async (epoch, logs) => {
+        if (this.hooks.afterEpoch.isUsed()) await this.hooks.afterEpoch.promise({ epoch, logs });
+        this.events.emit('epoch', { epoch, logs });
+      },
+      step: (batch) => this.runStep(batch),
+      evaluate: (x, y, batchSize) => evaluateUnits(this.units, this.loss, this.metrics, x, y, batchSize),
     };
   }
 
