@@ -15,28 +15,17 @@ export interface AxisPads {
   readonly after: number;
 }
 
-/** NHWC Conv2D with explicit, non-negative pads on H and W. */
-export function conv2d(
+/** An NHWC Conv2D or DepthwiseConv2dNative with explicit, non-negative pads on H and W. */
+export function convolve(
   scope: KernelScope,
+  kernel: 'Conv2D' | 'DepthwiseConv2dNative',
   x: Info,
   filter: Info,
   strides: Pair,
   dilations: Pair,
   pads: [AxisPads, AxisPads],
 ): Info {
-  return scope.run('Conv2D', { x, filter }, convAttrs(strides, dilations, pads));
-}
-
-/** NHWC DepthwiseConv2dNative with explicit, non-negative pads on H and W. */
-export function depthwiseConv2d(
-  scope: KernelScope,
-  x: Info,
-  filter: Info,
-  strides: Pair,
-  dilations: Pair,
-  pads: [AxisPads, AxisPads],
-): Info {
-  return scope.run('DepthwiseConv2dNative', { x, filter }, convAttrs(strides, dilations, pads));
+  return scope.run(kernel, { x, filter }, convAttrs(strides, dilations, pads));
 }
 
 /**

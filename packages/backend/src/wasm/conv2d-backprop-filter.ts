@@ -9,9 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
 import {
-  conv2d,
   convGeometry,
-  depthwiseConv2d,
+  convolve,
   filterGradAxis,
   isChannelsLast,
   type KernelArgs,
@@ -47,11 +46,11 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
       // batch images as channels, dy as a [OH, OW, N, Co] depthwise filter, then a Sum over N.
       // XNNPACK packs a depthwise filter without tfjs' scattered [K, Co] → [Co, K] pre-transpose,
       // which dominates when dy is large and the output tiny.
-      const perImage = depthwiseConv2d(scope, xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
+      const perImage = convolve(scope, 'DepthwiseConv2dNative', xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
       const cropped = scope.slice(perImage, [0, 0, 0, 0], [1, kh, kw, perImage.shape[3]]);
       return scope.reshape(scope.sum(scope.reshape(cropped, [kh * kw, dyT.shape[2], co]), [1]), [kh, kw, 1, co]);
     }
-    const full = conv2d(scope, xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
+    const full = convolve(scope, 'Conv2D', xT, dyT, g.dilations, g.strides, [rows.pads, cols.pads]);
     const grad = scope.slice(full, [0, 0, 0, 0], [ci, kh, kw, co]);
     return scope.transpose(grad, [1, 2, 0, 3]);
   });

@@ -14,10 +14,9 @@ import { runScoped, type KernelScope } from '../kernel-scope.js';
 import {
   TO_NCHW,
   TO_NHWC,
-  conv2d,
   convGeometry,
   cropNegative,
-  depthwiseConv2d,
+  convolve,
   inputGradAxis,
   isChannelsLast,
   type AxisPads,
@@ -62,11 +61,11 @@ function direct(scope: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, g:
     // channels compute the same.
     const [kh, kw, , co] = filter.shape;
     const rotated = scope.reshape(scope.reverse(filter, [0, 1]), [kh, kw, co, 1]);
-    const perChannel = depthwiseConv2d(scope, cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
+    const perChannel = convolve(scope, 'DepthwiseConv2dNative', cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
     return scope.reshape(scope.sum(perChannel, [3]), [n, h, w, 1]);
   }
   const rotated = scope.transpose(scope.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-  return conv2d(scope, cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
+  return convolve(scope, 'Conv2D', cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
 }
 
 /** Per spatial axis: which phase rows the polyphase convolution must produce. */
@@ -104,7 +103,7 @@ function polyphase(scope: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo,
 
   const cropped = cropNegative(scope, dy, [rows.pads, cols.pads]);
   if (!cropped) return scope.zeros([n, h, w, ci]);
-  const blocks = conv2d(scope, cropped.x, phases, [1, 1], [1, 1], cropped.pads); // [N, Qh, Qw, sh·sw·Ci]
+  const blocks = convolve(scope, 'Conv2D', cropped.x, phases, [1, 1], [1, 1], cropped.pads); // [N, Qh, Qw, sh·sw·Ci]
   // Depth to space: [N·Qh, Qw, sh, sw·Ci] → [N·Qh, sh, Qw, sw·Ci] = [N, Qh·sh, Qw·sw, Ci].
   const spread = scope.transpose(scope.reshape(blocks, [n * rows.blocks, cols.blocks, sh, sw * ci]), [0, 2, 1, 3]);
   const full = scope.reshape(spread, [n, rows.blocks * sh, cols.blocks * sw, ci]);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
-import { convGeometry, depthwiseConv2d, filterGradAxis, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
+import { convGeometry, convolve, filterGradAxis, type KernelArgs, type ConvGradientAttrs } from './conv-utils.js';
 
 const KERNEL = 'DepthwiseConv2dNativeBackpropFilter';
 
@@ -33,7 +33,7 @@ function depthwiseConv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): 
     const rows = filterGradAxis(h, kh, g.strides[0], g.dilations[0], oh, g.padTop);
     const cols = filterGradAxis(w, kw, g.strides[1], g.dilations[1], ow, g.padLeft);
     // stride = forward dilation, dilation = forward stride.
-    const full = depthwiseConv2d(scope, image, dyFilter, g.dilations, g.strides, [rows.pads, cols.pads]);
+    const full = convolve(scope, 'DepthwiseConv2dNative', image, dyFilter, g.dilations, g.strides, [rows.pads, cols.pads]);
     const grad = scope.slice(full, [0, 0, 0, 0], [1, kh, kw, n * c * m]);
     return scope.reshape(scope.sum(scope.reshape(grad, [kh * kw, n, c * m]), [1]), [kh, kw, c, m]);
   });

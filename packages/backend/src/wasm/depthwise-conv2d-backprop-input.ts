@@ -8,7 +8,7 @@ import { runScoped } from '../kernel-scope.js';
 import {
   convGeometry,
   cropNegative,
-  depthwiseConv2d,
+  convolve,
   inputGradAxis,
   zeroDilate,
   type KernelArgs,
@@ -38,7 +38,7 @@ function depthwiseConv2dBackpropInput({ inputs, backend, attrs }: KernelArgs): t
     const cropped = cropNegative(scope, dilated, [rows, cols]);
     if (!cropped) return scope.zeros([n, h, w, c]);
     const rotated = scope.reshape(scope.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
-    const perTap = depthwiseConv2d(scope, cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
+    const perTap = convolve(scope, 'DepthwiseConv2dNative', cropped.x, rotated, [1, 1], g.dilations, cropped.pads);
     return scope.reshape(scope.sum(scope.reshape(perTap, [n * h * w * c, m]), [1]), [n, h, w, c]);
   });
 }
