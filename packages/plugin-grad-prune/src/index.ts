@@ -1,2 +1,8 @@
-// Skeleton: the plugin itself arrives with its own issue. Until then the package exports only its name.
+export { GradPrunePlugin, gradPrunePlugin, type GradPruneReport, type GradPruneState, type GroupSeriesPoint, type PruneEvent } from './grad-prune-plugin.js';
+export { DEFAULT_GRAD_PRUNE_OPTIONS, resolveGradPruneOptions, type GradPruneOptions, type GroupBy } from './options.js';
+export { ConvergenceMonitor, type GroupObservation, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
+export { parameterGroups } from './parameter-groups.js';
+export { pruneProbability } from './prune-probability.js';
+export { SeededRandom } from './seeded-random.js';
+
 export const PACKAGE_NAME = '@trainhooks/plugin-grad-prune';

@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** A group of semantically related parameters: converge together, pruned together. */
+export interface ParameterGroup {
+  readonly name: string;
+  readonly unit: number;
+  readonly variables: readonly tf.Variable[];
+}
+
+/** One group's statistic at one monitor point. */
+export interface GroupObservation {
+  readonly step: number;
+  /** ‖Δw‖ / ‖w‖ since the previous monitor point, divided by the updates the group received. */
+  readonly rate: number;
+  readonly smoothedRate: number;
+  /** 1 − smoothedRate / peak smoothed rate, in [0, 1]. */
+  readonly convergence: number;
+}
+
+/** What the monitor keeps per group (plain numbers: exportable). */
+export interface GroupStatistic {
+  smoothedRate: number | null;
+  peak: number;
+  observations: number;
+  updatesSinceSnapshot: number;
+  convergence: number;
+}
+
+/** Saved form of a snapshot: the group's weights at its last monitor point. */
+export interface SavedSnapshot {
+  readonly shapes: number[][];
+  readonly values: Float32Array[];
+}
+
+/**
+ * The light-weight convergence monitor of Convergence-Aware Training: at each monitor point, per group,
+ * the relative change ‖w − w_prev‖ / ‖w‖ since its last snapshot, per update it received (pruned steps
+ * do not dilute it), smoothed by an EMA; a group's convergence compares that with its own peak. One
+ * snapshot per monitored group, replaced at each monitor point, freed when the group leaves.
+ */
+export class ConvergenceMonitor {
+  private readonly snapshots = new Map<string, tf.Tensor[]>();
+  readonly statistics = new Map<string, GroupStatistic>();
+
+  constructor(private readonly smoothing: number) {}
+
+  statistic(group: string): GroupStatistic {
+    let statistic = this.statistics.get(group);
+    if (!statistic) {
+      statistic = { smoothedRate: null, peak: 0, observations: 0, updatesSinceSnapshot: 0, convergence: 0 };
+      this.statistics.set(group, statistic);
+    }
+    return statistic;
+  }
+
+  /** The group's weights changed by one optimizer update. */
+  countUpdate(group: string): void {
+    this.statistic(group).updatesSinceSnapshot++;
+  }
+
+  /** Measures every group (one read-back for all of them) and takes new snapshots. */
+  async observe(step: number, groups: readonly ParameterGroup[]): Promise<Map<string, GroupObservation>> {
+    const measured = groups.filter((group) => this.snapshots.has(group.name) && this.statistic(group.name).updatesSinceSnapshot > 0);
+    const ratios = measured.length > 0 ? await this.relativeChanges(measured) : new Float32Array(0);
+    const observations = new Map<string, GroupObservation>();
+    measured.forEach((group, index) => {
+      const statistic = this.statistic(group.name);
+      const rate = ratios[index]! / statistic.updatesSinceSnapshot;
+      const smoothed = statistic.smoothedRate === null ? rate : this.smoothing * statistic.smoothedRate + (1 - this.smoothing) * rate;
+      statistic.smoothedRate = smoothed;
+      statistic.peak = Math.max(statistic.peak, smoothed);
+      statistic.observations++;
+      statistic.convergence = statistic.peak > 0 ? Math.min(1, Math.max(0, 1 - smoothed / statistic.peak)) : 0;
+      observations.set(group.name, { step, rate, smoothedRate: smoothed, convergence: statistic.convergence });
+    });
+    for (const group of groups) {
+      if (this.snapshots.has(group.name) && this.statistic(group.name).updatesSinceSnapshot === 0) continue;
+      this.takeSnapshot(group);
+    }
+    return observations;
+  }
+
+  /** ‖w − w_prev‖ / ‖w‖ of each group, with a few fused ops per variable and one read-back. */
+  private async relativeChanges(groups: readonly ParameterGroup[]): Promise<Float32Array> {
+    const ratios = tf.tidy(() =>
+      tf.stack(
+        groups.map((group) => {
+          const previous = this.snapshots.get(group.name)!;
+          const changed = tf.addN(group.variables.map((v, i) => tf.sum(tf.squaredDifference(v, previous[i]!))));
+          const size = tf.addN(group.variables.map((v) => tf.sum(tf.square(v))));
+          return tf.div(tf.sqrt(changed), tf.maximum(tf.sqrt(size), 1e-12));
+        }),
+      ),
+    );
+    const values = (await ratios.data()) as Float32Array;
+    ratios.dispose();
+    return values;
+  }
+
+  private takeSnapshot(group: ParameterGroup): void {
+    tf.dispose(this.snapshots.get(group.name) ?? []);
+    this.snapshots.set(group.name, group.variables.map((v) => tf.keep(v.clone())));
+    this.statistic(group.name).updatesSinceSnapshot = 0;
+  }
+
+  /** Frees a group's snapshot (it froze, or it is no longer monitored); its statistic is kept. */
+  release(group: string): void {
+    tf.dispose(this.snapshots.get(group) ?? []);
+    this.snapshots.delete(group);
+  }
+
+  get snapshotGroups(): string[] {
+    return [...this.snapshots.keys()];
+  }
+
+  async exportSnapshots(): Promise<Record<string, SavedSnapshot>> {
+    const saved: Record<string, SavedSnapshot> = {};
+    for (const [group, tensors] of this.snapshots) {
+      saved[group] = { shapes: tensors.map((t) => [...t.shape]), values: await Promise.all(tensors.map(async (t) => (await t.data()).slice() as Float32Array)) };
+    }
+    return saved;
+  }
+
+  importSnapshots(saved: Record<string, SavedSnapshot>): void {
+    this.dispose();
+    for (const [group, snapshot] of Object.entries(saved)) {
+      this.snapshots.set(group, snapshot.values.map((values, i) => tf.keep(tf.tensor(values, snapshot.shapes[i]!, 'float32'))));
+    }
+  }
+
+  dispose(): void {
+    for (const group of [...this.snapshots.keys()]) this.release(group);
+  }
+}

@@ -1,0 +1,196 @@
+import { HookStage, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { ConvergenceMonitor, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
+import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
+import { parameterGroups } from './parameter-groups.js';
+import { pruneProbability } from './prune-probability.js';
+import { SeededRandom } from './seeded-random.js';
+
+export interface PruneEvent {
+  readonly step: number;
+  /** Variables that get no gradient this step. */
+  readonly skipped: string[];
+  /** Groups pruned this step. */
+  readonly groups: string[];
+}
+
+declare module '@trainhooks/core-hooks' {
+  interface TrainerEventMap {
+    prune: PruneEvent;
+  }
+}
+
+/** One point of a group's series, for plots. */
+export interface GroupSeriesPoint {
+  readonly step: number;
+  readonly rate: number;
+  readonly smoothedRate: number;
+  readonly convergence: number;
+  readonly probability: number;
+}
+
+export interface GradPruneReport {
+  readonly groups: Record<string, {
+    readonly unit: number;
+    readonly series: GroupSeriesPoint[];
+    readonly skippedSteps: number;
+    readonly trainedSteps: number;
+    /** Weight-gradient FLOPs not run: 2 · batch · parameters per skipped step (exact for dense kernels, a lower bound for convolutions). */
+    readonly flopsSavedLowerBound: number;
+  }>;
+}
+
+/**
+ * Everything needed to resume exactly, per group in the plugin's group order (not by name: tfjs names
+ * layers from process-wide counters, so a rebuilt model has other names).
+ */
+export interface GradPruneState {
+  readonly random: number;
+  readonly groups: Array<{
+    readonly statistic: GroupStatistic | null;
+    readonly snapshot: SavedSnapshot | null;
+    readonly counts: { skipped: number; trained: number; flops: number };
+    readonly series: GroupSeriesPoint[];
+  }>;
+}
+
+/**
+ * Convergence-aware gradient pruning (DAC'20): monitors how fast each parameter group still changes
+ * and, each step, skips a converged group's gradient with a probability that grows with its
+ * convergence — through `context.skip`, so the core's tape never runs its weight-gradient kernels.
+ */
+export class GradPrunePlugin implements TrainerPlugin {
+  readonly name = 'GradPrunePlugin';
+  readonly options: GradPruneOptions;
+  private readonly monitor: ConvergenceMonitor;
+  private random: SeededRandom;
+  private groups: ParameterGroup[] = [];
+  private readonly series = new Map<string, GroupSeriesPoint[]>();
+  private readonly counts = new Map<string, { skipped: number; trained: number; flops: number }>();
+
+  constructor(options: Partial<GradPruneOptions> = {}) {
+    this.options = resolveGradPruneOptions(options);
+    this.monitor = new ConvergenceMonitor(this.options.smoothing);
+    this.random = new SeededRandom(this.options.seed);
+  }
+
+  apply(trainer: Trainer): void {
+    this.groups = parameterGroups(trainer.units, this.options.groupBy, this.options.pruneHead);
+    trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
+    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(context));
+    trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());
+  }
+
+  /** The skip probability each group has now. */
+  probability(group: string): number {
+    const statistic = this.monitor.statistics.get(group);
+    if (!statistic || statistic.observations < this.options.minObservations) return 0;
+    return pruneProbability(statistic.convergence, this.options.startAt, this.options.pMax);
+  }
+
+  private decide(trainer: Trainer, context: StepContext): void {
+    const pruned: ParameterGroup[] = [];
+    for (const group of this.groups) {
+      if (group.unit < context.frozenPrefix) continue;
+      // One draw per trainable group and step, whatever its probability: the pattern depends only on the
+      // seed and the scores, so ranks that share both prune alike.
+      if (this.random.next() < this.probability(group.name)) pruned.push(group);
+    }
+    if (pruned.length === 0) return;
+    const skipped = pruned.flatMap((group) => group.variables.map((variable) => variable.name));
+    for (const name of skipped) context.skip.add(name);
+    trainer.events.emit('prune', { step: context.step, skipped, groups: pruned.map((group) => group.name) });
+  }
+
+  private async afterStep(context: StepContext): Promise<void> {
+    for (const group of this.groups) {
+      const counts = this.countsOf(group.name);
+      if (group.unit < context.frozenPrefix) {
+        // Frozen units are not trained: nothing to measure, and no snapshot to keep.
+        this.monitor.release(group.name);
+        continue;
+      }
+      if (group.variables.some((variable) => context.gradients[variable.name] !== undefined)) {
+        this.monitor.countUpdate(group.name);
+        counts.trained++;
+      } else if (group.variables.every((variable) => context.skip.has(variable.name))) {
+        counts.skipped++;
+        counts.flops += 2 * context.batchSize * group.variables.reduce((sum, v) => sum + v.size, 0);
+      }
+    }
+    if ((context.step + 1) % this.options.monitorEvery !== 0) return;
+    const trained = this.groups.filter((group) => group.unit >= context.frozenPrefix);
+    const observations = await this.monitor.observe(context.step, trained);
+    for (const [group, observation] of observations) {
+      const points = this.series.get(group) ?? [];
+      points.push({ ...observation, probability: this.probability(group) });
+      this.series.set(group, points);
+    }
+  }
+
+  private countsOf(group: string) {
+    let counts = this.counts.get(group);
+    if (!counts) {
+      counts = { skipped: 0, trained: 0, flops: 0 };
+      this.counts.set(group, counts);
+    }
+    return counts;
+  }
+
+  /** Per-group score and probability series, skipped-step counts and FLOPs not run, for plots. */
+  report(): GradPruneReport {
+    return {
+      groups: Object.fromEntries(
+        this.groups.map((group) => {
+          const counts = this.countsOf(group.name);
+          return [
+            group.name,
+            { unit: group.unit, series: [...(this.series.get(group.name) ?? [])], skippedSteps: counts.skipped, trainedSteps: counts.trained, flopsSavedLowerBound: counts.flops },
+          ];
+        }),
+      ),
+    };
+  }
+
+  async exportState(): Promise<GradPruneState> {
+    const snapshots = await this.monitor.exportSnapshots();
+    return {
+      random: this.random.currentState,
+      groups: this.groups.map((group) => ({
+        statistic: this.monitor.statistics.has(group.name) ? { ...this.monitor.statistics.get(group.name)! } : null,
+        snapshot: snapshots[group.name] ?? null,
+        counts: { ...this.countsOf(group.name) },
+        series: [...(this.series.get(group.name) ?? [])],
+      })),
+    };
+  }
+
+  importState(state: unknown): void {
+    const saved = state as GradPruneState;
+    if (!Array.isArray(saved?.groups) || saved.groups.length !== this.groups.length) {
+      throw new Error(`plugin-grad-prune: the state has ${saved?.groups?.length} groups, this trainer ${this.groups.length}`);
+    }
+    this.random = new SeededRandom(saved.random);
+    this.monitor.statistics.clear();
+    this.counts.clear();
+    this.series.clear();
+    const snapshots: Record<string, SavedSnapshot> = {};
+    saved.groups.forEach((entry, index) => {
+      const name = this.groups[index]!.name;
+      if (entry.statistic) this.monitor.statistics.set(name, { ...entry.statistic });
+      if (entry.snapshot) snapshots[name] = entry.snapshot;
+      this.counts.set(name, { ...entry.counts });
+      this.series.set(name, [...entry.series]);
+    });
+    this.monitor.importSnapshots(snapshots);
+  }
+
+  /** Groups that hold a weight snapshot now (at most one per monitored group). */
+  get monitoredGroups(): string[] {
+    return this.monitor.snapshotGroups;
+  }
+}
+
+/** `trainer.use(gradPrunePlugin({ seed: 1 }))`. */
+export function gradPrunePlugin(options?: Partial<GradPruneOptions>): GradPrunePlugin {
+  return new GradPrunePlugin(options);
+}

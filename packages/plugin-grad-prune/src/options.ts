@@ -1,0 +1,65 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** Which parameters converge together and are pruned together. */
+export type GroupBy = 'unit' | 'variable' | ((variable: tf.Variable, unitIndex: number, unitName: string) => string);
+
+export interface GradPruneOptions {
+  /** Steps between two monitor points (the statistic costs a few fused ops per group). */
+  monitorEvery: number;
+  /** EMA weight of the previous value when smoothing the per-update change rate, in [0, 1). */
+  smoothing: number;
+  /** Monitor points a group needs before it may be pruned (its peak must be meaningful). */
+  minObservations: number;
+  /** Convergence (1 − smoothed rate / peak rate) from which pruning starts, in [0, 1). */
+  startAt: number;
+  /** Highest skip probability, < 1 so a pruned group still wakes up and is measured. */
+  pMax: number;
+  /** Seed of the skip draws: the same seed gives the same pattern (data-parallel ranks rely on it). */
+  seed: number;
+  /** 'unit' (default: a layer's kernel and bias together), 'variable', or a function naming the group. */
+  groupBy: GroupBy;
+  /** Prune the last unit (the head) too; off by default. */
+  pruneHead: boolean;
+}
+
+export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.freeze({
+  monitorEvery: 20,
+  smoothing: 0.8,
+  minObservations: 3,
+  startAt: 0.5,
+  pMax: 0.9,
+  seed: 0,
+  groupBy: 'unit',
+  pruneHead: false,
+});
+
+function fail(option: string, value: unknown, allowed: string): never {
+  throw new Error(`plugin-grad-prune: option ${option} must be ${allowed}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+}
+
+function inRange(option: string, value: unknown, low: number, high: number, highOpen: boolean): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < low || (highOpen ? value >= high : value > high)) {
+    fail(option, value, `a number in [${low}, ${high}${highOpen ? ')' : ']'}`);
+  }
+}
+
+/** Defaults filled in and every option checked, with messages naming option, value and range. */
+export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {}): GradPruneOptions {
+  if (options === null || typeof options !== 'object') fail('object', options, 'an object of options');
+  for (const key of Object.keys(options)) {
+    if (!(key in DEFAULT_GRAD_PRUNE_OPTIONS)) fail(key, key, `one of ${Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS).join(', ')}`);
+  }
+  const resolved = { ...DEFAULT_GRAD_PRUNE_OPTIONS, ...options };
+  for (const key of ['monitorEvery', 'minObservations'] as const) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) fail(key, resolved[key], 'an integer ≥ 1');
+  }
+  inRange('smoothing', resolved.smoothing, 0, 1, true);
+  inRange('startAt', resolved.startAt, 0, 1, true);
+  inRange('pMax', resolved.pMax, 0, 1, true);
+  if (!Number.isInteger(resolved.seed) || resolved.seed < 0 || resolved.seed > 0xffffffff) fail('seed', resolved.seed, 'an integer in [0, 2³²)');
+  if (resolved.groupBy !== 'unit' && resolved.groupBy !== 'variable' && typeof resolved.groupBy !== 'function') {
+    fail('groupBy', resolved.groupBy, "'unit', 'variable' or a function (variable, unitIndex, unitName) => group name");
+  }
+  if (typeof resolved.pruneHead !== 'boolean') fail('pruneHead', resolved.pruneHead, 'true or false');
+  return resolved;
+}

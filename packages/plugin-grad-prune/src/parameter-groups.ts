@@ -1,0 +1,26 @@
+import type { Unit } from '@trainhooks/core-hooks';
+import type { ParameterGroup } from './convergence-monitor.js';
+import type { GroupBy } from './options.js';
+
+/**
+ * Groups of the trainer's variables. A group may not span units: a unit can be frozen while the next
+ * one trains, and a group must be either trained or not.
+ */
+export function parameterGroups(units: readonly Unit[], groupBy: GroupBy, includeHead: boolean): ParameterGroup[] {
+  const groups = new Map<string, { name: string; unit: number; variables: Unit['variables'][number][] }>();
+  const lastUnit = includeHead ? units.length : units.length - 1;
+  units.slice(0, lastUnit).forEach((unit, unitIndex) => {
+    for (const variable of unit.variables) {
+      if (!variable.trainable) continue;
+      const name =
+        groupBy === 'unit' ? unit.name : groupBy === 'variable' ? variable.name : `${unitIndex}:${groupBy(variable, unitIndex, unit.name)}`;
+      const group = groups.get(name) ?? { name, unit: unitIndex, variables: [] };
+      if (group.unit !== unitIndex) {
+        throw new Error(`plugin-grad-prune: group '${name}' spans units ${group.unit} and ${unitIndex}; a group must stay in one unit`);
+      }
+      group.variables.push(variable);
+      groups.set(name, group);
+    }
+  });
+  return [...groups.values()];
+}

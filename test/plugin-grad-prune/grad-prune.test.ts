@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
+import { DEFAULT_GRAD_PRUNE_OPTIONS, gradPrunePlugin, pruneProbability, type GradPrunePlugin, type PruneEvent } from '@trainhooks/plugin-grad-prune';
+import { bitIdentical, copyWeights, denseModel, toyData, useCpu } from '../core-hooks/helpers.js';
+
+beforeAll(useCpu);
+
+/**
+ * Gradients with a known fate, put in place of the real ones: unit 0's shrink by 0.9 per step (it
+ * "stops changing"), unit 1's keep a constant scale (it "keeps changing"), seeded by step.
+ */
+function scriptedGradients(trainer: Trainer): void {
+  const [stopping, moving] = [trainer.units[0]!, trainer.units[1]!];
+  trainer.hooks.beforeAllReduce.tap('scripted', (gradients, context) => {
+    const replaced = { ...gradients };
+    for (const [unit, scale] of [[stopping, 0.05 * 0.9 ** context.step], [moving, 0.05]] as const) {
+      unit.variables.forEach((variable, i) => {
+        if (replaced[variable.name]) replaced[variable.name] = tf.randomNormal(variable.shape, 0, scale, 'float32', context.step * 10 + i + 1);
+      });
+    }
+    return replaced;
+  });
+}
+
+function prunedTrainer(seed: number, pruneSeed: number) {
+  const trainer = createTrainer(denseModel(seed), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+  const plugin = gradPrunePlugin({ monitorEvery: 10, seed: pruneSeed });
+  trainer.use(plugin);
+  scriptedGradients(trainer);
+  const events: PruneEvent[] = [];
+  trainer.events.on('prune', (event) => void events.push(event));
+  return { trainer, plugin, events };
+}
+
+async function train(trainer: Trainer, steps: number, batch: { x: tf.Tensor; y: tf.Tensor }) {
+  for (let i = 0; i < steps; i++) await trainer.step(batch);
+}
+
+describe('pruneProbability and options', () => {
+  it('zero below startAt, a linear ramp to pMax at full convergence', () => {
+    expect(pruneProbability(0.3, 0.5, 0.9)).toBe(0);
+    expect(pruneProbability(0.75, 0.5, 0.9)).toBeCloseTo(0.45);
+    expect(pruneProbability(1, 0.5, 0.9)).toBeCloseTo(0.9);
+    expect(pruneProbability(NaN, 0.5, 0.9)).toBe(0);
+  });
+
+  it('options are validated, naming option, value and range', () => {
+    expect(() => gradPrunePlugin({ pMax: 1 })).toThrow(/option pMax must be a number in \[0, 1\), got 1/);
+    expect(() => gradPrunePlugin({ monitorEvery: 0 })).toThrow(/option monitorEvery must be an integer ≥ 1, got 0/);
+    expect(() => gradPrunePlugin({ startAt: -0.1 })).toThrow(/option startAt must be a number in \[0, 1\)/);
+    expect(() => gradPrunePlugin({ groupBy: 'layer' as never })).toThrow(/option groupBy must be 'unit', 'variable' or a function/);
+    expect(() => gradPrunePlugin({ pmax: 0.5 } as never)).toThrow(/option pmax must be one of monitorEvery/);
+    expect(gradPrunePlugin().options).toEqual(DEFAULT_GRAD_PRUNE_OPTIONS);
+  });
+});
+
+describe('GradPrunePlugin on a trainer', () => {
+  it('prunes a group that stops changing with rising probability, still updates it now and then; never prunes a moving one or the head', async () => {
+    const batch = toyData(16, 8, 3);
+    const { trainer, plugin } = prunedTrainer(1, 7);
+    const [stopping, moving, head] = trainer.units.map((unit) => unit.name);
+    await train(trainer, 300, batch);
+    const report = plugin.report().groups;
+    expect(Object.keys(report)).toEqual([stopping, moving]); // the head is not a candidate by default
+    const probabilities = report[stopping]!.series.map((point) => point.probability);
+    expect(probabilities[0]).toBe(0);
+    expect(Math.max(...probabilities.slice(-5))).toBeGreaterThan(0.8);
+    expect(report[stopping]!.skippedSteps).toBeGreaterThan(150);
+    expect(report[stopping]!.trainedSteps).toBeGreaterThan(report[stopping]!.series.length); // it wakes up
+    expect(report[moving]!.skippedSteps).toBe(0);
+    expect(Math.max(...report[moving]!.series.map((point) => point.probability))).toBe(0);
+    expect(report[stopping]!.flopsSavedLowerBound).toBe(report[stopping]!.skippedSteps * 2 * 16 * (8 * 16 + 16));
+    expect(head).toBeDefined();
+    await trainer.dispose();
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('the same seed gives the same pattern, another seed another one', async () => {
+    const batch = toyData(16, 8, 3);
+    const patterns: string[][] = [];
+    for (const seed of [3, 3, 4]) {
+      const { trainer, events } = prunedTrainer(1, seed);
+      await train(trainer, 200, batch);
+      // By unit position: layer names differ between the models (tfjs counts layers process-wide).
+      const position = (group: string) => trainer.units.findIndex((unit) => unit.name === group);
+      patterns.push(events.map((event) => `${event.step}:${event.groups.map(position).join(',')}`));
+      await trainer.dispose();
+    }
+    expect(patterns[0]!.length).toBeGreaterThan(20);
+    expect(patterns[1]).toEqual(patterns[0]);
+    expect(patterns[2]).not.toEqual(patterns[0]);
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('export → import: the resumed trainer prunes the same pattern and ends with the same weights', async () => {
+    const batch = toyData(16, 8, 3);
+    const original = prunedTrainer(1, 5);
+    await train(original.trainer, 150, batch);
+    const state = structuredClone(await original.trainer.exportState());
+    const resumed = prunedTrainer(2, 5);
+    copyWeights(original.trainer.model as never, resumed.trainer.model as never);
+    await resumed.trainer.importState(state);
+    original.events.length = 0;
+    await train(original.trainer, 100, batch);
+    await train(resumed.trainer, 100, batch);
+    expect(original.events.length).toBeGreaterThan(10);
+    const positions = (run: typeof original) => run.events.map((event) => [event.step, event.groups.map((g) => run.trainer.units.findIndex((u) => u.name === g))]);
+    expect(positions(resumed)).toEqual(positions(original));
+    const expected = original.trainer.variables.map((v) => v.dataSync());
+    resumed.trainer.variables.forEach((v, i) => expect(bitIdentical(v.dataSync(), expected[i]!)).toBe(true));
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('on a skipped step the group gets no weight-gradient kernel and no update; no tensor leaks over 300 steps', async () => {
+    const batch = toyData(16, 8, 3);
+    const { trainer, plugin, events } = prunedTrainer(1, 9);
+    const stopping = trainer.units[0]!;
+    await train(trainer, 100, batch);
+    const skippedNow = () => events.at(-1)?.step === trainer.globalStep - 1;
+    // Find a skipped and a trained step, and compare their kernels.
+    const kernels = async () => {
+      const before = stopping.variables.map((v) => v.dataSync().slice());
+      const info = await tf.profile(async () => void (await trainer.step(batch)));
+      const unchanged = stopping.variables.every((v, i) => bitIdentical(v.dataSync(), before[i]!));
+      return { matMuls: info.kernels.filter((k) => /MatMul/.test(k.name)).length, unchanged, skipped: skippedNow() };
+    };
+    const seen = new Map<boolean, { matMuls: number; unchanged: boolean }>();
+    for (let i = 0; i < 60 && seen.size < 2; i++) {
+      const result = await kernels();
+      seen.set(result.skipped, result);
+    }
+    expect(seen.get(true)!.unchanged).toBe(true);
+    expect(seen.get(false)!.unchanged).toBe(false);
+    // Two MatMuls fewer: the first layer's kernel gradient, and the second layer's input gradient,
+    // which only the first layer needed.
+    expect(seen.get(true)!.matMuls).toBe(seen.get(false)!.matMuls - 2);
+    const tensors = tf.memory().numTensors;
+    await train(trainer, 300, batch);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(plugin.report().groups[stopping.name]!.skippedSteps).toBeGreaterThan(200);
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('ignores groups inside a frozen prefix and frees their snapshots', async () => {
+    const batch = toyData(16, 8, 3);
+    const { trainer, plugin, events } = prunedTrainer(1, 2);
+    await train(trainer, 60, batch);
+    expect(plugin.monitoredGroups).toContain(trainer.units[0]!.name);
+    trainer.frozenPrefix = 1;
+    events.length = 0;
+    await train(trainer, 10, batch);
+    const tensors = tf.memory().numTensors;
+    await train(trainer, 100, batch);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(events.every((event) => !event.groups.includes(trainer.units[0]!.name))).toBe(true);
+    expect(plugin.monitoredGroups).toEqual([trainer.units[1]!.name]); // the frozen group's snapshot is freed
+    expect(plugin.probability(trainer.units[1]!.name)).toBe(0);
+    tf.dispose([batch.x, batch.y]);
+  });
+});
