@@ -61,13 +61,16 @@ export async function saveTensor(named: NamedTensor): Promise<SavedTensor> {
   return { name: named.name, shape: [...named.tensor.shape], dtype, values: values.slice() as Float32Array | Int32Array };
 }
 
-/** Reads an optimizer's state, split by variable. The getWeights() iterations tensor is freed. */
-export async function readSlotsByVariable(optimizer: tf.Optimizer): Promise<Map<string, VariableSlotState>> {
+/**
+ * Reads an optimizer's state, split by variable. `updated`: variables it has updated, listed even
+ * when the optimizer keeps no slots (SGD). The getWeights() iterations tensor is freed.
+ */
+export async function readSlotsByVariable(optimizer: tf.Optimizer, updated: readonly string[] = []): Promise<Map<string, VariableSlotState>> {
   const [iterationsTensor, ...slots] = await optimizer.getWeights();
   const iterations = iterationsTensor ? (await iterationsTensor.tensor.data())[0]! : 0;
   iterationsTensor?.tensor.dispose();
   const runningScalars = await readRunningScalars(optimizer);
-  const byVariable = new Map<string, SavedTensor[]>();
+  const byVariable = new Map<string, SavedTensor[]>(updated.map((name) => [name, []]));
   for (const slot of slots) {
     const name = variableOfSlot(slot);
     if (!byVariable.has(name)) byVariable.set(name, []);

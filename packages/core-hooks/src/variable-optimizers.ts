@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { readSlotsByVariable, writeSlots, type VariableSlotState } from './optimizer-slots.js';
+import { perVariableStore, setLearningRate, type PerVariableStore } from './per-variable-store.js';
 import type { GradientMap } from './step-context.js';
 
 type OptimizerClass = {
@@ -30,15 +31,16 @@ export interface OptimizerState {
  * (and Adam's bias-correction powers) its own: a variable skipped this step keeps weights and slots
  * bit-identical, and resumes exactly where it stopped.
  *
- * Per-variable clones cost a few scalar ops per variable and step, so while every step updates the same
- * set of variables one shared clone serves them all (the same arithmetic). The first step that updates
- * a different set splits its state into per-variable clones, exactly (getWeights → setWeights).
+ * While every step updates the same set of variables one shared clone serves them all (the same
+ * arithmetic as model.fit). The first step that updates a different set splits its state, exactly,
+ * into per-variable state: for Adam a store that keeps the bias corrections as JS numbers (the cost of
+ * the shared update), for other optimizers one clone each (they have no per-step scalar work).
  *
  * State the template already holds (the compiled model's optimizer after a `model.fit`) is taken over
  * at the first update, so `trainer.fit` continues where `model.fit` stopped.
  */
 export class VariableOptimizers {
-  private readonly byVariable = new Map<string, tf.Optimizer>();
+  private perVariable: PerVariableStore | null = null;
   private learningRate: number;
   private shared: tf.Optimizer | null = null;
   /** Variables the shared optimizer updates, in its slot order; null before the first update. */
@@ -81,12 +83,18 @@ export class VariableOptimizers {
       }
       await this.splitShared();
     }
-    for (const name of names) this.forVariable(name).applyGradients({ [name]: gradients[name]! });
+    this.store().apply(gradients);
+  }
+
+  /** The per-variable state, created on first use. */
+  private store(): PerVariableStore {
+    this.perVariable ??= perVariableStore(this.template, () => this.newOptimizer());
+    return this.perVariable;
   }
 
   private async takeOverTemplateState(): Promise<void> {
     this.templateRead = true;
-    if (this.shared || this.byVariable.size > 0 || this.pending) return;
+    if (this.shared || this.perVariable || this.pending) return;
     const states = await readSlotsByVariable(this.template);
     if (states.size > 0) this.pending = states;
   }
@@ -102,7 +110,7 @@ export class VariableOptimizers {
       return;
     }
     this.split = true;
-    for (const [name, state] of states) await writeSlots(this.forVariable(name), [name], new Map([[name, state]]));
+    for (const [name, state] of states) await this.store().write(name, state);
   }
 
   /** Moves the shared optimizer's state into one clone per variable. */
@@ -110,19 +118,10 @@ export class VariableOptimizers {
     this.split = true;
     const shared = this.shared;
     if (!shared) return;
-    const states = await readSlotsByVariable(shared);
-    for (const [name, state] of states) await writeSlots(this.forVariable(name), [name], new Map([[name, state]]));
+    const states = await readSlotsByVariable(shared, this.sharedNames ?? []);
+    for (const [name, state] of states) await this.store().write(name, state);
     shared.dispose();
     this.shared = null;
-  }
-
-  forVariable(name: string): tf.Optimizer {
-    let optimizer = this.byVariable.get(name);
-    if (!optimizer) {
-      optimizer = this.newOptimizer();
-      this.byVariable.set(name, optimizer);
-    }
-    return optimizer;
   }
 
   private newOptimizer(): tf.Optimizer {
@@ -134,11 +133,11 @@ export class VariableOptimizers {
   /** Every variable's state (iterations and slots); variables never updated have none. */
   async stateByVariable(): Promise<Map<string, VariableSlotState>> {
     if (this.pending) return new Map(this.pending);
-    if (!this.templateRead && !this.shared && this.byVariable.size === 0) return readSlotsByVariable(this.template);
-    if (this.shared) return readSlotsByVariable(this.shared);
+    if (!this.templateRead && !this.shared && !this.perVariable) return readSlotsByVariable(this.template);
+    if (this.shared) return readSlotsByVariable(this.shared, this.sharedNames ?? []);
     const states = new Map<string, VariableSlotState>();
-    for (const [name, optimizer] of this.byVariable) {
-      const state = (await readSlotsByVariable(optimizer)).get(name);
+    for (const name of this.perVariable?.variableNames ?? []) {
+      const state = await this.perVariable!.read(name);
       if (state) states.set(name, state);
     }
     return states;
@@ -206,14 +205,14 @@ export class VariableOptimizers {
     await writeSlots(target, names, await this.stateByVariable());
   }
 
-  /** Iterations and slot tensors of one variable's optimizer state (empty before its first update). */
-  async slots(name: string): ReturnType<tf.Optimizer['getWeights']> {
-    if (this.shared && this.sharedNames?.includes(name)) {
-      const [iterations, ...slots] = await this.shared.getWeights();
-      return [iterations!, ...slots.filter((slot) => slot.name.slice(0, slot.name.lastIndexOf('/')) === name)];
-    }
-    const optimizer = this.byVariable.get(name);
-    return optimizer ? optimizer.getWeights() : [];
+  /** One variable's optimizer state (iterations, slots), or undefined before its first update. */
+  async variableState(name: string): Promise<VariableSlotState | undefined> {
+    return (await this.stateByVariable()).get(name);
+  }
+
+  /** The learning rate every live optimizer holds (all equal: for tests and diagnostics). */
+  get learningRates(): number[] {
+    return [this.template, this.shared].flatMap((o) => (o ? [readLearningRate(o)] : [])).concat(this.perVariable?.learningRates ?? []);
   }
 
   setLearningRate(learningRate: number): void {
@@ -222,13 +221,13 @@ export class VariableOptimizers {
     }
     this.learningRate = learningRate;
     setLearningRate(this.template, learningRate);
-    for (const optimizer of this.byVariable.values()) setLearningRate(optimizer, learningRate);
+    this.perVariable?.setLearningRate(learningRate);
     if (this.shared) setLearningRate(this.shared, learningRate);
   }
 
   private disposeState(): void {
-    for (const optimizer of this.byVariable.values()) optimizer.dispose();
-    this.byVariable.clear();
+    this.perVariable?.dispose();
+    this.perVariable = null;
     this.shared?.dispose();
     this.shared = null;
     this.sharedNames = null;
@@ -252,13 +251,6 @@ function readLearningRate(optimizer: tf.Optimizer): number {
     throw new Error(`trainhooks: cannot read the learning rate of ${optimizer.getClassName()}`);
   }
   return value;
-}
-
-function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
-  // SGD and Momentum cache -lr in a scalar; the others read the field on every update.
-  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(learningRate);
-  else withSetter.learningRate = learningRate;
 }
 
 function sameMembers(names: readonly string[], expected: readonly string[]): boolean {

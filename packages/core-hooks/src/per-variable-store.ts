@@ -1,0 +1,77 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { AdamPerVariable } from './adam-per-variable.js';
+import { readSlotsByVariable, writeSlots, type VariableSlotState } from './optimizer-slots.js';
+import type { GradientMap } from './step-context.js';
+
+/** Optimizer state kept per variable, so each step may update any subset. */
+export interface PerVariableStore {
+  readonly learningRates: number[];
+  readonly variableNames: string[];
+  apply(gradients: GradientMap): void;
+  read(name: string): Promise<VariableSlotState | undefined>;
+  write(name: string, state: VariableSlotState): void | Promise<void>;
+  setLearningRate(learningRate: number): void;
+  dispose(): void;
+}
+
+/** Any tfjs optimizer: one clone per variable (its own slots and counters). */
+export class ClonePerVariable implements PerVariableStore {
+  private readonly byVariable = new Map<string, tf.Optimizer>();
+
+  constructor(private readonly newOptimizer: () => tf.Optimizer) {}
+
+  get learningRates(): number[] {
+    return [...this.byVariable.values()].map((optimizer) => (optimizer as unknown as { learningRate: number }).learningRate);
+  }
+
+  get variableNames(): string[] {
+    return [...this.byVariable.keys()];
+  }
+
+  apply(gradients: GradientMap): void {
+    for (const [name, gradient] of Object.entries(gradients)) this.forVariable(name).applyGradients({ [name]: gradient });
+  }
+
+  async read(name: string): Promise<VariableSlotState | undefined> {
+    const optimizer = this.byVariable.get(name);
+    return optimizer ? (await readSlotsByVariable(optimizer, [name])).get(name) : undefined;
+  }
+
+  async write(name: string, state: VariableSlotState): Promise<void> {
+    await writeSlots(this.forVariable(name), [name], new Map([[name, state]]));
+  }
+
+  setLearningRate(learningRate: number): void {
+    for (const optimizer of this.byVariable.values()) setLearningRate(optimizer, learningRate);
+  }
+
+  private forVariable(name: string): tf.Optimizer {
+    let optimizer = this.byVariable.get(name);
+    if (!optimizer) {
+      optimizer = this.newOptimizer();
+      this.byVariable.set(name, optimizer);
+    }
+    return optimizer;
+  }
+
+  dispose(): void {
+    for (const optimizer of this.byVariable.values()) optimizer.dispose();
+    this.byVariable.clear();
+  }
+}
+
+/** Adam gets the fast store (bias corrections as JS numbers); every other optimizer, clones. */
+export function perVariableStore(template: tf.Optimizer, newOptimizer: () => tf.Optimizer): PerVariableStore {
+  if (template.getClassName() !== 'Adam') return new ClonePerVariable(newOptimizer);
+  const configured = newOptimizer();
+  const adam = AdamPerVariable.fromOptimizer(configured);
+  configured.dispose();
+  return adam;
+}
+
+export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  // SGD and Momentum cache -lr in a scalar; the others read the field on every update.
+  const withSetter = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(learningRate);
+  else withSetter.learningRate = learningRate;
+}
