@@ -2,10 +2,12 @@
 // BENCHMARKS.md and writes its raw numbers to .bench-out/<name>.json.
 import { runBackendBenchmark } from './backend.js';
 import { runOverheadBenchmark } from './overhead.js';
+import { runPruneUpdateBenchmark } from './prune-update.js';
 
 const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   overhead: runOverheadBenchmark,
   backend: runBackendBenchmark,
+  'prune-update': runPruneUpdateBenchmark,
 };
 
 const [name, ...rest] = process.argv.slice(2);

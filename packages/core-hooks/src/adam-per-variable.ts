@@ -51,8 +51,8 @@ export class AdamPerVariable implements PerVariableStore {
 
   apply(gradients: GradientMap): void {
     const { beta1, beta2, epsilon, learningRate } = this.config;
-    tf.tidy(() => {
-      const corrections = new Map<string, [tf.Scalar, tf.Scalar]>();
+    const corrections = new Map<string, [tf.Scalar, tf.Scalar]>();
+    try {
       for (const [name, gradient] of Object.entries(gradients)) {
         const value = tf.engine().registeredVariables[name]!;
         const slots = this.slotsOf(name, value);
@@ -64,16 +64,22 @@ export class AdamPerVariable implements PerVariableStore {
           corrections.set(key, pair);
         }
         const [oneMinusAccBeta1, oneMinusAccBeta2] = pair;
-        const newFirstMoment = tf.add(tf.mul(slots.m, beta1), tf.mul(gradient, 1 - beta1));
-        const newSecondMoment = tf.add(tf.mul(slots.v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
-        const biasCorrectedFirstMoment = tf.div(newFirstMoment, oneMinusAccBeta1);
-        const biasCorrectedSecondMoment = tf.div(newSecondMoment, oneMinusAccBeta2);
-        slots.m.assign(newFirstMoment);
-        slots.v.assign(newSecondMoment);
-        const step = tf.mul(tf.div(biasCorrectedFirstMoment, tf.add(tf.sqrt(biasCorrectedSecondMoment), epsilon)), -learningRate);
-        value.assign(tf.add(step, value));
+        // One tidy per variable: its intermediates are freed before the next variable's are made
+        // (a smaller working set than one tidy over all variables, as tfjs' shared update does).
+        tf.tidy(() => {
+          const newFirstMoment = tf.add(tf.mul(slots.m, beta1), tf.mul(gradient, 1 - beta1));
+          const newSecondMoment = tf.add(tf.mul(slots.v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
+          const biasCorrectedFirstMoment = tf.div(newFirstMoment, oneMinusAccBeta1);
+          const biasCorrectedSecondMoment = tf.div(newSecondMoment, oneMinusAccBeta2);
+          slots.m.assign(newFirstMoment);
+          slots.v.assign(newSecondMoment);
+          const step = tf.mul(tf.div(biasCorrectedFirstMoment, tf.add(tf.sqrt(biasCorrectedSecondMoment), epsilon)), -learningRate);
+          value.assign(tf.add(step, value));
+        });
       }
-    });
+    } finally {
+      tf.dispose([...corrections.values()].flat());
+    }
     for (const name of Object.keys(gradients)) {
       const slots = this.slots.get(name)!;
       // tfjs: accBeta.assign(mul(accBeta, beta)) — a float32 product, which fround reproduces exactly.
@@ -87,8 +93,8 @@ export class AdamPerVariable implements PerVariableStore {
     let slots = this.slots.get(name);
     if (!slots) {
       slots = {
-        m: tf.keep(tf.zerosLike(value).variable(false)),
-        v: tf.keep(tf.zerosLike(value).variable(false)),
+        m: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        v: tf.tidy(() => tf.zerosLike(value).variable(false)),
         accBeta1: Math.fround(this.config.beta1),
         accBeta2: Math.fround(this.config.beta2),
         iterations: 0,

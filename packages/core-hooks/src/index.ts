@@ -7,6 +7,8 @@ export { createStepContext, type Batch, type ForwardStart, type GradientMap, typ
 export { isUnitModel, runUnits, type Unit, type UnitApplyOptions, type UnitModel } from './units.js';
 export { unitsFromLayersModel } from './graph-units.js';
 export { VariableOptimizers, cloneOptimizer, type OptimizerState } from './variable-optimizers.js';
+export { AdamPerVariable } from './adam-per-variable.js';
+export { ClonePerVariable, type PerVariableStore } from './per-variable-store.js';
 export type { SavedTensor, VariableSlotState } from './optimizer-slots.js';
 export { resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type MetricContext, type NamedMetric } from './loss.js';
 export { Telemetry, PHASES, type LatencySummary, type Phase, type TrainerStats } from './telemetry.js';
