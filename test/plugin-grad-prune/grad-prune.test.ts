@@ -38,17 +38,19 @@ async function train(trainer: Trainer, steps: number, batch: { x: tf.Tensor; y: 
 }
 
 describe('pruneProbability and options', () => {
-  it('zero below startAt, a linear ramp to pMax at full convergence', () => {
-    expect(pruneProbability(0.3, 0.5, 0.9)).toBe(0);
-    expect(pruneProbability(0.75, 0.5, 0.9)).toBeCloseTo(0.45);
-    expect(pruneProbability(1, 0.5, 0.9)).toBeCloseTo(0.9);
-    expect(pruneProbability(NaN, 0.5, 0.9)).toBe(0);
+  it('zero below startAt, a linear ramp that reaches pMax at fullAt', () => {
+    expect(pruneProbability(0.3, 0.5, 1, 0.9)).toBe(0);
+    expect(pruneProbability(0.75, 0.5, 1, 0.9)).toBeCloseTo(0.45);
+    expect(pruneProbability(0.45, 0.3, 0.6, 0.9)).toBeCloseTo(0.45);
+    expect(pruneProbability(0.8, 0.3, 0.6, 0.9)).toBeCloseTo(0.9);
+    expect(pruneProbability(NaN, 0.5, 1, 0.9)).toBe(0);
   });
 
   it('options are validated, naming option, value and range', () => {
     expect(() => gradPrunePlugin({ pMax: 1 })).toThrow(/option pMax must be a number in \[0, 1\), got 1/);
     expect(() => gradPrunePlugin({ monitorEvery: 0 })).toThrow(/option monitorEvery must be an integer ≥ 1, got 0/);
     expect(() => gradPrunePlugin({ startAt: -0.1 })).toThrow(/option startAt must be a number in \[0, 1\)/);
+    expect(() => gradPrunePlugin({ startAt: 0.5, fullAt: 0.4 })).toThrow(/option fullAt must be greater than startAt \(0.5\), got 0.4/);
     expect(() => gradPrunePlugin({ groupBy: 'layer' as never })).toThrow(/option groupBy must be 'unit', 'variable' or a function/);
     expect(() => gradPrunePlugin({ pmax: 0.5 } as never)).toThrow(/option pmax must be one of monitorEvery/);
     expect(gradPrunePlugin().options).toEqual(DEFAULT_GRAD_PRUNE_OPTIONS);

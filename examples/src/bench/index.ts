@@ -2,11 +2,13 @@
 // BENCHMARKS.md and writes its raw numbers to .bench-out/<name>.json.
 import { runBackendBenchmark } from './backend.js';
 import { runOverheadBenchmark } from './overhead.js';
+import { runPruneBenchmark } from './prune.js';
 import { runPruneUpdateBenchmark } from './prune-update.js';
 
 const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   overhead: runOverheadBenchmark,
   backend: runBackendBenchmark,
+  prune: runPruneBenchmark,
   'prune-update': runPruneUpdateBenchmark,
 };
 

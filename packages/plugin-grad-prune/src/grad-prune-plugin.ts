@@ -84,7 +84,7 @@ export class GradPrunePlugin implements TrainerPlugin {
   probability(group: string): number {
     const statistic = this.monitor.statistics.get(group);
     if (!statistic || statistic.observations < this.options.minObservations) return 0;
-    return pruneProbability(statistic.convergence, this.options.startAt, this.options.pMax);
+    return pruneProbability(statistic.convergence, this.options.startAt, this.options.fullAt, this.options.pMax);
   }
 
   private decide(trainer: Trainer, context: StepContext): void {

@@ -12,6 +12,8 @@ export interface GradPruneOptions {
   minObservations: number;
   /** Convergence (1 − smoothed rate / peak rate) from which pruning starts, in [0, 1). */
   startAt: number;
+  /** Convergence at which the probability reaches pMax, in (startAt, 1]. */
+  fullAt: number;
   /** Highest skip probability, < 1 so a pruned group still wakes up and is measured. */
   pMax: number;
   /** Seed of the skip draws: the same seed gives the same pattern (data-parallel ranks rely on it). */
@@ -26,7 +28,8 @@ export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.fre
   monitorEvery: 20,
   smoothing: 0.8,
   minObservations: 3,
-  startAt: 0.5,
+  startAt: 0.3,
+  fullAt: 0.6,
   pMax: 0.9,
   seed: 0,
   groupBy: 'unit',
@@ -55,6 +58,8 @@ export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {})
   }
   inRange('smoothing', resolved.smoothing, 0, 1, true);
   inRange('startAt', resolved.startAt, 0, 1, true);
+  inRange('fullAt', resolved.fullAt, 0, 1, false);
+  if (resolved.fullAt <= resolved.startAt) fail('fullAt', resolved.fullAt, `greater than startAt (${resolved.startAt})`);
   inRange('pMax', resolved.pMax, 0, 1, true);
   if (!Number.isInteger(resolved.seed) || resolved.seed < 0 || resolved.seed > 0xffffffff) fail('seed', resolved.seed, 'an integer in [0, 2³²)');
   if (resolved.groupBy !== 'unit' && resolved.groupBy !== 'variable' && typeof resolved.groupBy !== 'function') {
