@@ -60,6 +60,15 @@ export class ClonePerVariable implements PerVariableStore {
   }
 }
 
+/**
+ * Whether per-variable state costs no more than one shared optimizer for this optimizer class: then
+ * the trainer keeps it per variable from the first step. (AdamPerVariable: 0.79–1.00× the shared
+ * tfjs update, BENCHMARKS.md — and the same arithmetic, so a baseline and a pruned run update alike.)
+ */
+export function perVariableFromTheStart(template: tf.Optimizer): boolean {
+  return template.getClassName() === 'Adam';
+}
+
 /** Adam gets the fast store (bias corrections as JS numbers); every other optimizer, clones. */
 export function perVariableStore(template: tf.Optimizer, newOptimizer: () => tf.Optimizer): PerVariableStore {
   if (template.getClassName() !== 'Adam') return new ClonePerVariable(newOptimizer);

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { readSlotsByVariable, writeSlots, type VariableSlotState } from './optimizer-slots.js';
-import { perVariableStore, setLearningRate, type PerVariableStore } from './per-variable-store.js';
+import { perVariableFromTheStart, perVariableStore, setLearningRate, type PerVariableStore } from './per-variable-store.js';
 import type { GradientMap } from './step-context.js';
 
 type OptimizerClass = {
@@ -31,10 +31,11 @@ export interface OptimizerState {
  * (and Adam's bias-correction powers) its own: a variable skipped this step keeps weights and slots
  * bit-identical, and resumes exactly where it stopped.
  *
- * While every step updates the same set of variables one shared clone serves them all (the same
- * arithmetic as model.fit). The first step that updates a different set splits its state, exactly,
- * into per-variable state: for Adam a store that keeps the bias corrections as JS numbers (the cost of
- * the shared update), for other optimizers one clone each (they have no per-step scalar work).
+ * Adam keeps its state per variable from the first step, in a store that holds the bias corrections as
+ * JS numbers: the arithmetic of tfjs' Adam, bit for bit, at (or under) the cost of its shared update.
+ * For other optimizers, while every step updates the same set of variables one shared clone serves
+ * them all (the same arithmetic as model.fit); the first step that updates a different set splits its
+ * state, exactly, into one clone per variable.
  *
  * State the template already holds (the compiled model's optimizer after a `model.fit`) is taken over
  * at the first update, so `trainer.fit` continues where `model.fit` stopped.
@@ -45,20 +46,24 @@ export class VariableOptimizers {
   private shared: tf.Optimizer | null = null;
   /** Variables the shared optimizer updates, in its slot order; null before the first update. */
   private sharedNames: string[] | null = null;
-  private split = false;
+  private split: boolean;
+  /** Whether state is per variable from the start (Adam), not only after a partial update. */
+  private readonly startsSplit: boolean;
   /** State to start from, taken from the template or a checkpoint, applied at the next update. */
   private pending: Map<string, VariableSlotState> | null = null;
   private templateRead = false;
 
   constructor(private readonly template: tf.Optimizer) {
     this.learningRate = readLearningRate(template);
+    this.startsSplit = perVariableFromTheStart(template);
+    this.split = this.startsSplit;
   }
 
   get currentLearningRate(): number {
     return this.learningRate;
   }
 
-  /** True while one optimizer serves all variables (no step has updated a different set yet). */
+  /** True while one tfjs optimizer serves all variables (not Adam; no step has updated a different set yet). */
   get isShared(): boolean {
     return !this.split;
   }
@@ -189,7 +194,7 @@ export class VariableOptimizers {
     this.disposeState();
     this.templateRead = true;
     this.setLearningRate(state.learningRate);
-    this.split = state.sharedVariables === null && pending.size > 0;
+    this.split = this.startsSplit || (state.sharedVariables === null && pending.size > 0);
     this.pending = pending;
   }
 
@@ -231,7 +236,7 @@ export class VariableOptimizers {
     this.shared?.dispose();
     this.shared = null;
     this.sharedNames = null;
-    this.split = false;
+    this.split = this.startsSplit;
     this.pending = null;
   }
 
