@@ -61,7 +61,7 @@ async function trainOnce(
       },
     },
   });
-  await evaluate(trainer.globalStep);
+  if (points.at(-1)?.step !== trainer.globalStep) await evaluate(trainer.globalStep);
   const stats = trainer.stats();
   const result: RunResult = {
     model,
