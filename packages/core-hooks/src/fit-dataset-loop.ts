@@ -42,7 +42,7 @@ function disposeElement(result: IteratorResult<DatasetElement> | null): void {
  */
 export async function fitDatasetLoop(host: FitHost, dataset: DatasetLike, options: FitDatasetOptions): Promise<TrainHistory> {
   if (options === null || typeof options !== 'object') fail('fitDataset options', options, 'an object with at least epochs');
-  if ('validationSplit' in options) throw new Error('trainhooks: validationSplit is not supported by fitDataset; use validationData');
+  if ((options as { validationSplit?: unknown }).validationSplit !== undefined) throw new Error('trainhooks: validationSplit is not supported by fitDataset; use validationData');
   checkKnownOptions('fitDataset options', options, FIT_DATASET_OPTIONS, UNSUPPORTED_OPTIONS);
   if (dataset === null || typeof dataset !== 'object' || typeof dataset.iterator !== 'function') {
     fail('dataset', dataset, 'a tf.data.Dataset or an object with an async iterator() method');
