@@ -152,6 +152,18 @@ describe('GradPrunePlugin on a trainer', () => {
     tf.dispose([batch.x, batch.y]);
   });
 
+  it('a lower learning rate does not make a moving group look converged (rates are per unit of lr)', async () => {
+    const batch = toyData(16, 8, 3);
+    const { trainer, plugin } = prunedTrainer(1, 4);
+    const moving = trainer.units[1]!.name;
+    await train(trainer, 100, batch);
+    await trainer.setLearningRate(0.01); // 10× lower: SGD's steps shrink 10×
+    await train(trainer, 100, batch);
+    expect(Math.max(...plugin.report().groups[moving]!.series.map((point) => point.convergence))).toBeLessThan(0.3);
+    expect(plugin.report().groups[moving]!.skippedSteps).toBe(0);
+    tf.dispose([batch.x, batch.y]);
+  });
+
   it('ignores groups inside a frozen prefix and frees their snapshots', async () => {
     const batch = toyData(16, 8, 3);
     const { trainer, plugin, events } = prunedTrainer(1, 2);

@@ -10,7 +10,7 @@ export interface ParameterGroup {
 /** One group's statistic at one monitor point. */
 export interface GroupObservation {
   readonly step: number;
-  /** ‖Δw‖ / ‖w‖ since the previous monitor point, divided by the updates the group received. */
+  /** ‖Δw‖ / ‖w‖ since the previous monitor point, divided by the updates the group received (and scaled). */
   readonly rate: number;
   readonly smoothedRate: number;
   /** 1 − smoothedRate / peak smoothed rate, in [0, 1]. */
@@ -58,14 +58,17 @@ export class ConvergenceMonitor {
     this.statistic(group).updatesSinceSnapshot++;
   }
 
-  /** Measures every group (one read-back for all of them) and takes new snapshots. */
-  async observe(step: number, groups: readonly ParameterGroup[]): Promise<Map<string, GroupObservation>> {
+  /**
+   * Measures every group (one read-back for all of them) and takes new snapshots. `scale` multiplies
+   * the rates (the plugin passes 1 / learning rate).
+   */
+  async observe(step: number, groups: readonly ParameterGroup[], scale = 1): Promise<Map<string, GroupObservation>> {
     const measured = groups.filter((group) => this.snapshots.has(group.name) && this.statistic(group.name).updatesSinceSnapshot > 0);
     const ratios = measured.length > 0 ? await this.relativeChanges(measured) : new Float32Array(0);
     const observations = new Map<string, GroupObservation>();
     measured.forEach((group, index) => {
       const statistic = this.statistic(group.name);
-      const rate = ratios[index]! / statistic.updatesSinceSnapshot;
+      const rate = (ratios[index]! * scale) / statistic.updatesSinceSnapshot;
       const smoothed = statistic.smoothedRate === null ? rate : this.smoothing * statistic.smoothedRate + (1 - this.smoothing) * rate;
       statistic.smoothedRate = smoothed;
       statistic.peak = Math.max(statistic.peak, smoothed);

@@ -76,7 +76,7 @@ export class GradPrunePlugin implements TrainerPlugin {
   apply(trainer: Trainer): void {
     this.groups = parameterGroups(trainer.units, this.options.groupBy, this.options.pruneHead);
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
-    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(context));
+    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(context, trainer.learningRate));
     trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());
   }
 
@@ -101,7 +101,7 @@ export class GradPrunePlugin implements TrainerPlugin {
     trainer.events.emit('prune', { step: context.step, skipped, groups: pruned.map((group) => group.name) });
   }
 
-  private async afterStep(context: StepContext): Promise<void> {
+  private async afterStep(context: StepContext, learningRate: number): Promise<void> {
     for (const group of this.groups) {
       const counts = this.countsOf(group.name);
       if (group.unit < context.frozenPrefix) {
@@ -117,9 +117,10 @@ export class GradPrunePlugin implements TrainerPlugin {
         counts.flops += 2 * context.batchSize * group.variables.reduce((sum, v) => sum + v.size, 0);
       }
     }
-    if ((context.step + 1) % this.options.monitorEvery !== 0) return;
+    if ((context.step + 1) % this.options.monitorEvery !== 0 || !(learningRate > 0)) return;
     const trained = this.groups.filter((group) => group.unit >= context.frozenPrefix);
-    const observations = await this.monitor.observe(context.step, trained);
+    // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
+    const observations = await this.monitor.observe(context.step, trained, 1 / learningRate);
     for (const [group, observation] of observations) {
       const points = this.series.get(group) ?? [];
       points.push({ ...observation, probability: this.probability(group) });
