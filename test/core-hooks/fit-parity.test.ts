@@ -176,6 +176,30 @@ function sigmoidModel(seed: number): tfl.Sequential {
   });
 }
 
+describe('fit extensions', () => {
+  it('shuffleSeed: the same seed gives the same batches and the same weights; another seed other batches', async () => {
+    const { x, y } = toyData(40, 8, 3);
+    const run = async (shuffleSeed: number) => {
+      const model = denseModel(12);
+      model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      const trainer = createTrainer(model);
+      const ids: number[] = [];
+      trainer.hooks.beforeStep.tap('ids', (c) => void ids.push(...c.ids!));
+      await trainer.fit(x, y, { epochs: 2, batchSize: 8, shuffleSeed });
+      return { ids, weights: model.getWeights().map((w) => Array.from(w.dataSync())) };
+    };
+    const [a, b, c] = [await run(7), await run(7), await run(8)];
+    expect(b.ids).toEqual(a.ids);
+    expect(b.weights).toEqual(a.weights);
+    expect(c.ids).not.toEqual(a.ids);
+    expect([...a.ids.slice(0, 40)].sort((p, q) => p - q)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    await expect(createTrainer(denseModel(1), { optimizer: tf.train.sgd(1), loss: 'meanSquaredError' }).fit(x, y, { shuffleSeed: -1 })).rejects.toThrow(
+      /shuffleSeed must be an integer in \[0, 2³²\), got -1/,
+    );
+    tf.dispose([x, y]);
+  });
+});
+
 describe('fitDataset parity with model.fitDataset', () => {
   /** A dataset of `batches` batches of 5 rows, from one iterator that never restarts its data. */
   function finiteDataset(x: tf.Tensor, y: tf.Tensor, batches: number) {

@@ -53,6 +53,8 @@ async function trainOnce(
   await trainer.fit(data.train.xs, data.train.ys, {
     epochs: options.epochs,
     batchSize: options.batchSize,
+    // Both configurations of a seed see the same batches in the same order.
+    shuffleSeed: seed,
     sampleIds: data.train.ids,
     callbacks: {
       onBatchEnd: async () => {

@@ -10,6 +10,7 @@ import {
   fail,
 } from './argument-checks.js';
 import type { FitCallbacks } from './callbacks.js';
+import { seededShuffler } from './seeded-shuffle.js';
 import { checkValidationData, EpochAverages, TrainingSession, UNSUPPORTED_OPTIONS, type FitHost, type TrainHistory } from './training-session.js';
 
 export interface FitOptions {
@@ -17,6 +18,8 @@ export interface FitOptions {
   batchSize?: number;
   /** Shuffle the sample order every epoch (default true, as LayersModel.fit). */
   shuffle?: boolean;
+  /** Seed of the shuffle (an extension of model.fit, which shuffles with Math.random): same seed, same batches. */
+  shuffleSeed?: number;
   /** Hold out the LAST fraction of x/y (before shuffling) for validation, as tfjs does. */
   validationSplit?: number;
   validationData?: [tf.Tensor, tf.Tensor];
@@ -30,7 +33,7 @@ export interface FitOptions {
 
 const DEFAULT_BATCH_SIZE = 32;
 
-const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'callbacks', 'verbose', 'initialEpoch', 'sampleIds'];
+const FIT_OPTIONS = ['epochs', 'batchSize', 'shuffle', 'shuffleSeed', 'validationSplit', 'validationData', 'callbacks', 'verbose', 'initialEpoch', 'sampleIds'];
 
 /** LayersModel.fit over tensors: same checks, batching, shuffling, validation split, callbacks and History. */
 export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options: FitOptions = {}): Promise<TrainHistory> {
@@ -40,6 +43,11 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
   const epochs = checkPositiveInteger('epochs', options.epochs ?? 1);
   const initialEpoch = checkNonNegativeInteger('initialEpoch', options.initialEpoch ?? 0);
   const shuffle = checkBoolean('shuffle', options.shuffle ?? true);
+  const shuffleSeed = options.shuffleSeed;
+  if (shuffleSeed !== undefined && !(Number.isInteger(shuffleSeed) && shuffleSeed >= 0 && shuffleSeed < 2 ** 32)) {
+    fail('shuffleSeed', shuffleSeed, 'an integer in [0, 2³²)');
+  }
+  const shuffleOrder = shuffleSeed === undefined ? (order: Int32Array) => tf.util.shuffle(order) : seededShuffler(shuffleSeed);
   const verbose = checkVerbose('verbose', options.verbose ?? 0);
   checkCallbacks('callbacks', options.callbacks);
   let validationData = checkValidationData(options.validationData, host.declaredShapes);
@@ -86,7 +94,7 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       await host.beginEpoch(epoch);
       await session.callbacks.call('onEpochBegin', epoch);
-      if (shuffle) tf.util.shuffle(order);
+      if (shuffle) shuffleOrder(order);
       const averages = new EpochAverages(host.metricNames);
       let validation: Record<string, number> = {};
       for (let start = 0, batchIndex = 0; start < samples; start += batchSize, batchIndex++) {
