@@ -1,15 +1,10 @@
-// A tiny seeded PRNG so shuffles are reproducible without pulling in a dependency.
+// Seeded shuffles for the examples' data, from core-hooks' generator.
+import { SeededRandom } from '@trainhooks/core-hooks';
 
-/** mulberry32: 32-bit state, fast, good enough for shuffling; returns floats in [0, 1). */
+/** mulberry32 (core-hooks' SeededRandom) as a function returning floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /** Fisher–Yates permutation of 0..n-1 drawn from `random`. */

@@ -10,7 +10,7 @@ import {
   fail,
 } from './argument-checks.js';
 import type { FitCallbacks } from './callbacks.js';
-import { seededShuffler } from './seeded-shuffle.js';
+import { SeededRandom, shuffleInPlace } from './seeded-random.js';
 import { checkValidationData, EpochAverages, TrainingSession, UNSUPPORTED_OPTIONS, type FitHost, type TrainHistory } from './training-session.js';
 
 export interface FitOptions {
@@ -47,7 +47,9 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
   if (shuffleSeed !== undefined && !(Number.isInteger(shuffleSeed) && shuffleSeed >= 0 && shuffleSeed < 2 ** 32)) {
     fail('shuffleSeed', shuffleSeed, 'an integer in [0, 2³²)');
   }
-  const shuffleOrder = shuffleSeed === undefined ? (order: Int32Array) => tf.util.shuffle(order) : seededShuffler(shuffleSeed);
+  // tfjs shuffles with Math.random; a seed makes the batch order the same in every run.
+  const random = shuffleSeed === undefined ? null : new SeededRandom(shuffleSeed);
+  const shuffleOrder = (order: Int32Array) => (random ? shuffleInPlace(order, random) : tf.util.shuffle(order));
   const verbose = checkVerbose('verbose', options.verbose ?? 0);
   checkCallbacks('callbacks', options.callbacks);
   let validationData = checkValidationData(options.validationData, host.declaredShapes);

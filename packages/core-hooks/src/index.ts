@@ -19,4 +19,5 @@ export type { TrainHistory } from './training-session.js';
 export type { FitCallbacks, CallbackParams } from './callbacks.js';
 export { selectBackend, AUTO_BACKEND_ORDER, type BackendChoice, type SelectedBackend } from './backend.js';
 export { LocalStrategy } from './local-strategy.js';
+export { SeededRandom, shuffleInPlace } from './seeded-random.js';
 export type { StepStrategy, StepModel, StepRun, ForwardReport, ForwardBackwardResult } from './strategy.js';

@@ -1,9 +1,8 @@
-import { HookStage, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, SeededRandom, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { ConvergenceMonitor, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { parameterGroups } from './parameter-groups.js';
 import { pruneProbability } from './prune-probability.js';
-import { SeededRandom } from './seeded-random.js';
 
 export interface PruneEvent {
   readonly step: number;

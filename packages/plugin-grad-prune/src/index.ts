@@ -3,6 +3,5 @@ export { DEFAULT_GRAD_PRUNE_OPTIONS, resolveGradPruneOptions, type GradPruneOpti
 export { ConvergenceMonitor, type GroupObservation, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
 export { parameterGroups } from './parameter-groups.js';
 export { pruneProbability } from './prune-probability.js';
-export { SeededRandom } from './seeded-random.js';
 
 export const PACKAGE_NAME = '@trainhooks/plugin-grad-prune';

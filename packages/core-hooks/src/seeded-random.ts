@@ -1,5 +1,5 @@
 /**
- * mulberry32: a 32-bit state, fast, and good enough for skip draws. The whole state is one integer,
+ * mulberry32: a 32-bit state, fast, and good enough for shuffles and skip draws. The whole state is one integer,
  * so a checkpoint restores the exact sequence.
  */
 export class SeededRandom {
@@ -18,5 +18,15 @@ export class SeededRandom {
 
   get currentState(): number {
     return this.state;
+  }
+}
+
+/** Fisher–Yates shuffle of `order` in place, drawn from `random`. */
+export function shuffleInPlace(order: Int32Array, random: SeededRandom): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1));
+    const swap = order[i]!;
+    order[i] = order[j]!;
+    order[j] = swap;
   }
 }
