@@ -121,6 +121,27 @@ describe('hook bus and step context', () => {
     tf.dispose([x, y]);
   });
 
+  it('follows a rate set the tfjs way on the compiled optimizer (a callback schedule), with lrChange, like model.fit', async () => {
+    const model = denseModel(1);
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    const trainer = createTrainer(model);
+    const changes: Array<[number, number]> = [];
+    trainer.use({ apply: (t) => t.hooks.lrChange.tap('lr', (c) => void changes.push([c.previous, c.next])) });
+    const { x, y } = toyData(16, 8, 3);
+    await trainer.fit(x, y, {
+      epochs: 2,
+      batchSize: 8,
+      callbacks: { onEpochEnd: (epoch) => void ((model.optimizer as unknown as { learningRate: number }).learningRate = 0.1 / (10 * (epoch + 1))) },
+    });
+    // The rate set after epoch 0 took effect from the first step of epoch 1; the one after epoch 1 at the next step.
+    expect(changes).toEqual([[0.1, 0.01]]);
+    expect(trainer.learningRate).toBe(0.01);
+    await trainer.step({ x, y });
+    expect(changes).toEqual([[0.1, 0.01], [0.01, 0.005]]);
+    for (const learningRate of trainer.optimizers.learningRates) expect(learningRate).toBe(0.005);
+    tf.dispose([x, y]);
+  });
+
   it('emits step events and keeps latency histograms and counters', async () => {
     const trainer = newTrainer();
     const events: number[] = [];

@@ -377,6 +377,9 @@ export class Trainer {
   private async runHookedStep(batch: Batch): Promise<Record<string, number>> {
     const { hooks, telemetry } = this;
     const stepStart = performance.now();
+    // tfjs code schedules the rate by writing the compiled optimizer's field; model.fit follows it, so do we.
+    const requestedRate = this.optimizers.templateLearningRate;
+    if (requestedRate !== this.learningRate) await this.setLearningRate(requestedRate);
     const context = createStepContext({
       step: this.stepCount,
       epoch: this.epochCount,

@@ -63,6 +63,14 @@ export class VariableOptimizers {
     return this.learningRate;
   }
 
+  /**
+   * The rate the template optimizer holds now. It differs from `currentLearningRate` when someone set
+   * it the tfjs way (`model.optimizer.learningRate = …`, e.g. from a callback) since the last step.
+   */
+  get templateLearningRate(): number {
+    return readLearningRate(this.template);
+  }
+
   /** True while one tfjs optimizer serves all variables (not Adam; no step has updated a different set yet). */
   get isShared(): boolean {
     return !this.split;
