@@ -20,7 +20,12 @@ function packageConfig(name: string): Options {
   const dir = join(packagesDir, name);
   return {
     name,
-    entry: { index: join(dir, 'src', 'index.ts') },
+    // Worker-thread modules (src/*-worker.ts) are entries of their own: a Worker loads them by path.
+    entry: Object.fromEntries(
+      ['index', ...readdirSync(join(dir, 'src')).filter((file) => file.endsWith('-worker.ts')).map((file) => file.slice(0, -3))].map(
+        (entry) => [entry, join(dir, 'src', `${entry}.ts`)],
+      ),
+    ),
     outDir: join(dir, 'dist'),
     format: ['esm', 'cjs'],
     dts: { compilerOptions: { paths: {} } },

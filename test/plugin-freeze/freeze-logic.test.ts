@@ -91,9 +91,9 @@ describe('the trend test', () => {
   });
 
   it('a series that falls and flattens converges after `patience` flat evaluations', () => {
-    const verdicts = run([1, 0.6, 0.3, 0.12, 0.1, 0.1, 0.09, 0.1, 0.1, 0.1, 0.1]);
+    const verdicts = run([1, 0.9, 0.8, 0.7, 0.6, 0.4, 0.2, 0.1, 0.08, 0.08, 0.08, 0.07, 0.08, 0.08, 0.08]);
     const first = verdicts.findIndex((v) => v.converged);
-    expect(first).toBeGreaterThan(4);
+    expect(first).toBeGreaterThan(8);
     expect(verdicts[first]!.reason).toBe('converged');
     expect(verdicts.slice(0, first).every((v) => !v.converged)).toBe(true);
   });
@@ -147,5 +147,16 @@ describe('snapshot ring and options', () => {
     expect(() => freezePlugin({ reference: 'gpu' as never })).toThrow(/option reference must be 'auto', 'worker' or 'main-thread', got 'gpu'/);
     expect(() => freezePlugin({ maxFrozen: 2 } as never)).toThrow(/option maxFrozen must be one of warmupSteps/);
     expect(() => freezePlugin({ probe: [1, 2] as never })).toThrow(/option probe must be null or a tf.Tensor/);
+  });
+});
+
+describe('the trend test scale', () => {
+  it('one early spike does not set the scale: a stationary noisy series stays "still moving"', () => {
+    const options: TrendOptions = { window: 5, tolerance: 0.03, driftThreshold: 0.25, patience: 3 };
+    const state = emptyTrend();
+    const series = [20, ...Array.from({ length: 40 }, (_, i) => 1 + 0.5 * Math.sin(i * 1.7))];
+    const verdicts = series.map((value) => observeDrift(state, value, options));
+    expect(verdicts.some((v) => v.converged)).toBe(false);
+    expect(verdicts.at(-1)!.level).toBeGreaterThan(0.5);
   });
 });

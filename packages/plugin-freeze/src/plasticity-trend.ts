@@ -1,9 +1,10 @@
 /**
  * When has a unit stopped learning? Each evaluation gives its drift: the SP loss between its current
- * activations and those of a reference L evaluations old. Drift is normalised by its own peak (the
- * largest value since tracking started), so one threshold fits every layer and model. The unit counts
- * as converged once, for `patience` evaluations in a row, the window of the last `window` normalised
- * values has a small median level and a flat robust (Theil–Sen) slope.
+ * output and that of a reference L evaluations old. Drift is normalised by its own peak level (the
+ * highest median of `window` consecutive values since tracking started — a median, so one noisy spike
+ * does not set the scale), so one threshold fits every layer and model. The unit counts as converged
+ * once, for `patience` evaluations in a row, the window of the last `window` normalised values has a
+ * small median level and a flat robust (Theil–Sen) slope.
  */
 
 export interface TrendOptions {
@@ -17,6 +18,7 @@ export interface TrendOptions {
 
 /** Where a unit's test stands after an evaluation: what the report shows, so "why not frozen" is visible. */
 export interface TrendVerdict {
+  /** This drift over the peak level (NaN until the window is full; may exceed 1). */
   readonly normalisedDrift: number;
   /** Median of the last `window` normalised values (NaN until the window is full). */
   readonly level: number;
@@ -31,12 +33,13 @@ export interface TrendVerdict {
 /** The series a unit accumulates since tracking (re)started. Plain data, so it exports as is. */
 export interface TrendState {
   values: number[];
-  peak: number;
+  /** Highest window median so far. */
+  peakLevel: number;
   streak: number;
 }
 
 export function emptyTrend(): TrendState {
-  return { values: [], peak: 0, streak: 0 };
+  return { values: [], peakLevel: 0, streak: 0 };
 }
 
 export function median(values: readonly number[]): number {
@@ -62,14 +65,16 @@ export function observeDrift(state: TrendState, drift: number, options: TrendOpt
     return { normalisedDrift: Number.NaN, level: Number.NaN, slope: Number.NaN, streak: 0, converged: false, reason: `drift ${drift} is not a finite non-negative number` };
   }
   state.values.push(drift);
-  state.peak = Math.max(state.peak, drift);
-  const normalise = (value: number) => (state.peak > 0 ? value / state.peak : 0);
-  const normalisedDrift = normalise(drift);
   if (state.values.length < options.window) {
     state.streak = 0;
-    return { normalisedDrift, level: Number.NaN, slope: Number.NaN, streak: 0, converged: false, reason: `warming up: ${state.values.length} of ${options.window} evaluations` };
+    return { normalisedDrift: Number.NaN, level: Number.NaN, slope: Number.NaN, streak: 0, converged: false, reason: `warming up: ${state.values.length} of ${options.window} evaluations` };
   }
-  const recent = state.values.slice(-options.window).map(normalise);
+  const recentRaw = state.values.slice(-options.window);
+  state.peakLevel = Math.max(state.peakLevel, median(recentRaw));
+  // A unit whose output never changed has no scale: everything normalises to 0 (converged when flat).
+  const normalise = (value: number) => (state.peakLevel > 0 ? value / state.peakLevel : 0);
+  const normalisedDrift = normalise(drift);
+  const recent = recentRaw.map(normalise);
   const level = median(recent);
   const slope = theilSenSlope(recent);
   const small = level <= options.driftThreshold;
@@ -79,7 +84,7 @@ export function observeDrift(state: TrendState, drift: number, options: TrendOpt
   const reason = converged
     ? 'converged'
     : !small
-      ? `still moving: drift level ${level.toFixed(3)} of its peak > ${options.driftThreshold}`
+      ? `still moving: drift level ${level.toFixed(3)} of its peak level > ${options.driftThreshold}`
       : !flat
         ? `not flat: slope ${slope.toFixed(4)} per evaluation, |slope| > ${options.tolerance}`
         : `settling: ${state.streak} of ${options.patience} evaluations`;

@@ -1,0 +1,450 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { HookStage, isUnitModel, type BackendChoice, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { resolveFreezeOptions, type FreezeOptions } from './options.js';
+import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
+import { emptyTrend, observeDrift, type TrendState, type TrendVerdict } from './plasticity-trend.js';
+import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
+import { SnapshotRing } from './snapshot-ring.js';
+import { decodeFloat32, decodeQuantized, encodeBytes, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
+
+export interface FreezeEvent {
+  /** The unit's name. */
+  readonly unit: string;
+  readonly index: number;
+  readonly step: number;
+  readonly epoch: number;
+}
+
+export interface UnfreezeEvent extends FreezeEvent {
+  readonly reason: string;
+}
+
+/** One unit's result of one evaluation. */
+export interface PlasticityPoint extends TrendVerdict {
+  readonly step: number;
+  readonly epoch: number;
+  /** SP loss between the unit's activations now and in the snapshot `referenceLag` evaluations old. */
+  readonly drift: number;
+}
+
+export interface PlasticityEvent {
+  readonly step: number;
+  readonly epoch: number;
+  readonly units: Array<PlasticityPoint & { readonly unit: string; readonly index: number }>;
+}
+
+export interface FreezeErrorEvent {
+  readonly step: number;
+  readonly error: string;
+  /** Pool restarts so far. */
+  readonly restarts: number;
+  /** true: maxRestarts is spent, no more evaluations (training goes on with the prefix as it is). */
+  readonly gaveUp: boolean;
+}
+
+declare module '@trainhooks/core-hooks' {
+  interface TrainerEventMap {
+    freeze: FreezeEvent;
+    unfreeze: UnfreezeEvent;
+    plasticity: PlasticityEvent;
+    freezeError: FreezeErrorEvent;
+  }
+}
+
+export interface FreezeReport {
+  readonly placement: 'worker' | 'main-thread';
+  readonly units: Array<{
+    readonly index: number;
+    readonly name: string;
+    readonly series: PlasticityPoint[];
+    /** Where the unit's test stands now: why it is, or is not, frozen. */
+    readonly lastVerdict: TrendVerdict | null;
+    readonly frozen: boolean;
+  }>;
+  /** Every change of the frozen prefix. */
+  readonly timeline: Array<{ step: number; epoch: number; frozenPrefix: number; reason: string }>;
+  readonly evaluations: number;
+  /** Evaluation points skipped because the worker was still busy with the previous one. */
+  readonly skippedEvaluations: number;
+  readonly failures: number;
+  readonly restarts: number;
+  /** Time of one evaluation where it ran (worker or main thread), median. */
+  readonly medianEvaluationMs: number;
+  /** Time the plugin spent on the training thread (reading weights, applying results; the whole evaluation on the main thread). */
+  readonly mainThreadMs: number;
+  readonly mainThreadMsPerStep: number;
+  readonly steps: number;
+  /** Bytes of the int8 snapshot ring. */
+  readonly ringBytes: number;
+}
+
+interface Pending {
+  readonly startStep: number;
+  readonly fromUnit: number;
+  /** The learning-rate epoch it belongs to: a result started before an LR change is not compared. */
+  readonly generation: number;
+  readonly promise: Promise<void>;
+  output: EvaluationOutput | null;
+  error: unknown;
+  settled: boolean;
+}
+
+/** Plain data for exact resume (see exportState). */
+export interface FreezeState {
+  readonly version: 1;
+  readonly probe: { data: string; shape: number[] } | null;
+  readonly ring: Array<{ step: number; tensors: SavedQuantizedTensor[] }>;
+  readonly trends: TrendState[];
+  readonly series: PlasticityPoint[][];
+  readonly verdicts: Array<TrendVerdict | null>;
+  readonly timeline: FreezeReport['timeline'];
+  readonly learningRate: number | null;
+  readonly pendingUnfreeze: string | null;
+  readonly pending: { startStep: number; fromUnit: number; drift: number[] | null; snapshot: SavedQuantizedTensor[]; milliseconds: number } | null;
+  readonly counters: { evaluations: number; skippedEvaluations: number; failures: number; restarts: number; steps: number; mainThreadMs: number };
+  readonly evaluationMs: number[];
+  readonly gaveUp: boolean;
+}
+
+/**
+ * Egeria's layer freezing: every `evalEvery` steps each active unit's activations on a fixed probe
+ * batch are compared (SP loss) with those of an int8 snapshot of the model taken `referenceLag`
+ * evaluations earlier, in a worker thread; when the first active unit's drift has become small and
+ * flat, it joins the frozen prefix — which the core then runs in inference mode outside the tape.
+ * A learning-rate change unfreezes.
+ */
+export class FreezePlugin implements TrainerPlugin {
+  readonly name = 'FreezePlugin';
+  readonly options: FreezeOptions;
+  private trainer: Trainer | null = null;
+  private runner: ReferenceRunner | null = null;
+  private weights: tf.Variable[] = [];
+  private probe: TensorData | null = null;
+  private ring: SnapshotRing;
+  private trends: TrendState[] = [];
+  private series: PlasticityPoint[][] = [];
+  private verdicts: Array<TrendVerdict | null> = [];
+  private timeline: Array<{ step: number; epoch: number; frozenPrefix: number; reason: string }> = [];
+  private pending: Pending | null = null;
+  private learningRate: number | null = null;
+  private pendingUnfreeze: string | null = null;
+  /** Bumped on each learning-rate change: results of evaluations started before it are not trend data. */
+  private generation = 0;
+  private counters = { evaluations: 0, skippedEvaluations: 0, failures: 0, restarts: 0, steps: 0, mainThreadMs: 0 };
+  private evaluationMs: number[] = [];
+  private gaveUp = false;
+
+  constructor(options: Partial<FreezeOptions> = {}) {
+    this.options = resolveFreezeOptions(options);
+    this.ring = new SnapshotRing(this.options.referenceLag);
+  }
+
+  apply(trainer: Trainer): void {
+    this.trainer = trainer;
+    const unitCount = trainer.units.length;
+    this.trends = Array.from({ length: unitCount }, emptyTrend);
+    this.series = Array.from({ length: unitCount }, () => []);
+    this.verdicts = Array.from({ length: unitCount }, () => null);
+    this.weights = weightList(trainer);
+    if (this.options.probe) this.probe = probeOf(this.options.probe, this.options.probe.shape[0]!);
+
+    trainer.hooks.beforeForward.tapPromise({ name: this.name, stage: HookStage.FREEZE }, (context) => this.timed(() => this.beforeForward(context)));
+    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.DEFAULT }, (context) => this.timed(() => this.afterStep(context)));
+    trainer.hooks.lrChange.tap(this.name, (change) => {
+      this.learningRate = change.next;
+      this.pendingUnfreeze = `learning rate ${change.previous} → ${change.next}`;
+    });
+    trainer.hooks.teardown.tapPromise(this.name, () => this.dispose());
+  }
+
+  /** Units that may be frozen at most: never the head unless maxFrozenUnits says a number. */
+  get maxFrozenUnits(): number {
+    const unitCount = this.trainer?.units.length ?? 0;
+    return this.options.maxFrozenUnits === 'all-but-head' ? unitCount - 1 : Math.min(this.options.maxFrozenUnits, unitCount);
+  }
+
+  private async timed(body: () => Promise<void>): Promise<void> {
+    const start = performance.now();
+    try {
+      await body();
+    } finally {
+      this.counters.mainThreadMs += performance.now() - start;
+    }
+  }
+
+  private async beforeForward(context: StepContext): Promise<void> {
+    const trainer = this.trainer!;
+    this.counters.steps++;
+    if (!this.probe) this.probe = probeOf(context.batch.x, this.options.probeSize);
+
+    const learningRate = trainer.learningRate;
+    const drop = this.options.unfreezeOnLrDrop;
+    if (this.learningRate !== null && drop !== false && learningRate <= this.learningRate * (1 - drop)) {
+      this.pendingUnfreeze ??= `learning rate fell ${this.learningRate} → ${learningRate}`;
+    }
+    this.learningRate = learningRate;
+    if (this.pendingUnfreeze !== null) {
+      this.unfreeze(context, this.pendingUnfreeze);
+      this.pendingUnfreeze = null;
+    }
+
+    const pending = this.pending;
+    if (!pending) return;
+    if (this.options.deterministic) {
+      // Exactly evalEvery steps after it started: waits for a late worker, holds back an early result.
+      if (context.step < pending.startStep + this.options.evalEvery) return;
+      await pending.promise;
+    }
+    if (!pending.settled) return;
+    this.pending = null;
+    await this.applyResult(context, pending);
+  }
+
+  private async applyResult(context: StepContext, pending: Pending): Promise<void> {
+    if (pending.error !== null) {
+      await this.failed(context.step, pending.error);
+      return;
+    }
+    const output = pending.output!;
+    this.evaluationMs.push(output.milliseconds);
+    if (pending.generation !== this.generation) return; // started before a learning-rate change: stale
+    this.ring.push({ step: pending.startStep, tensors: output.snapshot });
+    if (!output.drift) return;
+
+    const points: PlasticityEvent['units'] = [];
+    output.drift.forEach((drift, offset) => {
+      const index = pending.fromUnit + offset;
+      if (index < context.frozenPrefix) return; // frozen since the evaluation started
+      const verdict = observeDrift(this.trends[index]!, drift, this.options);
+      const point: PlasticityPoint = { step: pending.startStep, epoch: context.epoch, drift, ...verdict };
+      this.series[index]!.push(point);
+      this.verdicts[index] = verdict;
+      points.push({ ...point, unit: this.trainer!.units[index]!.name, index });
+    });
+    this.trainer!.events.emit('plasticity', { step: pending.startStep, epoch: context.epoch, units: points });
+
+    // Only the first active unit may freeze: the prefix stays contiguous.
+    const candidate = context.frozenPrefix;
+    if (candidate < this.maxFrozenUnits && this.verdicts[candidate]?.converged) {
+      context.frozenPrefix = candidate + 1;
+      this.trends[candidate] = emptyTrend();
+      this.timeline.push({ step: context.step, epoch: context.epoch, frozenPrefix: candidate + 1, reason: `unit ${candidate} converged` });
+      this.trainer!.events.emit('freeze', { unit: this.trainer!.units[candidate]!.name, index: candidate, step: context.step, epoch: context.epoch });
+    }
+  }
+
+  private unfreeze(context: StepContext, reason: string): void {
+    const frozen = context.frozenPrefix;
+    const count = this.options.unfreezeUnits === 'all' ? frozen : Math.min(this.options.unfreezeUnits, frozen);
+    // Drift at the new rate is not comparable with drift at the old one: every active unit's tracking
+    // restarts, and so does the ring (a snapshot from before the change would straddle it).
+    this.generation++;
+    this.ring.clear();
+    for (let index = frozen - count; index < this.trends.length; index++) {
+      this.trends[index] = emptyTrend();
+      this.verdicts[index] = null;
+    }
+    if (count === 0) return;
+    context.frozenPrefix = frozen - count;
+    this.timeline.push({ step: context.step, epoch: context.epoch, frozenPrefix: frozen - count, reason });
+    for (let index = frozen - 1; index >= frozen - count; index--) {
+      this.trainer!.events.emit('unfreeze', { unit: this.trainer!.units[index]!.name, index, step: context.step, epoch: context.epoch, reason });
+    }
+  }
+
+  private async afterStep(context: StepContext): Promise<void> {
+    const step = context.step + 1;
+    if (this.gaveUp || step < this.options.warmupSteps || step % this.options.evalEvery !== 0) return;
+    if (context.frozenPrefix >= this.maxFrozenUnits || !this.probe) return;
+    if (this.pending) {
+      // Never queue: the worker is still on the previous evaluation.
+      this.counters.skippedEvaluations++;
+      return;
+    }
+    this.counters.evaluations++;
+    this.runner ??= this.createRunner();
+    // Copies: the backend's own buffers must never be transferred away.
+    const current = await Promise.all(this.weights.map(async (variable) => new Float32Array(await variable.data<'float32'>())));
+    const reference = this.ring.reference;
+    const pending: Pending = {
+      startStep: context.step,
+      fromUnit: context.frozenPrefix,
+      generation: this.generation,
+      output: null,
+      error: null,
+      settled: false,
+      promise: Promise.resolve(),
+    };
+    (pending as { promise: Promise<void> }).promise = this.runner
+      .evaluate({ probe: this.probe, current, reference: reference ? reference.tensors : null, fromUnit: context.frozenPrefix })
+      .then(
+        (output) => {
+          pending.output = output;
+        },
+        (error: unknown) => {
+          pending.error = error ?? new Error('unknown failure');
+        },
+      )
+      .finally(() => {
+        pending.settled = true;
+      });
+    this.pending = pending;
+  }
+
+  private async failed(step: number, error: unknown): Promise<void> {
+    this.counters.failures++;
+    const gaveUp = this.counters.restarts >= this.options.maxRestarts;
+    if (gaveUp) this.gaveUp = true;
+    else this.counters.restarts++;
+    await this.runner?.restart();
+    this.trainer!.events.emit('freezeError', {
+      step,
+      error: error instanceof Error ? error.message : String(error),
+      restarts: this.counters.restarts,
+      gaveUp,
+    });
+  }
+
+  private createRunner(): ReferenceRunner {
+    const trainer = this.trainer!;
+    const model = trainer.model;
+    if (this.placement(trainer) === 'main-thread') return new MainThreadReference(trainer.units, this.weights);
+    if (isUnitModel(model)) throw new Error("plugin-freeze: reference 'worker' needs a LayersModel (a { units } model has no JSON architecture)");
+    return new WorkerReference({
+      topology: (model as tfl.LayersModel).toJSON(null, false) as object,
+      unitCount: trainer.units.length,
+      backend: workerBackend(tf.getBackend()),
+      workerSetup: this.options.workerSetup,
+      timeoutMs: this.options.workerTimeoutMs,
+    });
+  }
+
+  private placement(trainer: Trainer): 'worker' | 'main-thread' {
+    if (this.options.reference !== 'auto') return this.options.reference;
+    return isUnitModel(trainer.model) ? 'main-thread' : 'worker';
+  }
+
+  /** Waits for an evaluation in flight (without applying it) and stops the worker. */
+  async dispose(): Promise<void> {
+    await this.pending?.promise;
+    await this.runner?.dispose();
+    this.runner = null;
+  }
+
+  /** Per-unit plasticity series, the frozen-prefix timeline and the costs, for plots and "why not". */
+  report(): FreezeReport {
+    const trainer = this.trainer;
+    const frozenPrefix = trainer?.frozenPrefix ?? 0;
+    const sorted = [...this.evaluationMs].sort((a, b) => a - b);
+    return {
+      placement: trainer ? this.placement(trainer) : 'worker',
+      units: (trainer?.units ?? []).map((unit, index) => ({
+        index,
+        name: unit.name,
+        series: [...this.series[index]!],
+        lastVerdict: this.verdicts[index] ?? null,
+        frozen: index < frozenPrefix,
+      })),
+      timeline: [...this.timeline],
+      evaluations: this.counters.evaluations,
+      skippedEvaluations: this.counters.skippedEvaluations,
+      failures: this.counters.failures,
+      restarts: this.counters.restarts,
+      medianEvaluationMs: sorted.length ? sorted[sorted.length >> 1]! : Number.NaN,
+      mainThreadMs: this.counters.mainThreadMs,
+      mainThreadMsPerStep: this.counters.steps ? this.counters.mainThreadMs / this.counters.steps : 0,
+      steps: this.counters.steps,
+      ringBytes: this.ring.bytes,
+    };
+  }
+
+  /** Probe, snapshot ring, trends, series and an evaluation in flight (awaited): an exact resume. */
+  async exportState(): Promise<FreezeState> {
+    const pending = this.pending;
+    if (pending) await pending.promise;
+    return {
+      version: 1,
+      probe: this.probe ? { data: encodeBytes(this.probe.data), shape: [...this.probe.shape] } : null,
+      ring: this.ring.contents.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(encodeQuantized) })),
+      trends: this.trends.map((trend) => ({ ...trend, values: [...trend.values] })),
+      series: this.series.map((points) => [...points]),
+      verdicts: [...this.verdicts],
+      timeline: [...this.timeline],
+      learningRate: this.learningRate,
+      pendingUnfreeze: this.pendingUnfreeze,
+      pending:
+        pending?.output && pending.generation === this.generation
+          ? {
+              startStep: pending.startStep,
+              fromUnit: pending.fromUnit,
+              drift: pending.output.drift,
+              snapshot: pending.output.snapshot.map(encodeQuantized),
+              milliseconds: pending.output.milliseconds,
+            }
+          : null,
+      counters: { ...this.counters },
+      evaluationMs: [...this.evaluationMs],
+      gaveUp: this.gaveUp,
+    };
+  }
+
+  importState(state: unknown): void {
+    const saved = state as FreezeState;
+    if (saved?.version !== 1) throw new Error(`plugin-freeze: unknown state version ${String(saved?.version)}`);
+    if (saved.trends.length !== this.trends.length) {
+      throw new Error(`plugin-freeze: the state has ${saved.trends.length} units, this trainer ${this.trends.length}`);
+    }
+    this.probe = saved.probe ? { data: decodeFloat32(saved.probe.data), shape: [...saved.probe.shape] } : this.probe;
+    this.ring.replace(saved.ring.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(decodeQuantized) })));
+    this.trends = saved.trends.map((trend) => ({ ...trend, values: [...trend.values] }));
+    this.series = saved.series.map((points) => [...points]);
+    this.verdicts = [...saved.verdicts];
+    this.timeline = [...saved.timeline];
+    this.learningRate = saved.learningRate;
+    this.pendingUnfreeze = saved.pendingUnfreeze;
+    this.counters = { ...saved.counters };
+    this.evaluationMs = [...saved.evaluationMs];
+    this.gaveUp = saved.gaveUp;
+    this.pending = saved.pending
+      ? {
+          startStep: saved.pending.startStep,
+          fromUnit: saved.pending.fromUnit,
+          generation: this.generation,
+          promise: Promise.resolve(),
+          output: { drift: saved.pending.drift, snapshot: saved.pending.snapshot.map(decodeQuantized), milliseconds: saved.pending.milliseconds },
+          error: null,
+          settled: true,
+        }
+      : null;
+  }
+}
+
+/**
+ * Every weight the reference needs, in a fixed order: a LayersModel's `weights` (what a model rebuilt
+ * from its JSON lists in the same order), or a { units } model's variables and state variables.
+ */
+function weightList(trainer: Trainer): tf.Variable[] {
+  const model = trainer.model;
+  if (!isUnitModel(model)) return (model as tfl.LayersModel).weights.map((weight) => weight.read() as tf.Variable);
+  return trainer.units.flatMap((unit) => [...unit.variables, ...(unit.stateVariables ?? [])]);
+}
+
+/** The first `size` samples of `x`, as data that outlives the batch. */
+function probeOf(x: tf.Tensor, size: number): TensorData {
+  const rows = Math.min(size, x.shape[0]!);
+  const slice = tf.tidy(() => tf.cast(tf.slice(x, [0], [rows]), 'float32'));
+  const data = new Float32Array(slice.dataSync());
+  slice.dispose();
+  return { data, shape: [rows, ...x.shape.slice(1)] };
+}
+
+/** The worker runs the reference on the CPU backend family of the training thread. */
+function workerBackend(backend: string): BackendChoice {
+  return backend === 'wasm' ? 'wasm' : backend === 'cpu' ? 'cpu' : 'auto';
+}
+
+/** `trainer.use(freezePlugin({ evalEvery: 20 }))`. */
+export function freezePlugin(options?: Partial<FreezeOptions>): FreezePlugin {
+  return new FreezePlugin(options);
+}
