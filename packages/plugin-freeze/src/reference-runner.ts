@@ -74,6 +74,9 @@ export class WorkerReference implements ReferenceRunner {
     try {
       // The weight copies are ours alone: move them. The probe and the ring's snapshot are kept here.
       return await this.pool.run(task, { signal: controller.signal, transferList: input.current.map((data) => data.buffer as ArrayBuffer) });
+    } catch (error) {
+      // Piscina reports an abort as "The task has been aborted": say why it was.
+      throw controller.signal.aborted ? controller.signal.reason : error;
     } finally {
       clearTimeout(timer);
     }

@@ -1,6 +1,8 @@
 // The reference model's thread (a piscina worker). It rebuilds the architecture from the model's JSON
 // once, then per task loads the weights it is sent and measures each active unit's drift. It has its
 // own tfjs engine and backend: nothing here touches the training thread's tensors.
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
@@ -22,7 +24,7 @@ let loaded: { key: string; units: readonly Unit[]; weights: tf.Variable[] } | nu
 let backendReady: Promise<unknown> | null = null;
 
 async function load(task: WorkerTask) {
-  if (task.workerSetup) await import(task.workerSetup);
+  if (task.workerSetup) await import(isAbsolute(task.workerSetup) ? pathToFileURL(task.workerSetup).href : task.workerSetup);
   backendReady ??= selectBackend(task.backend, () => {});
   await backendReady;
   if (loaded?.key === task.topologyKey) return loaded;
