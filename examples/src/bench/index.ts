@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [options]`: the benchmarks. Each prints a markdown table to paste into
 // BENCHMARKS.md and writes its raw numbers to .bench-out/<name>.json.
 import { runBackendBenchmark } from './backend.js';
+import { runFreezeBenchmark } from './freeze.js';
 import { runOverheadBenchmark } from './overhead.js';
 import { runPruneBenchmark } from './prune.js';
 import { runPruneUpdateBenchmark } from './prune-update.js';
@@ -9,6 +10,7 @@ const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   overhead: runOverheadBenchmark,
   backend: runBackendBenchmark,
   prune: runPruneBenchmark,
+  freeze: runFreezeBenchmark,
   'prune-update': runPruneUpdateBenchmark,
 };
 
