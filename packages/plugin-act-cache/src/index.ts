@@ -1,2 +1,8 @@
-// Skeleton: the plugin itself arrives with its own issue. Until then the package exports only its name.
 export const PACKAGE_NAME = '@trainhooks/plugin-act-cache';
+export { ActCachePlugin, actCachePlugin, type ActCacheState, type ActCacheStats, type CacheHitEvent, type CacheMissEvent } from './act-cache-plugin.js';
+export { DEFAULT_ACT_CACHE_OPTIONS, resolveActCacheOptions, type ActCacheOptions, type StoreChoice } from './options.js';
+export { ActivationCache, type CachedBatch } from './activation-cache.js';
+export { MemoryStore, MEMORY_ENTRY_OVERHEAD_BYTES } from './memory-store.js';
+export { DiskStore, RECORD_HEADER_BYTES, type DiskIndex } from './disk-store.js';
+export { RowCodec } from './row-codec.js';
+export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';

@@ -1,0 +1,264 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { HookStage, Telemetry, type LatencySummary, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { ActivationCache, type CachedBatch } from './activation-cache.js';
+import type { DiskIndex } from './disk-store.js';
+import { resolveActCacheOptions, type ActCacheOptions } from './options.js';
+
+export interface CacheHitEvent {
+  readonly step: number;
+  /** The frozen prefix: where the trained part of the forward starts. */
+  readonly boundary: number;
+  /** The boundary the rows were read at; < boundary when they were advanced through newly frozen units. */
+  readonly from: number;
+  readonly rows: number;
+}
+
+export interface CacheMissEvent {
+  readonly step: number;
+  readonly boundary: number;
+  readonly rows: number;
+  /** 'absent': no row of the batch was cached; 'partial': some were; 'corrupt': a disk record failed its check. */
+  readonly reason: 'absent' | 'partial' | 'corrupt';
+}
+
+declare module '@trainhooks/core-hooks' {
+  interface TrainerEventMap {
+    cacheHit: CacheHitEvent;
+    cacheMiss: CacheMissEvent;
+  }
+}
+
+export interface ActCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Batches served from the cache over batches that had a frozen prefix. */
+  readonly hitRate: number;
+  /** Batches whose rows were advanced from a shallower boundary. */
+  readonly advanced: number;
+  readonly memory: { readonly bytes: number; readonly entries: number; readonly budgetBytes: number };
+  readonly disk: { readonly bytes: number; readonly entries: number; readonly directory: string | null; readonly corruptReads: number };
+  /** Rows no store took (memory full with store: 'memory'). */
+  readonly rejectedRows: number;
+  /** Time a step waited for its rows (prefetched or not), µs. */
+  readonly wait: LatencySummary | null;
+  /** Step time from the cache decision to the step's end, µs: batches served vs batches that ran the prefix. */
+  readonly hitStep: LatencySummary | null;
+  readonly missStep: LatencySummary | null;
+  /** Estimate: (mean miss step − mean hit step) × hits, in ms. */
+  readonly forwardMsSaved: number;
+}
+
+/** Plain data for checkpoints: the layout and the disk index (memory rows are rebuilt as batches miss). */
+export interface ActCacheState {
+  readonly version: 1;
+  readonly boundary: number;
+  readonly layout: Record<string, number[]>;
+  readonly precision: 'fp32' | 'fp16';
+  readonly directory: string | null;
+  readonly disk: DiskIndex | null;
+  readonly counters: Record<string, number>;
+}
+
+interface PendingStore {
+  readonly boundary: number;
+  readonly ids: Int32Array;
+  /** The shallower boundary the rows were advanced from, to forget there once stored here. */
+  readonly from: number | null;
+}
+
+/**
+ * Caches each sample's activation at the frozen prefix's boundary and, when a whole batch is cached,
+ * starts the forward pass there with the cached tensor: the prefix's forward is skipped. Works with any
+ * plugin (or user schedule) that sets the frozen prefix; it reads `context.frozenPrefix` at
+ * `HookStage.CACHE` and sets `context.forwardStart`.
+ */
+export class ActCachePlugin implements TrainerPlugin {
+  readonly name = 'ActCachePlugin';
+  readonly options: ActCacheOptions;
+  readonly cache: ActivationCache;
+  private readonly telemetry = new Telemetry();
+  private trainer: Trainer | null = null;
+  private directory: string | null = null;
+  private boundary = 0;
+  private input: tf.Tensor | null = null;
+  private pending: PendingStore | null = null;
+  private prefetched: { ids: Int32Array; boundary: number; rows: Promise<CachedBatch> } | null = null;
+  private decidedAt = 0;
+  private served = false;
+
+  constructor(options: Partial<ActCacheOptions> = {}) {
+    this.options = resolveActCacheOptions(options);
+    if (!this.options.deterministicInputs) {
+      throw new Error(
+        'plugin-act-cache: a cached activation is only right if a sample reaches the frozen prefix the same way every epoch. ' +
+          'Pass { deterministicInputs: true } when no random augmentation (or other per-epoch change) happens before the frozen prefix; ' +
+          'with random augmentation, do not use the activation cache.',
+      );
+    }
+    this.cache = new ActivationCache(this.options, () => this.storeDirectory());
+  }
+
+  apply(trainer: Trainer): void {
+    this.trainer = trainer;
+    trainer.hooks.beforeForward.tapPromise({ name: this.name, stage: HookStage.CACHE }, (context) => this.beforeForward(context));
+    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.DEFAULT }, (context) => this.afterStep(context));
+    trainer.hooks.stepFailed.tap(this.name, () => this.release());
+    trainer.hooks.teardown.tapPromise(this.name, () => this.dispose());
+  }
+
+  private storeDirectory(): string {
+    if (!this.directory) {
+      const parent = this.options.directory ?? tmpdir();
+      this.directory = mkdtempSync(join(parent, 'trainhooks-act-cache-'));
+    }
+    return this.directory;
+  }
+
+  private async beforeForward(context: StepContext): Promise<void> {
+    const boundary = context.frozenPrefix;
+    // Unfrozen units train again: what was cached beyond them is stale.
+    if (boundary < this.boundary) this.cache.dropAbove(boundary);
+    this.boundary = boundary;
+    this.decidedAt = performance.now();
+    this.served = false;
+    if (boundary === 0 || context.forwardStart.unit !== 0) return; // nothing frozen, or another party decided
+    const ids = context.ids;
+    if (!ids) {
+      throw new Error(
+        'plugin-act-cache: batches carry no sample ids, so cached activations cannot be matched to samples. ' +
+          'Pass sampleIds to trainer.fit (row ids are used by default), give dataset elements an `ids` Int32Array, or pass ids to trainer.step.',
+      );
+    }
+    const from = this.cache.deepestHolding(ids, boundary);
+    if (from === null) return this.miss(context, boundary, ids, this.anyCached(ids, boundary) ? 'partial' : 'absent');
+
+    const waitStart = performance.now();
+    const rows = await this.rowsFor(ids, from);
+    this.telemetry.record('wait', (performance.now() - waitStart) * 1000);
+    if (!rows.found.every(Boolean)) return this.miss(context, boundary, ids, 'corrupt');
+
+    this.input = tf.tensor(rows.data, [ids.length, ...rows.shape]);
+    context.forwardStart = { unit: from, input: this.input };
+    this.served = true;
+    this.telemetry.count('hits');
+    if (from < boundary) {
+      // Advance: the newly frozen units from..boundary run on the cached rows, and their output is stored.
+      this.pending = { boundary, ids: ids.slice(), from };
+      this.telemetry.count('advanced');
+    }
+    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from, rows: ids.length });
+  }
+
+  private miss(context: StepContext, boundary: number, ids: Int32Array, reason: CacheMissEvent['reason']): void {
+    // The prefix runs for the whole batch; its output (context.frozenOutput) is stored after the step.
+    this.pending = { boundary, ids: ids.slice(), from: null };
+    this.telemetry.count('misses');
+    this.trainer!.events.emit('cacheMiss', { step: context.step, boundary, rows: ids.length, reason });
+  }
+
+  private anyCached(ids: Int32Array, boundary: number): boolean {
+    for (const id of ids) if (this.cache.has(boundary, id)) return true;
+    return false;
+  }
+
+  /** The prefetched rows when they are the ones asked for, else a read now. */
+  private rowsFor(ids: Int32Array, boundary: number): Promise<CachedBatch> {
+    const prefetched = this.prefetched;
+    this.prefetched = null;
+    if (prefetched && prefetched.boundary === boundary && sameIds(prefetched.ids, ids)) return prefetched.rows;
+    return this.cache.read(boundary, ids);
+  }
+
+  private async afterStep(context: StepContext): Promise<void> {
+    this.telemetry.record(this.served ? 'hitStep' : 'missStep', (performance.now() - this.decidedAt) * 1000);
+    const pending = this.pending;
+    this.pending = null;
+    if (pending && context.frozenOutput && context.frozenPrefix === pending.boundary) {
+      const output = context.frozenOutput;
+      const data = (await output.data()) as Float32Array;
+      this.cache.write(pending.boundary, pending.ids, data, output.shape.slice(1));
+      if (pending.from !== null) this.cache.delete(pending.from, pending.ids);
+    }
+    this.release();
+    const next = context.nextIds;
+    if (this.options.prefetch && next && context.frozenPrefix > 0) {
+      const from = this.cache.deepestHolding(next, context.frozenPrefix);
+      // Started now, awaited at the next step's decision: disk reads overlap this gap and the next step's hooks.
+      if (from !== null) this.prefetched = { ids: next.slice(), boundary: from, rows: this.cache.read(from, next) };
+    }
+  }
+
+  private release(): void {
+    this.input?.dispose();
+    this.input = null;
+  }
+
+  stats(): ActCacheStats {
+    const { phases, counters } = this.telemetry.summary();
+    const hits = counters.hits ?? 0;
+    const misses = counters.misses ?? 0;
+    const disk = this.cache.disk;
+    const hitStep = phases.hitStep ?? null;
+    const missStep = phases.missStep ?? null;
+    return {
+      hits,
+      misses,
+      hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
+      advanced: counters.advanced ?? 0,
+      memory: { bytes: this.cache.memory.bytes, entries: this.cache.memory.entries, budgetBytes: this.cache.memory.budgetBytes },
+      disk: { bytes: disk?.bytes ?? 0, entries: disk?.entries ?? 0, directory: this.directory, corruptReads: disk?.corruptReads ?? 0 },
+      rejectedRows: this.cache.rejected,
+      wait: phases.wait ?? null,
+      hitStep,
+      missStep,
+      forwardMsSaved: hitStep && missStep ? (Math.max(0, missStep.meanUs - hitStep.meanUs) * hits) / 1000 : 0,
+    };
+  }
+
+  async exportState(): Promise<ActCacheState> {
+    const disk = this.cache.disk ? await this.cache.disk.writeIndex() : null;
+    return {
+      version: 1,
+      boundary: this.boundary,
+      layout: this.cache.layout,
+      precision: this.options.precision,
+      directory: this.directory,
+      disk,
+      counters: { ...this.telemetry.summary().counters },
+    };
+  }
+
+  async importState(state: unknown): Promise<void> {
+    const saved = state as ActCacheState;
+    if (saved?.version !== 1) throw new Error(`plugin-act-cache: unknown state version ${String(saved?.version)}`);
+    this.boundary = saved.boundary;
+    this.cache.restoreLayout(saved.layout);
+    // The disk rows are reused when their files are still there (keep: true) and were written alike.
+    if (saved.disk && saved.directory && saved.precision === this.options.precision && existsSync(saved.directory)) {
+      this.directory = saved.directory;
+      await this.cache.ensureDisk().load(saved.disk);
+    }
+    for (const [counter, value] of Object.entries(saved.counters)) this.telemetry.count(counter, value);
+  }
+
+  /** Closes the disk store and removes its folder unless `keep`. */
+  async dispose(): Promise<void> {
+    this.release();
+    this.prefetched = null;
+    await this.cache.close(!this.options.keep);
+  }
+}
+
+function sameIds(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** `trainer.use(actCachePlugin({ deterministicInputs: true }))`. */
+export function actCachePlugin(options?: Partial<ActCacheOptions>): ActCachePlugin {
+  return new ActCachePlugin(options);
+}

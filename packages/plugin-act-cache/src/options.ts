@@ -1,0 +1,52 @@
+/** Where entries live. 'auto': memory up to the budget, then disk. */
+export type StoreChoice = 'memory' | 'disk' | 'auto';
+
+export interface ActCacheOptions {
+  /**
+   * Required, and must be true: you promise that a sample's input to the frozen prefix is the same
+   * every epoch (no random augmentation before the boundary). A cached activation is only right then.
+   */
+  deterministicInputs: boolean;
+  store: StoreChoice;
+  /** Bytes the memory store may hold (entries and their index); it never exceeds them. */
+  memoryBudgetBytes: number;
+  /** 'fp16' halves the bytes per entry at about three significant digits. */
+  precision: 'fp32' | 'fp16';
+  /** Where the disk store writes its files (a new folder inside); default: the OS temp directory. */
+  directory: string | null;
+  /** Leave the disk store's folder in place on `trainer.dispose()`. */
+  keep: boolean;
+  /** Read the next batch's entries (context.nextIds) while the current step runs. */
+  prefetch: boolean;
+}
+
+export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'deterministicInputs'>> = Object.freeze({
+  store: 'auto',
+  memoryBudgetBytes: 1024 * 1024 * 1024,
+  precision: 'fp32',
+  directory: null,
+  keep: false,
+  prefetch: true,
+} satisfies Omit<ActCacheOptions, 'deterministicInputs'>);
+
+const KNOWN = ['deterministicInputs', ...Object.keys(DEFAULT_ACT_CACHE_OPTIONS)];
+
+function fail(option: string, value: unknown, allowed: string): never {
+  throw new Error(`plugin-act-cache: option ${option} must be ${allowed}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+}
+
+/** Defaults filled in and every option checked, with messages naming option, value and what is allowed. */
+export function resolveActCacheOptions(options: Partial<ActCacheOptions> = {}): ActCacheOptions {
+  if (options === null || typeof options !== 'object') fail('object', options, 'an object of options');
+  for (const key of Object.keys(options)) if (!KNOWN.includes(key)) fail(key, key, `one of ${KNOWN.join(', ')}`);
+  const resolved = { deterministicInputs: false, ...DEFAULT_ACT_CACHE_OPTIONS, ...options } as ActCacheOptions;
+  if (typeof resolved.deterministicInputs !== 'boolean') fail('deterministicInputs', resolved.deterministicInputs, 'true or false');
+  if (!['memory', 'disk', 'auto'].includes(resolved.store)) fail('store', resolved.store, "'memory', 'disk' or 'auto'");
+  if (typeof resolved.memoryBudgetBytes !== 'number' || !Number.isInteger(resolved.memoryBudgetBytes) || resolved.memoryBudgetBytes < 0) {
+    fail('memoryBudgetBytes', resolved.memoryBudgetBytes, 'an integer ≥ 0 (bytes)');
+  }
+  if (resolved.precision !== 'fp32' && resolved.precision !== 'fp16') fail('precision', resolved.precision, "'fp32' or 'fp16'");
+  if (resolved.directory !== null && (typeof resolved.directory !== 'string' || resolved.directory === '')) fail('directory', resolved.directory, 'null or a directory path');
+  for (const key of ['keep', 'prefetch'] as const) if (typeof resolved[key] !== 'boolean') fail(key, resolved[key], 'true or false');
+  return resolved;
+}

@@ -1,0 +1,219 @@
+import { existsSync, openSync, readdirSync, closeSync, ftruncateSync, fstatSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTrainer, HookStage, type Trainer, type Unit } from '@trainhooks/core-hooks';
+import {
+  actCachePlugin,
+  decodeHalf,
+  encodeHalf,
+  fromHalf,
+  MEMORY_ENTRY_OVERHEAD_BYTES,
+  toHalf,
+  type ActCacheOptions,
+  type CacheHitEvent,
+  type CacheMissEvent,
+} from '@trainhooks/plugin-act-cache';
+import { maxAbsDiff, toyData, useCpu } from '../core-hooks/helpers.js';
+
+beforeAll(useCpu);
+
+const cleanup: Trainer[] = [];
+afterEach(async () => {
+  for (const trainer of cleanup.splice(0)) await trainer.dispose();
+});
+
+/** A raw-variable model of dense units whose calls are counted, so a test sees which units ran. */
+function countedModel(seed: number, sizes = [8, 16, 16, 16, 3]) {
+  const calls = sizes.slice(1).map(() => 0);
+  const units: Unit[] = sizes.slice(1).map((size, index) => {
+    const kernel = tf.variable(tf.randomNormal([sizes[index]!, size], 0, 0.4, 'float32', seed * 10 + index + 1), true, `k${seed}_${index}_${Math.random()}`);
+    const bias = tf.variable(tf.zeros([size]), true, `b${seed}_${index}_${Math.random()}`);
+    const last = index === sizes.length - 2;
+    return {
+      name: `dense${index}`,
+      variables: [kernel, bias],
+      apply(x: tf.Tensor) {
+        calls[index]!++;
+        const z = tf.add(tf.matMul(x as tf.Tensor2D, kernel), bias);
+        return last ? tf.softmax(z) : tf.relu(z);
+      },
+    };
+  });
+  return { model: { units }, calls };
+}
+
+/** A user's own freezing schedule: the frozen prefix as a function of the step. */
+function schedule(prefixAt: (step: number) => number) {
+  return { apply: (trainer: Trainer) => trainer.hooks.beforeForward.tap({ name: 'schedule', stage: HookStage.FREEZE }, (context) => void (context.frozenPrefix = prefixAt(context.step))) };
+}
+
+function newTrainer(seed: number, prefixAt: (step: number) => number, cache: Partial<ActCacheOptions> | null) {
+  const { model, calls } = countedModel(seed);
+  const trainer = createTrainer(model, { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+  trainer.use(schedule(prefixAt));
+  const plugin = cache ? actCachePlugin({ deterministicInputs: true, ...cache }) : null;
+  if (plugin) trainer.use(plugin);
+  const events = { hits: [] as CacheHitEvent[], misses: [] as CacheMissEvent[] };
+  trainer.events.on('cacheHit', (event) => void events.hits.push(event));
+  trainer.events.on('cacheMiss', (event) => void events.misses.push(event));
+  cleanup.push(trainer);
+  return { trainer, plugin, calls, events };
+}
+
+const weightsOf = (trainer: Trainer) => trainer.variables.map((variable) => tf.clone(variable));
+
+async function maxWeightDifference(a: Trainer, b: Trainer): Promise<number> {
+  const [wa, wb] = [weightsOf(a), weightsOf(b)];
+  const difference = Math.max(...wa.map((w, i) => maxAbsDiff(w, wb[i]!)));
+  tf.dispose([...wa, ...wb]);
+  return difference;
+}
+
+describe('half precision', () => {
+  it('round-trips exactly representable values and rounds the rest within 2⁻¹¹ relative', () => {
+    for (const value of [0, 1, -2, 0.5, 65504, 2 ** -14, 2 ** -24]) expect(fromHalf(toHalf(value))).toBe(value);
+    expect(fromHalf(toHalf(1e6))).toBe(Infinity);
+    expect(Number.isNaN(fromHalf(toHalf(Number.NaN)))).toBe(true);
+    const values = Float32Array.from({ length: 10_000 }, (_, i) => Math.sin(i * 7.13) * 10 ** ((i % 9) - 4));
+    const decoded = decodeHalf(encodeHalf(values), new Float32Array(values.length));
+    values.forEach((value, i) => {
+      if (Math.abs(value) >= 2 ** -14) expect(Math.abs(decoded[i]! - value)).toBeLessThanOrEqual(Math.abs(value) * 2 ** -11);
+      else expect(Math.abs(decoded[i]! - value)).toBeLessThanOrEqual(2 ** -25);
+    });
+  });
+});
+
+describe('ActCachePlugin', () => {
+  it('refuses to start without deterministicInputs, and explains the rule', () => {
+    expect(() => actCachePlugin()).toThrow(/deterministicInputs: true.*no random augmentation/s);
+    expect(() => actCachePlugin({ deterministicInputs: true, store: 'ram' as never })).toThrow(/option store must be 'memory', 'disk' or 'auto', got 'ram'/);
+  });
+
+  it('refuses batches without sample ids once something is frozen, saying how to pass them', async () => {
+    const { trainer } = newTrainer(1, () => 1, {});
+    const data = toyData(8, 8, 3);
+    await expect(trainer.step({ x: data.x, y: data.y })).rejects.toThrow(/no sample ids.*sampleIds/s);
+  });
+
+  it.each([
+    { label: 'memory, fp32', options: { store: 'memory' }, bound: 1e-5 },
+    { label: 'disk, fp32', options: { store: 'disk' }, bound: 1e-5 },
+    // fp16 rows carry ~3 significant digits; after 8 served steps the weights differed by 2.8e-5.
+    { label: 'memory, fp16', options: { store: 'memory', precision: 'fp16' }, bound: 2e-4 },
+  ] as const)('gives the weights of the same run without a cache ($label, within $bound)', async ({ options, bound }) => {
+    const data = toyData(32, 8, 3);
+    const plain = newTrainer(2, () => 2, null);
+    const cached = newTrainer(2, () => 2, options);
+    for (const { trainer } of [plain, cached]) await trainer.fit(data.x, data.y, { epochs: 3, batchSize: 8, shuffle: false });
+    expect(await maxWeightDifference(plain.trainer, cached.trainer)).toBeLessThanOrEqual(bound);
+    // Epoch 1 fills the cache, epochs 2 and 3 are served from it: the prefix units never run again.
+    expect(cached.events.misses).toHaveLength(4);
+    expect(cached.events.hits).toHaveLength(8);
+    expect(cached.calls.slice(0, 2)).toEqual([4, 4]);
+    expect(plain.calls.slice(0, 2)).toEqual([12, 12]);
+    const stats = cached.plugin!.stats();
+    expect(stats.hitRate).toBeCloseTo(8 / 12);
+    expect(stats[options.store === 'disk' ? 'disk' : 'memory'].entries).toBe(32);
+  });
+
+  it('a deeper boundary advances cached rows through the newly frozen units only; an unfreeze drops what lies beyond', async () => {
+    const data = toyData(32, 8, 3);
+    // Prefix 1 for epoch 1, then 3 (epochs 2–3), then back to 1 (epoch 4).
+    const { trainer, plugin, calls, events } = newTrainer(3, (step) => (step < 4 ? 1 : step < 12 ? 3 : 1), {});
+    await trainer.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false });
+    expect(plugin!.cache.boundaries()).toEqual([1]);
+    const before = [...calls];
+    await trainer.fit(data.x, data.y, { epochs: 3, initialEpoch: 1, batchSize: 8, shuffle: false });
+    // Epoch 2 advanced the rows cached at boundary 1 through units 1–2; unit 0 never ran.
+    expect(calls[0]! - before[0]!).toBe(0);
+    expect(calls[1]! - before[1]!).toBe(4);
+    expect(calls[2]! - before[2]!).toBe(4);
+    expect(events.hits.slice(0, 4).map((event) => [event.boundary, event.from])).toEqual(Array(4).fill([3, 1]));
+    expect(events.hits.slice(4).map((event) => event.from)).toEqual([3, 3, 3, 3]);
+    // Advanced rows leave the shallower boundary: only boundary 3 holds rows now.
+    expect(plugin!.cache.boundaries()).toEqual([3]);
+    await trainer.fit(data.x, data.y, { epochs: 4, initialEpoch: 3, batchSize: 8, shuffle: false });
+    expect(plugin!.cache.boundaries()).toEqual([1]);
+    expect(events.misses.at(-1)!.boundary).toBe(1);
+  });
+
+  it('a corrupt or truncated disk record is a miss and is recomputed, never a wrong tensor', async () => {
+    const data = toyData(32, 8, 3);
+    const plain = newTrainer(4, () => 2, null);
+    const cached = newTrainer(4, () => 2, { store: 'disk', prefetch: false });
+    await plain.trainer.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false });
+    await cached.trainer.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false });
+    await cached.plugin!.cache.disk!.flush();
+    const directory = cached.plugin!.stats().disk.directory!;
+    const file = join(directory, readdirSync(directory).find((name) => name.startsWith('boundary-2'))!);
+    const descriptor = openSync(file, 'r+');
+    const recordBytes = fstatSync(descriptor).size / 32;
+    writeSync(descriptor, Buffer.from([0xde, 0xad, 0xbe, 0xef]), 0, 4, 3 * recordBytes + 20); // sample 3: batch 0
+    ftruncateSync(descriptor, 30 * recordBytes + 5); // samples 30, 31 cut: batch 3
+    closeSync(descriptor);
+    for (const { trainer } of [plain, cached]) await trainer.fit(data.x, data.y, { epochs: 3, initialEpoch: 1, batchSize: 8, shuffle: false });
+    expect(cached.events.misses.filter((event) => event.reason === 'corrupt').map((event) => event.step)).toEqual([4, 7]);
+    expect(cached.plugin!.stats().disk.corruptReads).toBeGreaterThanOrEqual(2);
+    expect(await maxWeightDifference(plain.trainer, cached.trainer)).toBeLessThanOrEqual(1e-5);
+    // Recomputed rows were stored again: the third epoch's batches 0 and 3 were served.
+    expect(cached.events.hits.map((event) => event.step)).toContain(8);
+    expect(cached.events.hits.map((event) => event.step)).toContain(11);
+  });
+
+  it('never exceeds the memory budget; store "memory" refuses what does not fit, "auto" spills it to disk', async () => {
+    const data = toyData(32, 8, 3);
+    const rowBytes = 16 * 4 + MEMORY_ENTRY_OVERHEAD_BYTES; // boundary 2: 16 floats
+    const budget = 20 * rowBytes;
+    for (const store of ['memory', 'auto'] as const) {
+      const { trainer, plugin, events } = newTrainer(5, () => 2, { store, memoryBudgetBytes: budget, prefetch: false });
+      let peak = 0;
+      trainer.hooks.afterStep.tap({ name: 'watch', stage: HookStage.OBSERVE }, () => void (peak = Math.max(peak, plugin!.stats().memory.bytes)));
+      await trainer.fit(data.x, data.y, { epochs: 3, batchSize: 8, shuffle: false });
+      await plugin!.cache.disk?.flush();
+      const stats = plugin!.stats();
+      expect(peak).toBeLessThanOrEqual(budget);
+      expect(stats.memory.entries).toBe(20);
+      if (store === 'memory') {
+        expect(stats.rejectedRows).toBeGreaterThan(0);
+        expect(stats.disk.entries).toBe(0);
+        expect(events.hits).toHaveLength(4); // batches 0 and 1 (rows 0–15) fit, in epochs 2 and 3
+      } else {
+        expect(stats.disk.entries).toBe(12);
+        expect(events.hits).toHaveLength(8);
+      }
+    }
+  });
+
+  it.each(['memory', 'disk'] as const)('no tensor leaks over 300 steps (%s store, prefetching)', async (store) => {
+    const data = toyData(64, 8, 3);
+    const { trainer, events } = newTrainer(6, (step) => (step < 100 ? 1 : 2), { store });
+    await trainer.fit(data.x, data.y, { epochs: 13, batchSize: 8 }); // 104 steps: both boundaries seen
+    const tensors = tf.memory().numTensors;
+    await trainer.fit(data.x, data.y, { epochs: 38, initialEpoch: 13, batchSize: 8 });
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(events.hits.length).toBeGreaterThan(250);
+  });
+
+  it('exportState → importState in a new trainer reuses a kept disk store: its first batch is a hit', async () => {
+    const data = toyData(32, 8, 3);
+    const first = newTrainer(7, () => 2, { store: 'disk', keep: true });
+    await first.trainer.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false });
+    const state = JSON.parse(JSON.stringify(await first.trainer.exportState()));
+    const weights = first.trainer.variables.map((variable) => variable.dataSync().slice());
+    const directory = first.plugin!.stats().disk.directory!;
+    await first.trainer.dispose();
+    cleanup.splice(cleanup.indexOf(first.trainer), 1);
+    expect(existsSync(directory)).toBe(true); // keep: true
+
+    const second = newTrainer(7, () => 2, { store: 'disk' });
+    second.trainer.variables.forEach((variable, i) => variable.assign(tf.tensor(weights[i]!, variable.shape)));
+    await second.trainer.importState(state);
+    await second.trainer.fit(data.x, data.y, { epochs: 2, initialEpoch: 1, batchSize: 8, shuffle: false });
+    expect(second.events.misses).toEqual([]);
+    expect(second.calls.slice(0, 2)).toEqual([0, 0]);
+    await second.trainer.dispose();
+    cleanup.splice(cleanup.indexOf(second.trainer), 1);
+    expect(existsSync(directory)).toBe(false); // the importing plugin owns it now, without keep
+  });
+});
