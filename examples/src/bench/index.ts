@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [options]`: the benchmarks. Each prints a markdown table to paste into
 // BENCHMARKS.md and writes its raw numbers to .bench-out/<name>.json.
 import { runBackendBenchmark } from './backend.js';
+import { runCacheBenchmark } from './cache.js';
 import { runFreezeBenchmark } from './freeze.js';
 import { runOverheadBenchmark } from './overhead.js';
 import { runPruneBenchmark } from './prune.js';
@@ -11,6 +12,7 @@ const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   backend: runBackendBenchmark,
   prune: runPruneBenchmark,
   freeze: runFreezeBenchmark,
+  cache: runCacheBenchmark,
   'prune-update': runPruneUpdateBenchmark,
 };
 
