@@ -86,6 +86,7 @@ async function pack(name: string): Promise<Packed> {
 
 /** One script that trains through the installed packages; `esm` picks import or require syntax. */
 function trainingScript(esm: boolean, pluginName: string | null): string {
+  const freezes = pluginName === '@trainhooks/plugin-freeze';
   const load = (what: string, from: string) =>
     esm ? `import ${what} from '${from}';` : `const ${what.replace('* as ', '')} = require('${from}');`;
   const body = `
@@ -98,13 +99,19 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
   const x = tf.randomNormal([16, 4]);
   const y = tf.oneHot(tf.randomUniform([16], 0, 3, 'int32'), 3);
-  const history = await createTrainer(model).fit(x, y, { epochs: 1, batchSize: 4 });
+  const trainer = createTrainer(model);
+  ${freezes ? `// The reference worker is a file of its own in dist: it must load from the installed package.
+  const freeze = pluginExports.freezePlugin({ warmupSteps: 1, evalEvery: 1, referenceLag: 1, window: 2, patience: 1, driftThreshold: 1, tolerance: 1, deterministic: true });
+  trainer.use(freeze);` : ''}
+  const history = await trainer.fit(x, y, { epochs: ${freezes ? 3 : 1}, batchSize: 4 });
   console.log('RESULT ' + JSON.stringify({
     loss: history.history.loss[0],
     backend: tf.getBackend(),
     selected: selected.backend,
     packageName: ${pluginName ? 'pluginExports.PACKAGE_NAME' : 'null'},
-  }));`;
+    freeze: ${freezes ? '{ ...freeze.report(), units: undefined, frozenPrefix: trainer.frozenPrefix }' : 'null'},
+  }));
+  await trainer.dispose();`;
   const lines = [
     load('* as tf', '@tensorflow/tfjs-core'),
     load('* as tfl', '@tensorflow/tfjs-layers'),
@@ -120,6 +127,7 @@ interface ScriptResult {
   backend: string;
   selected: string;
   packageName: string | null;
+  freeze: { evaluations: number; failures: number; placement: string; frozenPrefix: number } | null;
 }
 
 async function runScript(project: string, file: string): Promise<ScriptResult> {
@@ -152,6 +160,7 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
     for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'package.json']) {
       expect(packed.files, `tarball lists ${file}`).toContain(file);
     }
+    if (name === 'plugin-freeze') expect(packed.files).toEqual(expect.arrayContaining(['dist/reference-worker.js', 'dist/reference-worker.cjs']));
     expect(packed.files.filter((file) => file.includes('node_modules') || file.includes('@tensorflow'))).toEqual([]);
     expect(packed.files.filter((file) => !file.startsWith('dist/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
 
@@ -205,6 +214,11 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
         expect(result.backend).toBe('cpu');
         expect(result.selected).toBe('cpu');
         expect(result.packageName).toBe(pluginName);
+        if (name === 'plugin-freeze') {
+          // The worker ran from dist (ESM or CJS) and its results came back: it froze the first unit.
+          expect(result.freeze).toMatchObject({ placement: 'worker', failures: 0, frozenPrefix: 1 });
+          expect(result.freeze!.evaluations).toBeGreaterThan(2);
+        }
       }
     },
     TIMEOUT,

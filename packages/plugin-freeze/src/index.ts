@@ -1,3 +1,4 @@
+export const PACKAGE_NAME = '@trainhooks/plugin-freeze';
 export {
   FreezePlugin,
   freezePlugin,
