@@ -161,12 +161,14 @@ describe('ActCachePlugin', () => {
     expect(cached.events.hits.map((event) => event.step)).toContain(11);
   });
 
-  it('never exceeds the memory budget; store "memory" refuses what does not fit, "auto" spills it to disk', async () => {
+  it('never exceeds the memory budget; store "memory" refuses what does not fit, "auto" spills it to disk; partly cached batches compute only their missing rows', async () => {
     const data = toyData(32, 8, 3);
     const rowBytes = 16 * 4 + MEMORY_ENTRY_OVERHEAD_BYTES; // boundary 2: 16 floats
-    const budget = 20 * rowBytes;
+    const budget = 20 * rowBytes; // rows 0–19 of 32
+    const plain = newTrainer(5, () => 2, null);
+    await plain.trainer.fit(data.x, data.y, { epochs: 3, batchSize: 8, shuffle: false });
     for (const store of ['memory', 'auto'] as const) {
-      const { trainer, plugin, events } = newTrainer(5, () => 2, { store, memoryBudgetBytes: budget, prefetch: false });
+      const { trainer, plugin, events, calls } = newTrainer(5, () => 2, { store, memoryBudgetBytes: budget, prefetch: false });
       let peak = 0;
       trainer.hooks.afterStep.tap({ name: 'watch', stage: HookStage.OBSERVE }, () => void (peak = Math.max(peak, plugin!.stats().memory.bytes)));
       await trainer.fit(data.x, data.y, { epochs: 3, batchSize: 8, shuffle: false });
@@ -174,15 +176,29 @@ describe('ActCachePlugin', () => {
       const stats = plugin!.stats();
       expect(peak).toBeLessThanOrEqual(budget);
       expect(stats.memory.entries).toBe(20);
+      expect(await maxWeightDifference(plain.trainer, trainer)).toBeLessThanOrEqual(1e-5);
       if (store === 'memory') {
         expect(stats.rejectedRows).toBeGreaterThan(0);
         expect(stats.disk.entries).toBe(0);
-        expect(events.hits).toHaveLength(4); // batches 0 and 1 (rows 0–15) fit, in epochs 2 and 3
+        // Epochs 2 and 3: batches 0 and 1 cached, batch 2 half cached (rows 16–19), batch 3 not at all.
+        expect(events.hits.map((event) => event.computedRows)).toEqual([0, 0, 4, 0, 0, 4]);
+        expect(events.misses.map((event) => event.reason)).toEqual(['absent', 'absent', 'absent', 'absent', 'absent', 'absent']);
+        // Unit 0 ran for 4 batches in epoch 1, then for the partly cached and the uncached batch of each later epoch.
+        expect(calls[0]).toBe(4 + 2 * 2);
       } else {
         expect(stats.disk.entries).toBe(12);
         expect(events.hits).toHaveLength(8);
       }
     }
+  });
+
+  it("partialHits: 'whole-batch' runs the prefix for a partly cached batch", async () => {
+    const data = toyData(32, 8, 3);
+    const budget = 20 * (16 * 4 + MEMORY_ENTRY_OVERHEAD_BYTES);
+    const { trainer, events } = newTrainer(5, () => 2, { store: 'memory', memoryBudgetBytes: budget, partialHits: 'whole-batch' });
+    await trainer.fit(data.x, data.y, { epochs: 2, batchSize: 8, shuffle: false });
+    expect(events.hits).toHaveLength(2);
+    expect(events.misses.slice(4).map((event) => event.reason)).toEqual(['partial', 'absent']);
   });
 
   it.each(['memory', 'disk'] as const)('no tensor leaks over 300 steps (%s store, prefetching)', async (store) => {

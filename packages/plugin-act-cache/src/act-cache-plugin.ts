@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, Telemetry, type LatencySummary, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, runUnits, Telemetry, type LatencySummary, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { ActivationCache, type CachedBatch } from './activation-cache.js';
 import type { DiskIndex } from './disk-store.js';
 import { resolveActCacheOptions, type ActCacheOptions } from './options.js';
@@ -14,6 +14,8 @@ export interface CacheHitEvent {
   /** The boundary the rows were read at; < boundary when they were advanced through newly frozen units. */
   readonly from: number;
   readonly rows: number;
+  /** Rows that were not cached and went through the prefix on their own before the step (partial hit). */
+  readonly computedRows: number;
 }
 
 export interface CacheMissEvent {
@@ -38,6 +40,8 @@ export interface ActCacheStats {
   readonly hitRate: number;
   /** Batches whose rows were advanced from a shallower boundary. */
   readonly advanced: number;
+  /** Batches served partly from the cache, the missing rows computed on their own. */
+  readonly partial: number;
   readonly memory: { readonly bytes: number; readonly entries: number; readonly budgetBytes: number };
   readonly disk: { readonly bytes: number; readonly entries: number; readonly directory: string | null; readonly corruptReads: number };
   /** Rows no store took (memory full with store: 'memory'). */
@@ -133,23 +137,66 @@ export class ActCachePlugin implements TrainerPlugin {
       );
     }
     const from = this.cache.deepestHolding(ids, boundary);
-    if (from === null) return this.miss(context, boundary, ids, this.anyCached(ids, boundary) ? 'partial' : 'absent');
+    if (from === null) {
+      const cached = ids.filter((id) => this.cache.has(boundary, id));
+      if (cached.length === 0 || this.options.partialHits === 'whole-batch') return this.miss(context, boundary, ids, cached.length ? 'partial' : 'absent');
+      return this.partialHit(context, boundary, ids);
+    }
 
     const waitStart = performance.now();
     const rows = await this.rowsFor(ids, from);
     this.telemetry.record('wait', (performance.now() - waitStart) * 1000);
     if (!rows.found.every(Boolean)) return this.miss(context, boundary, ids, 'corrupt');
 
-    this.input = tf.tensor(rows.data, [ids.length, ...rows.shape]);
-    context.forwardStart = { unit: from, input: this.input };
-    this.served = true;
-    this.telemetry.count('hits');
+    this.serve(context, from, tf.tensor(rows.data, [ids.length, ...rows.shape]));
     if (from < boundary) {
       // Advance: the newly frozen units from..boundary run on the cached rows, and their output is stored.
       this.pending = { boundary, ids: ids.slice(), from };
       this.telemetry.count('advanced');
     }
-    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from, rows: ids.length });
+    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from, rows: ids.length, computedRows: 0 });
+  }
+
+  private serve(context: StepContext, unit: number, input: tf.Tensor): void {
+    this.input = input;
+    context.forwardStart = { unit, input };
+    this.served = true;
+    this.telemetry.count('hits');
+  }
+
+  /**
+   * Some rows are cached: only the missing ones go through the prefix (in inference mode, before the
+   * step), are stored, and join the cached ones; the step starts at the boundary. Cheaper than running
+   * the prefix for the whole batch by the share of rows cached — and with a memory budget that holds
+   * part of the data set, the difference between some saving and none (shuffled batches are nearly
+   * always partly cached then).
+   */
+  private async partialHit(context: StepContext, boundary: number, ids: Int32Array): Promise<void> {
+    const missing: number[] = [];
+    ids.forEach((id, row) => {
+      if (!this.cache.has(boundary, id)) missing.push(row);
+    });
+    const waitStart = performance.now();
+    const rows = await this.cache.read(boundary, ids);
+    this.telemetry.record('wait', (performance.now() - waitStart) * 1000);
+    // A disk record that failed its check is missing too.
+    rows.found.forEach((found, row) => {
+      if (!found && !missing.includes(row)) missing.push(row);
+    });
+    missing.sort((a, b) => a - b);
+    const rowLength = rows.data.length / ids.length;
+    const computed = tf.tidy(() => {
+      const x = tf.gather(context.batch.x, tf.tensor1d(missing, 'int32'));
+      return runUnits(this.trainer!.units, 0, boundary, x, { training: false });
+    });
+    const computedData = (await computed.data()) as Float32Array;
+    computed.dispose();
+    const missingIds = Int32Array.from(missing, (row) => ids[row]!);
+    this.cache.write(boundary, missingIds, computedData, rows.shape);
+    missing.forEach((row, i) => rows.data.set(computedData.subarray(i * rowLength, (i + 1) * rowLength), row * rowLength));
+    this.serve(context, boundary, tf.tensor(rows.data, [ids.length, ...rows.shape]));
+    this.telemetry.count('partial');
+    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from: boundary, rows: ids.length, computedRows: missing.length });
   }
 
   private miss(context: StepContext, boundary: number, ids: Int32Array, reason: CacheMissEvent['reason']): void {
@@ -208,6 +255,7 @@ export class ActCachePlugin implements TrainerPlugin {
       misses,
       hitRate: hits + misses > 0 ? hits / (hits + misses) : 0,
       advanced: counters.advanced ?? 0,
+      partial: counters.partial ?? 0,
       memory: { bytes: this.cache.memory.bytes, entries: this.cache.memory.entries, budgetBytes: this.cache.memory.budgetBytes },
       disk: { bytes: disk?.bytes ?? 0, entries: disk?.entries ?? 0, directory: this.directory, corruptReads: disk?.corruptReads ?? 0 },
       rejectedRows: this.cache.rejected,

@@ -18,6 +18,11 @@ export interface ActCacheOptions {
   keep: boolean;
   /** Read the next batch's entries (context.nextIds) while the current step runs. */
   prefetch: boolean;
+  /**
+   * A batch whose rows are only partly cached: 'missing-rows' runs the prefix for the missing rows
+   * alone and serves the batch; 'whole-batch' runs the prefix for the whole batch (a miss).
+   */
+  partialHits: 'missing-rows' | 'whole-batch';
 }
 
 export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'deterministicInputs'>> = Object.freeze({
@@ -27,6 +32,7 @@ export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'determin
   directory: null,
   keep: false,
   prefetch: true,
+  partialHits: 'missing-rows',
 } satisfies Omit<ActCacheOptions, 'deterministicInputs'>);
 
 const KNOWN = ['deterministicInputs', ...Object.keys(DEFAULT_ACT_CACHE_OPTIONS)];
@@ -47,6 +53,7 @@ export function resolveActCacheOptions(options: Partial<ActCacheOptions> = {}): 
   }
   if (resolved.precision !== 'fp32' && resolved.precision !== 'fp16') fail('precision', resolved.precision, "'fp32' or 'fp16'");
   if (resolved.directory !== null && (typeof resolved.directory !== 'string' || resolved.directory === '')) fail('directory', resolved.directory, 'null or a directory path');
+  if (resolved.partialHits !== 'missing-rows' && resolved.partialHits !== 'whole-batch') fail('partialHits', resolved.partialHits, "'missing-rows' or 'whole-batch'");
   for (const key of ['keep', 'prefetch'] as const) if (typeof resolved[key] !== 'boolean') fail(key, resolved[key], 'true or false');
   return resolved;
 }
