@@ -151,6 +151,36 @@ describe('FreezePlugin decisions', () => {
     expect(events.freeze.length).toBe(freezesBefore);
   });
 
+  it('lrChangeKeepsScale: after an LR change, a unit whose drift stays at a floor far below its old peak freezes again only if the old scale is kept', async () => {
+    const refrozen: Record<string, number> = {};
+    for (const keepScale of [false, true]) {
+      const { trainer, events } = newTrainer({ reference: 'main-thread', maxFrozenUnits: 1, lrChangeKeepsScale: keepScale });
+      // Unit 0's weights jitter around their start with an amplitude that settles onto a floor: its drift
+      // becomes small against its early peak, then stationary (whatever the learning rate).
+      const centre = trainer.units[0]!.variables.map((variable) => tf.clone(variable));
+      trainer.hooks.beforeAllReduce.tap('jitter', (gradients, context) => {
+        const replaced = { ...gradients };
+        const amplitude = Math.max(0.5 * 0.9 ** context.step, 0.005);
+        trainer.units[0]!.variables.forEach((variable, i) => {
+          if (!replaced[variable.name]) return;
+          replaced[variable.name]!.dispose();
+          replaced[variable.name] = tf.tidy(() => {
+            const target = tf.add(centre[i]!, tf.randomNormal(variable.shape, 0, amplitude, 'float32', context.step * 10 + i + 1));
+            return tf.div(tf.sub(variable, target), trainer.learningRate);
+          });
+        });
+        return replaced;
+      });
+      await train(trainer, 100);
+      expect(events.freeze.map((event) => event.index)).toEqual([0]);
+      await trainer.setLearningRate(0.05);
+      await train(trainer, 100);
+      refrozen[String(keepScale)] = events.freeze.length - 1;
+      tf.dispose(centre);
+    }
+    expect(refrozen).toEqual({ false: 0, true: 1 });
+  });
+
   it('unfreezeUnits: 1 unfreezes only the last frozen unit', async () => {
     const { trainer, events } = newTrainer({ reference: 'main-thread', unfreezeUnits: 1 });
     scriptGradients(trainer, [0, 1, 2, 3]);

@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { HookStage, isUnitModel, type BackendChoice, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolveFreezeOptions, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
-import { emptyTrend, observeDrift, type TrendState, type TrendVerdict } from './plasticity-trend.js';
+import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing } from './snapshot-ring.js';
 import { decodeFloat32, decodeQuantized, encodeBytes, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
@@ -228,7 +228,8 @@ export class FreezePlugin implements TrainerPlugin {
     const candidate = context.frozenPrefix;
     if (candidate < this.maxFrozenUnits && this.verdicts[candidate]?.converged) {
       context.frozenPrefix = candidate + 1;
-      this.trends[candidate] = emptyTrend();
+      // Its scale is kept: after an unfreeze, lrChangeKeepsScale may judge it against what it moved before.
+      this.trends[candidate] = restartTrend(this.trends[candidate]!, true);
       this.timeline.push({ step: context.step, epoch: context.epoch, frozenPrefix: candidate + 1, reason: `unit ${candidate} converged` });
       this.trainer!.events.emit('freeze', { unit: this.trainer!.units[candidate]!.name, index: candidate, step: context.step, epoch: context.epoch });
     }
@@ -242,7 +243,7 @@ export class FreezePlugin implements TrainerPlugin {
     this.generation++;
     this.ring.clear();
     for (let index = frozen - count; index < this.trends.length; index++) {
-      this.trends[index] = emptyTrend();
+      this.trends[index] = restartTrend(this.trends[index]!, this.options.lrChangeKeepsScale);
       this.verdicts[index] = null;
     }
     if (count === 0) return;

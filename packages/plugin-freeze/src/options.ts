@@ -34,6 +34,13 @@ export interface FreezeOptions {
   unfreezeOnLrDrop: number | false;
   /** How many of the last frozen units a learning-rate change unfreezes. */
   unfreezeUnits: number | 'all';
+  /**
+   * After a learning-rate change, judge drift against each unit's peak level from before the change
+   * (true) instead of establishing a new peak at the new rate (false). After a decay, drift falls
+   * 10–100×: with true, units whose drift is then small against what they moved while learning and
+   * flat freeze again; with false, a unit must fall to driftThreshold of its post-change peak.
+   */
+  lrChangeKeepsScale: boolean;
   /** 'auto': a worker thread for a LayersModel (it has a JSON architecture), the main thread for a { units } model. */
   reference: ReferencePlacement;
   /** Module the worker imports before building the model (register custom layers there); an absolute path or file URL. */
@@ -63,6 +70,7 @@ export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
   maxFrozenUnits: 'all-but-head',
   unfreezeOnLrDrop: 0.3,
   unfreezeUnits: 'all',
+  lrChangeKeepsScale: false,
   reference: 'auto',
   workerSetup: null,
   workerTimeoutMs: 120_000,
@@ -107,6 +115,6 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
   if (!['auto', 'worker', 'main-thread'].includes(resolved.reference)) fail('reference', resolved.reference, "'auto', 'worker' or 'main-thread'");
   if (resolved.workerSetup !== null && typeof resolved.workerSetup !== 'string') fail('workerSetup', resolved.workerSetup, 'null or a module path');
   if (!isInteger(resolved.workerTimeoutMs, 1)) fail('workerTimeoutMs', resolved.workerTimeoutMs, 'an integer ≥ 1 (milliseconds)');
-  if (typeof resolved.deterministic !== 'boolean') fail('deterministic', resolved.deterministic, 'true or false');
+  for (const key of ['deterministic', 'lrChangeKeepsScale'] as const) if (typeof resolved[key] !== 'boolean') fail(key, resolved[key], 'true or false');
   return resolved;
 }

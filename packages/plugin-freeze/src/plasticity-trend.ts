@@ -42,6 +42,11 @@ export function emptyTrend(): TrendState {
   return { values: [], peakLevel: 0, streak: 0 };
 }
 
+/** A fresh window and streak; the peak level (the unit's scale) kept or forgotten. */
+export function restartTrend(state: TrendState, keepScale: boolean): TrendState {
+  return { values: [], peakLevel: keepScale ? state.peakLevel : 0, streak: 0 };
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((x, y) => x - y);
