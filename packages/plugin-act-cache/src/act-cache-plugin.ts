@@ -234,7 +234,11 @@ export class ActCachePlugin implements TrainerPlugin {
     if (this.options.prefetch && next && context.frozenPrefix > 0) {
       const from = this.cache.deepestHolding(next, context.frozenPrefix);
       // Started now, awaited at the next step's decision: disk reads overlap this gap and the next step's hooks.
-      if (from !== null) this.prefetched = { ids: next.slice(), boundary: from, rows: this.cache.read(from, next) };
+      if (from !== null) {
+        const rows = this.cache.read(from, next);
+        rows.catch(() => {}); // a prefetch nobody asks for must not become an unhandled rejection
+        this.prefetched = { ids: next.slice(), boundary: from, rows };
+      }
     }
   }
 

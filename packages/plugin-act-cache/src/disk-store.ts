@@ -113,7 +113,11 @@ export class DiskStore {
     if (!file || slot === undefined) return null;
     const recordBytes = RECORD_HEADER_BYTES + file.rowBytes;
     const record = Buffer.alloc(recordBytes);
-    const { bytesRead } = await file.handle.read(record, 0, recordBytes, slot * recordBytes);
+    // A read that fails (the boundary was dropped and its file closed meanwhile) is a miss like any other.
+    const bytesRead = await file.handle.read(record, 0, recordBytes, slot * recordBytes).then(
+      (result) => result.bytesRead,
+      () => -1,
+    );
     const intact = bytesRead === recordBytes && record.readInt32LE(4) === id && record.readUInt32LE(0) === crc32(record.subarray(4));
     if (!intact) {
       this.corruptReads++;
