@@ -31,6 +31,8 @@ interface Job {
   readonly batchSize: number;
   readonly backend: string;
   readonly dataArgs: string[];
+  /** Options for freezePlugin besides the probe (defaults when empty). */
+  readonly freezeOptions: Record<string, unknown>;
 }
 
 interface EpochPoint {
@@ -67,7 +69,7 @@ async function runJob(job: Job): Promise<JobResult> {
 
   const schedule = SCHEDULES[job.schedule];
   const trainer = createTrainer(createModel(job.model, { seed: job.seed }), { optimizer: schedule.optimizer() });
-  const plugin = job.config === 'freeze' ? freezePlugin({ probe }) : null;
+  const plugin = job.config === 'freeze' ? freezePlugin({ ...job.freezeOptions, probe }) : null;
   if (plugin) trainer.use(plugin);
   const freezes: JobResult['freezes'] = [];
   let unfreezes = 0;
@@ -140,6 +142,7 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
       'batch-size': { type: 'string', default: '64' },
       parallel: { type: 'string', default: '2' },
       'target-drop': { type: 'string', default: '0.3' },
+      'freeze-options': { type: 'string', default: '{}' },
     },
   });
   if (values.job) {
@@ -174,6 +177,7 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
             batchSize: Number(values['batch-size']),
             backend: values.backend as string,
             dataArgs,
+            freezeOptions: JSON.parse(values['freeze-options'] as string) as Record<string, unknown>,
           }),
         );
         // Side by side (one per core) or one after the other, alternating which goes first.

@@ -62,7 +62,7 @@ export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
   evalEvery: 20,
   referenceLag: 5,
   window: 5,
-  tolerance: 0.03,
+  tolerance: 0.1,
   driftThreshold: 0.25,
   patience: 3,
   probe: null,
