@@ -112,7 +112,8 @@ export class DiskStore {
     const slot = file?.slots.get(id);
     if (!file || slot === undefined) return null;
     const recordBytes = RECORD_HEADER_BYTES + file.rowBytes;
-    const record = Buffer.alloc(recordBytes);
+    // Not zero-filled: only a read that filled it completely is used.
+    const record = Buffer.allocUnsafe(recordBytes);
     // A read that fails (the boundary was dropped and its file closed meanwhile) is a miss like any other.
     const bytesRead = await file.handle.read(record, 0, recordBytes, slot * recordBytes).then(
       (result) => result.bytesRead,
