@@ -64,15 +64,21 @@ export class ActivationCache {
     const entry = this.codecs.get(boundary);
     if (!entry) throw new Error(`plugin-act-cache: nothing is cached at boundary ${boundary}`);
     const { codec, shape } = entry;
-    const data = new Float32Array(ids.length * codec.rowLength);
-    const found = await Promise.all(
-      Array.from(ids, async (id, row) => {
-        const bytes = this.memory.get(boundary, id) ?? (await this.diskStore?.get(boundary, id)) ?? null;
-        if (!bytes) return false;
-        codec.decode(bytes, data, row);
-        return true;
-      }),
-    );
+    const floats = ids.length * codec.rowLength;
+    // Shared with the disk store's reader thread, which decodes its rows straight into it.
+    const data = new Float32Array(this.diskStore ? new SharedArrayBuffer(floats * 4) : new ArrayBuffer(floats * 4));
+    const found = Array.from(ids, () => false);
+    const onDisk: number[] = [];
+    ids.forEach((id, row) => {
+      const bytes = this.memory.get(boundary, id);
+      if (!bytes) return void onDisk.push(row);
+      codec.decode(bytes, data, row);
+      found[row] = true;
+    });
+    if (onDisk.length > 0 && this.diskStore) {
+      const read = await this.diskStore.readBatch(boundary, ids, onDisk, codec, data);
+      onDisk.forEach((row, i) => (found[row] = read[i]!));
+    }
     return { boundary, shape, data, found };
   }
 

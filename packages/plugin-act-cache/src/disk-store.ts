@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { DiskReader } from './disk-reader.js';
+import type { RowCodec } from './row-codec.js';
 
 /** Each record: crc32 of the rest (u32), the sample id (i32), then the encoded row. */
 export const RECORD_HEADER_BYTES = 8;
@@ -42,6 +44,7 @@ export class DiskStore {
   private generation = 0;
   /** Files named by a loaded index, by boundary. */
   private readonly loadedPaths = new Map<number, string>();
+  private readonly reader = new DiskReader();
 
   constructor(readonly directory: string) {
     mkdirSync(directory, { recursive: true });
@@ -104,6 +107,60 @@ export class DiskStore {
     return write;
   }
 
+  /**
+   * Decodes the rows `rows` of a batch (`ids[row]` is each one's sample) into `into` (a buffer shared
+   * with the reader thread) and says which were found. Rows not yet on disk come from memory; the rest
+   * are read, checked and decoded by the reader thread. A record that fails its check is forgotten.
+   */
+  async readBatch(boundary: number, ids: Int32Array, rows: number[], codec: RowCodec, into: Float32Array): Promise<boolean[]> {
+    const found = rows.map(() => false);
+    const file = this.files.get(boundary);
+    const unwritten = this.unwritten.get(boundary);
+    const records: Array<{ row: number; slot: number; sample: number; index: number }> = [];
+    rows.forEach((row, index) => {
+      const sample = ids[row]!;
+      const pending = unwritten?.get(sample);
+      if (pending) {
+        codec.decode(pending, into, row);
+        found[index] = true;
+        return;
+      }
+      const slot = file?.slots.get(sample);
+      if (slot !== undefined) records.push({ row, slot, sample, index });
+    });
+    if (!file || records.length === 0) return found;
+    if (!this.reader.available || !(into.buffer instanceof SharedArrayBuffer)) {
+      for (const record of records) {
+        const bytes = await this.get(boundary, record.sample);
+        if (bytes) {
+          codec.decode(bytes, into, record.row);
+          found[record.index] = true;
+        }
+      }
+      return found;
+    }
+    const read = await this.reader.read({
+      path: file.path,
+      rowBytes: file.rowBytes,
+      rowLength: codec.rowLength,
+      precision: codec.precision,
+      records: records.map(({ row, slot, sample }) => ({ row, slot, sample })),
+      target: into.buffer,
+    });
+    records.forEach((record, i) => {
+      if (read[i] === 1) {
+        found[record.index] = true;
+        return;
+      }
+      this.corruptReads++;
+      if (file.slots.get(record.sample) === record.slot) {
+        file.slots.delete(record.sample);
+        file.freeSlots.push(record.slot);
+      }
+    });
+    return found;
+  }
+
   /** The encoded row, or null when absent, corrupt or truncated (and then forgotten). */
   async get(boundary: number, id: number): Promise<Uint8Array | null> {
     const unwritten = this.unwritten.get(boundary)?.get(id);
@@ -149,6 +206,7 @@ export class DiskStore {
     const file = await opening?.catch(() => undefined);
     if (!file) return;
     await this.flush();
+    this.reader.forget(file.path);
     await file.handle.close().catch(() => {});
     await rm(file.path, { force: true });
   }
@@ -188,6 +246,7 @@ export class DiskStore {
 
   async close(removeFiles: boolean): Promise<void> {
     await this.flush();
+    await this.reader.close();
     await Promise.allSettled([...this.opening.values()]);
     for (const file of this.files.values()) await file.handle.close().catch(() => {});
     this.files.clear();
