@@ -122,6 +122,11 @@ export class ActCachePlugin implements TrainerPlugin {
   }
 
   private async beforeForward(context: StepContext): Promise<void> {
+    await this.decide(context);
+    this.prefetchNext(context);
+  }
+
+  private async decide(context: StepContext): Promise<void> {
     const boundary = context.frozenPrefix;
     // Unfrozen units train again: what was cached beyond them is stale.
     if (boundary < this.boundary) this.cache.dropAbove(boundary);
@@ -230,16 +235,20 @@ export class ActCachePlugin implements TrainerPlugin {
       if (pending.from !== null) this.cache.delete(pending.from, pending.ids);
     }
     this.release();
+  }
+
+  /**
+   * Starts reading the next batch's rows (context.nextIds) as soon as this step's own are in hand, so
+   * the reader thread works while this step computes; the next step awaits them at its decision.
+   */
+  private prefetchNext(context: StepContext): void {
     const next = context.nextIds;
-    if (this.options.prefetch && next && context.frozenPrefix > 0) {
-      const from = this.cache.deepestHolding(next, context.frozenPrefix);
-      // Started now, awaited at the next step's decision: disk reads overlap this gap and the next step's hooks.
-      if (from !== null) {
-        const rows = this.cache.read(from, next);
-        rows.catch(() => {}); // a prefetch nobody asks for must not become an unhandled rejection
-        this.prefetched = { ids: next.slice(), boundary: from, rows };
-      }
-    }
+    if (!this.options.prefetch || !next || context.frozenPrefix === 0) return;
+    const from = this.cache.deepestHolding(next, context.frozenPrefix);
+    if (from === null) return;
+    const rows = this.cache.read(from, next);
+    rows.catch(() => {}); // a prefetch nobody asks for must not become an unhandled rejection
+    this.prefetched = { ids: next.slice(), boundary: from, rows };
   }
 
   private release(): void {
