@@ -87,7 +87,9 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
       doValidation: validationData !== undefined,
       metrics: TrainingSession.metricNames(host, validationData !== undefined),
     });
-    const order = Int32Array.from({ length: samples }, (_, i) => i);
+    let order: Int32Array = Int32Array.from({ length: samples }, (_, i) => i);
+    /** The next epoch's order, drawn during this epoch's last batch so that batch can name its successor. */
+    let upcoming: Int32Array | null = null;
     // A row of x is an honest sample id; sampleIds maps rows to the caller's own ids.
     const idsOf = (rows: Int32Array) => (sampleIds ? rows.map((row) => sampleIds[row]!) : rows);
 
@@ -96,13 +98,21 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
     for (let epoch = initialEpoch; epoch < epochs; epoch++) {
       await host.beginEpoch(epoch);
       await session.callbacks.call('onEpochBegin', epoch);
-      if (shuffle) shuffleOrder(order);
+      if (upcoming) order = upcoming;
+      else if (shuffle) shuffleOrder(order);
+      upcoming = null;
       const averages = new EpochAverages(host.metricNames);
       let validation: Record<string, number> = {};
       for (let start = 0, batchIndex = 0; start < samples; start += batchSize, batchIndex++) {
         const end = Math.min(start + batchSize, samples);
         const rows = order.slice(start, end);
-        const nextRows = end < samples ? order.slice(end, Math.min(end + batchSize, samples)) : null;
+        if (end === samples && epoch + 1 < epochs) {
+          // The same draw the next epoch would make at its start (same generator, same previous order).
+          upcoming = order.slice();
+          if (shuffle) shuffleOrder(upcoming);
+        }
+        // Lookahead across the epoch boundary too: a cache prefetches the next epoch's first batch.
+        const nextRows = end < samples ? order.slice(end, Math.min(end + batchSize, samples)) : upcoming ? upcoming.slice(0, batchSize) : null;
         const [xb, yb] = tf.tidy(() => {
           const indices = tf.tensor1d(rows, 'int32');
           return [tf.gather(trainX, indices), tf.gather(trainY, indices)];
