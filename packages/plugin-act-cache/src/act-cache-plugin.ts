@@ -220,6 +220,7 @@ export class ActCachePlugin implements TrainerPlugin {
   private rowsFor(ids: Int32Array, boundary: number): Promise<CachedBatch> {
     const prefetched = this.prefetched;
     this.prefetched = null;
+    this.cache.disk?.settleFinishedReads();
     if (prefetched && prefetched.boundary === boundary && sameIds(prefetched.ids, ids)) return prefetched.rows;
     return this.cache.read(boundary, ids);
   }

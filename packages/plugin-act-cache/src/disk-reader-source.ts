@@ -12,6 +12,10 @@ export interface ReadRequest {
   readonly precision: 'fp32' | 'fp16';
   readonly records: Array<{ row: number; slot: number; sample: number }>;
   readonly target: SharedArrayBuffer;
+  /** One byte per record, 1 when read, checked and decoded (shared: readable without a message). */
+  readonly found: SharedArrayBuffer;
+  /** An Int32 set to 1 once `found` is final: the training thread can see it without an event-loop turn. */
+  readonly done: SharedArrayBuffer;
 }
 
 /** `found[i]` is 1 for a record read, checked and decoded; 0 for one absent, corrupt or cut short. */
@@ -37,7 +41,7 @@ function halfToFloat(half) {
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 function read(request) {
-  const found = new Uint8Array(request.records.length);
+  const found = new Uint8Array(request.found);
   let descriptor = descriptors.get(request.path);
   if (descriptor === undefined) {
     try { descriptor = openSync(request.path, 'r'); } catch { return found; }
@@ -69,6 +73,8 @@ parentPort.on('message', (message) => {
     if (descriptor !== undefined) closeSync(descriptor);
     return;
   }
-  parentPort.postMessage({ id: message.id, found: read(message) });
+  read(message);
+  Atomics.store(new Int32Array(message.done), 0, 1);
+  parentPort.postMessage({ id: message.id });
 });
 `;

@@ -211,6 +211,11 @@ export class DiskStore {
     await rm(file.path, { force: true });
   }
 
+  /** Settles the reads the reader thread has finished (see DiskReader.settleFinished). */
+  settleFinishedReads(): void {
+    this.reader.settleFinished();
+  }
+
   /** Waits for every write in flight. */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.writes]);
