@@ -1,8 +1,8 @@
 // Mini-batches with the shape of a tfjs-data Dataset, without depending on @tensorflow/tfjs-data.
 // model.fitDataset accepts it; so does `for await (const batch of dataset)`.
 import * as tf from '@tensorflow/tfjs-core';
+import { SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
 import { FASHION_MNIST_PIXELS, type FashionMnistSet } from './fashion-mnist.js';
-import { randomPermutation, seededRandom } from './seeded-random.js';
 import { imageShape, oneHotLabels } from './tensors.js';
 
 export interface BatchDatasetOptions {
@@ -47,12 +47,13 @@ export function toBatchDataset(set: FashionMnistSet, options: BatchDatasetOption
   const { batchSize, shuffle = false, flatten = false, dropRemainder = false } = options;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`toBatchDataset: batchSize must be a positive integer, got ${batchSize}`);
   // One generator for the dataset's lifetime: epoch k's order depends only on the seed and k.
-  const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const random = new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const size = dropRemainder ? Math.floor(set.count / batchSize) : Math.ceil(set.count / batchSize);
   const samplesPerEpoch = Math.min(set.count, size * batchSize);
 
   function startEpoch(): BatchIterator {
-    const order = shuffle ? randomPermutation(set.count, random) : null;
+    const order = shuffle ? Int32Array.from({ length: set.count }, (_, i) => i) : null;
+    if (order) shuffleInPlace(order, random);
     let position = 0;
     return {
       async next() {
