@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTrainer, LocalStrategy, type Unit } from '@trainhooks/core-hooks';
+import { checkOptionNames, createTrainer, LocalStrategy, optionError, type Unit } from '@trainhooks/core-hooks';
 import { denseModel, toyData, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
@@ -165,5 +165,14 @@ describe('createTrainer refuses bad options and models it cannot train exactly',
     expect(() => trainer.use({} as never)).toThrow(/use\(\) takes a plugin/);
     expect(() => (trainer.frozenPrefix = 9)).toThrow(/frozenPrefix must be an integer in \[0, 3\], got 9/);
     await expect(trainer.setLearningRate(NaN)).rejects.toThrow(/learningRate must be a finite number ≥ 0, got NaN/);
+  });
+});
+
+describe('plugin option messages', () => {
+  it('optionError and checkOptionNames name the scope, the option, what is allowed and the value', () => {
+    expect(() => optionError('plugin-x', 'rate', -1, 'a number in (0, 1]')).toThrow(/^plugin-x: option rate must be a number in \(0, 1\], got -1$/);
+    expect(() => checkOptionNames('plugin-x', { rat: 1 }, ['rate', 'seed'])).toThrow(/^plugin-x: option rat must be one of rate, seed, got 'rat'$/);
+    expect(() => checkOptionNames('plugin-x', null, ['rate'])).toThrow(/option object must be an object of options, got null/);
+    expect(() => checkOptionNames('plugin-x', { seed: 2 }, ['rate', 'seed'])).not.toThrow();
   });
 });

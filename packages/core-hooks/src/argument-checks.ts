@@ -11,12 +11,13 @@ export interface DeclaredShapes {
 }
 
 export function fail(argument: string, value: unknown, allowed: string): never {
-  throw new Error(`trainhooks: ${argument} must be ${allowed}, got ${describe(value)}`);
+  throw new Error(`trainhooks: ${argument} must be ${allowed}, got ${describeValue(value)}`);
 }
 
-function describe(value: unknown): string {
+/** A value as a refusal message shows it: strings quoted, arrays listed, objects by class. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
-  if (Array.isArray(value)) return `[${value.map(describe).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map(describeValue).join(', ')}]`;
   if (value === null || typeof value !== 'object') return String(value);
   return (value as object).constructor?.name ?? 'an object';
 }

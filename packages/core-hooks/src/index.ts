@@ -2,6 +2,7 @@ export { createTrainer, Trainer, type TrainerPlugin, type TrainableModel, type T
 export { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
 export { createHooks, HookStage, type TrainerHooks, type EpochInfo, type LearningRateChange } from './hooks.js';
 export { definePluginHooks } from './plugin-hooks.js';
+export { checkOptionNames, optionError } from './plugin-options.js';
 export { createEvents, type TrainerEvents, type TrainerEventMap, type StepEvent } from './events.js';
 export { createStepContext, type Batch, type ForwardStart, type GradientMap, type StepContext } from './step-context.js';
 export { isUnitModel, runUnits, type Unit, type UnitApplyOptions, type UnitModel } from './units.js';
