@@ -1,3 +1,5 @@
+import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+
 /** Where entries live. 'auto': memory up to the budget, then disk. */
 export type StoreChoice = 'memory' | 'disk' | 'auto';
 
@@ -38,13 +40,12 @@ export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'determin
 const KNOWN = ['deterministicInputs', ...Object.keys(DEFAULT_ACT_CACHE_OPTIONS)];
 
 function fail(option: string, value: unknown, allowed: string): never {
-  throw new Error(`plugin-act-cache: option ${option} must be ${allowed}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+  return optionError('plugin-act-cache', option, value, allowed);
 }
 
 /** Defaults filled in and every option checked, with messages naming option, value and what is allowed. */
 export function resolveActCacheOptions(options: Partial<ActCacheOptions> = {}): ActCacheOptions {
-  if (options === null || typeof options !== 'object') fail('object', options, 'an object of options');
-  for (const key of Object.keys(options)) if (!KNOWN.includes(key)) fail(key, key, `one of ${KNOWN.join(', ')}`);
+  checkOptionNames('plugin-act-cache', options, KNOWN);
   const resolved = { deterministicInputs: false, ...DEFAULT_ACT_CACHE_OPTIONS, ...options } as ActCacheOptions;
   if (typeof resolved.deterministicInputs !== 'boolean') fail('deterministicInputs', resolved.deterministicInputs, 'true or false');
   if (!['memory', 'disk', 'auto'].includes(resolved.store)) fail('store', resolved.store, "'memory', 'disk' or 'auto'");

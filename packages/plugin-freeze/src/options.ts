@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
 
 /** Where the reference model runs. */
 export type ReferencePlacement = 'auto' | 'worker' | 'main-thread';
@@ -79,7 +80,7 @@ export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
 } satisfies FreezeOptions);
 
 function fail(option: string, value: unknown, allowed: string): never {
-  throw new Error(`plugin-freeze: option ${option} must be ${allowed}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+  return optionError('plugin-freeze', option, value, allowed);
 }
 
 function isInteger(value: unknown, low: number): value is number {
@@ -92,10 +93,7 @@ function inRange(option: string, value: unknown, low: number, high: number): voi
 
 /** Defaults filled in and every option checked, with messages naming option, value and range. */
 export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): FreezeOptions {
-  if (options === null || typeof options !== 'object') fail('object', options, 'an object of options');
-  for (const key of Object.keys(options)) {
-    if (!(key in DEFAULT_FREEZE_OPTIONS)) fail(key, key, `one of ${Object.keys(DEFAULT_FREEZE_OPTIONS).join(', ')}`);
-  }
+  checkOptionNames('plugin-freeze', options, Object.keys(DEFAULT_FREEZE_OPTIONS));
   const resolved: FreezeOptions = { ...DEFAULT_FREEZE_OPTIONS, ...options };
   for (const key of ['warmupSteps', 'maxRestarts'] as const) if (!isInteger(resolved[key], 0)) fail(key, resolved[key], 'an integer ≥ 0');
   for (const key of ['evalEvery', 'referenceLag', 'patience', 'probeSize'] as const) {

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
 
 /** Which parameters converge together and are pruned together. */
 export type GroupBy = 'unit' | 'variable' | ((variable: tf.Variable, unitIndex: number, unitName: string) => string);
@@ -37,7 +38,7 @@ export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.fre
 });
 
 function fail(option: string, value: unknown, allowed: string): never {
-  throw new Error(`plugin-grad-prune: option ${option} must be ${allowed}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+  return optionError('plugin-grad-prune', option, value, allowed);
 }
 
 function inRange(option: string, value: unknown, low: number, high: number, highOpen: boolean): void {
@@ -48,10 +49,7 @@ function inRange(option: string, value: unknown, low: number, high: number, high
 
 /** Defaults filled in and every option checked, with messages naming option, value and range. */
 export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {}): GradPruneOptions {
-  if (options === null || typeof options !== 'object') fail('object', options, 'an object of options');
-  for (const key of Object.keys(options)) {
-    if (!(key in DEFAULT_GRAD_PRUNE_OPTIONS)) fail(key, key, `one of ${Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS).join(', ')}`);
-  }
+  checkOptionNames('plugin-grad-prune', options, Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS));
   const resolved = { ...DEFAULT_GRAD_PRUNE_OPTIONS, ...options };
   for (const key of ['monitorEvery', 'minObservations'] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) fail(key, resolved[key], 'an integer ≥ 1');
