@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { HookStage, isUnitModel, type BackendChoice, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolveFreezeOptions, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
-import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
+import { emptyTrend, median, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing } from './snapshot-ring.js';
 import { decodeFloat32, decodeQuantized, encodeBytes, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
@@ -84,7 +84,7 @@ interface Pending {
   readonly fromUnit: number;
   /** The learning-rate epoch it belongs to: a result started before an LR change is not compared. */
   readonly generation: number;
-  readonly promise: Promise<void>;
+  promise: Promise<void>;
   output: EvaluationOutput | null;
   error: unknown;
   settled: boolean;
@@ -277,7 +277,7 @@ export class FreezePlugin implements TrainerPlugin {
       settled: false,
       promise: Promise.resolve(),
     };
-    (pending as { promise: Promise<void> }).promise = this.runner
+    pending.promise = this.runner
       .evaluate({ probe: this.probe, current, reference: reference ? reference.tensors : null, fromUnit: context.frozenPrefix })
       .then(
         (output) => {
@@ -337,7 +337,6 @@ export class FreezePlugin implements TrainerPlugin {
   report(): FreezeReport {
     const trainer = this.trainer;
     const frozenPrefix = trainer?.frozenPrefix ?? 0;
-    const sorted = [...this.evaluationMs].sort((a, b) => a - b);
     return {
       placement: trainer ? this.placement(trainer) : 'worker',
       units: (trainer?.units ?? []).map((unit, index) => ({
@@ -352,7 +351,7 @@ export class FreezePlugin implements TrainerPlugin {
       skippedEvaluations: this.counters.skippedEvaluations,
       failures: this.counters.failures,
       restarts: this.counters.restarts,
-      medianEvaluationMs: sorted.length ? sorted[sorted.length >> 1]! : Number.NaN,
+      medianEvaluationMs: median(this.evaluationMs),
       mainThreadMs: this.counters.mainThreadMs,
       mainThreadMsPerStep: this.counters.steps ? this.counters.mainThreadMs / this.counters.steps : 0,
       steps: this.counters.steps,
