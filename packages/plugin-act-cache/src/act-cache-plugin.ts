@@ -143,8 +143,8 @@ export class ActCachePlugin implements TrainerPlugin {
     }
     const from = this.cache.deepestHolding(ids, boundary);
     if (from === null) {
-      const cached = ids.filter((id) => this.cache.has(boundary, id));
-      if (cached.length === 0 || this.options.partialHits === 'whole-batch') return this.miss(context, boundary, ids, cached.length ? 'partial' : 'absent');
+      const cached = this.countCached(ids, boundary);
+      if (cached === 0 || this.options.partialHits === 'whole-batch') return this.miss(context, boundary, ids, cached ? 'partial' : 'absent');
       return this.partialHit(context, boundary, ids);
     }
 
@@ -177,18 +177,11 @@ export class ActCachePlugin implements TrainerPlugin {
    * always partly cached then).
    */
   private async partialHit(context: StepContext, boundary: number, ids: Int32Array): Promise<void> {
-    const missing: number[] = [];
-    ids.forEach((id, row) => {
-      if (!this.cache.has(boundary, id)) missing.push(row);
-    });
     const waitStart = performance.now();
     const rows = await this.cache.read(boundary, ids);
     this.telemetry.record('wait', (performance.now() - waitStart) * 1000);
-    // A disk record that failed its check is missing too.
-    rows.found.forEach((found, row) => {
-      if (!found && !missing.includes(row)) missing.push(row);
-    });
-    missing.sort((a, b) => a - b);
+    // Rows not cached, and disk records that failed their check, in batch order.
+    const missing = rows.found.flatMap((found, row) => (found ? [] : [row]));
     const rowLength = rows.data.length / ids.length;
     const computed = tf.tidy(() => {
       const x = tf.gather(context.batch.x, tf.tensor1d(missing, 'int32'));
@@ -211,9 +204,10 @@ export class ActCachePlugin implements TrainerPlugin {
     this.trainer!.events.emit('cacheMiss', { step: context.step, boundary, rows: ids.length, reason });
   }
 
-  private anyCached(ids: Int32Array, boundary: number): boolean {
-    for (const id of ids) if (this.cache.has(boundary, id)) return true;
-    return false;
+  private countCached(ids: Int32Array, boundary: number): number {
+    let cached = 0;
+    for (const id of ids) if (this.cache.has(boundary, id)) cached++;
+    return cached;
   }
 
   /** The prefetched rows when they are the ones asked for, else a read now. */
