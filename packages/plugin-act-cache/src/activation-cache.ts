@@ -33,11 +33,6 @@ export class ActivationCache {
     return this.diskStore;
   }
 
-  /** The shape of one row at `boundary` (the activation after the batch axis), once known. */
-  shapeAt(boundary: number): number[] | undefined {
-    return this.codecs.get(boundary)?.shape;
-  }
-
   has(boundary: number, id: number): boolean {
     return this.memory.has(boundary, id) || (this.diskStore?.has(boundary, id) ?? false);
   }

@@ -25,9 +25,9 @@ export interface DiskIndex {
 }
 
 /**
- * Rows on disk: one file per boundary of fixed-size records addressed by slot, written and read with
- * positioned I/O (libuv's thread pool, off the training thread). A record whose crc32 or id does not
- * match, or that is cut short, reads as a miss — never as a wrong tensor.
+ * Rows on disk: one file per boundary of fixed-size records addressed by slot, written with positioned
+ * I/O (libuv's thread pool) and read by the reader thread (DiskReader). A record whose crc32 or id does
+ * not match, or that is cut short, reads as a miss — never as a wrong tensor.
  *
  * Writes are behind: a row is readable (from memory) from the moment it is put until its write has
  * landed. Training steps are long synchronous stretches in which the event loop takes no I/O
@@ -152,13 +152,17 @@ export class DiskStore {
         found[record.index] = true;
         return;
       }
-      this.corruptReads++;
-      if (file.slots.get(record.sample) === record.slot) {
-        file.slots.delete(record.sample);
-        file.freeSlots.push(record.slot);
-      }
+      this.forgetCorrupt(file, record.sample, record.slot);
     });
     return found;
+  }
+
+  /** A record that failed its check: counted, and its slot freed unless the row was rewritten meanwhile. */
+  private forgetCorrupt(file: BoundaryFile, id: number, slot: number): void {
+    this.corruptReads++;
+    if (file.slots.get(id) !== slot) return;
+    file.slots.delete(id);
+    file.freeSlots.push(slot);
   }
 
   /** The encoded row, or null when absent, corrupt or truncated (and then forgotten). */
@@ -178,11 +182,7 @@ export class DiskStore {
     );
     const intact = bytesRead === recordBytes && record.readInt32LE(4) === id && record.readUInt32LE(0) === crc32(record.subarray(4));
     if (!intact) {
-      this.corruptReads++;
-      if (file.slots.get(id) === slot) {
-        file.slots.delete(id);
-        file.freeSlots.push(slot);
-      }
+      this.forgetCorrupt(file, id, slot);
       return null;
     }
     return new Uint8Array(record.buffer, record.byteOffset + RECORD_HEADER_BYTES, file.rowBytes);
