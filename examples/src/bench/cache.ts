@@ -7,7 +7,7 @@ import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, HookStage, runUnits, type Trainer } from '@trainhooks/core-hooks';
 import { actCachePlugin, type ActCacheOptions, type ActCacheStats } from '@trainhooks/plugin-act-cache';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '../index.js';
-import { median, writeResult } from './stats.js';
+import { median, parseModelNumbers, writeResult } from './stats.js';
 
 const CONFIGS: Record<string, Partial<ActCacheOptions> | null> = {
   prefix: null,
@@ -81,10 +81,6 @@ async function runOnce(model: ModelName, config: string, repeat: number, prefix:
   return run;
 }
 
-function parseMap(text: string): Record<string, number> {
-  return Object.fromEntries(text.split(',').map((entry) => entry.split(':')).map(([key, value]) => [key!, Number(value)]));
-}
-
 export async function runCacheBenchmark(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -103,8 +99,8 @@ export async function runCacheBenchmark(argv: string[]): Promise<void> {
   });
   const backend = await setupBackend(values.backend as BackendChoice);
   const source = parseDataArgs(argv);
-  const prefixes = parseMap(values.prefix as string);
-  const samples = parseMap(values.samples as string);
+  const prefixes = parseModelNumbers(values.prefix as string);
+  const samples = parseModelNumbers(values.samples as string);
   const configs = (values.configs as string).split(',');
   const options = { epochs: Number(values.epochs), batchSize: Number(values['batch-size']) };
   const runs: Run[] = [];

@@ -10,7 +10,7 @@ import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
 import { freezePlugin, type FreezeReport } from '@trainhooks/plugin-freeze';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '../index.js';
-import { median, writeResult } from './stats.js';
+import { median, parseModelNumbers, timeToAccuracy, writeResult } from './stats.js';
 
 /** How the learning rate evolves: SGD + momentum with a ×0.1 step decay, or Adam / RMSProp at a constant rate. */
 const SCHEDULES = {
@@ -117,15 +117,6 @@ function spawnJob(job: Job): Promise<JobResult> {
   });
 }
 
-/** Training seconds until test accuracy first reaches `target`, or null (missed). */
-function timeToAccuracy(points: readonly EpochPoint[], target: number): number | null {
-  return points.find((point) => point.testAccuracy >= target)?.seconds ?? null;
-}
-
-function parseSamples(text: string): Record<string, number> {
-  return Object.fromEntries(text.split(',').map((entry) => entry.split(':')).map(([model, count]) => [model!, Number(count)]));
-}
-
 export async function runFreezeBenchmark(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -150,7 +141,7 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
     process.stdout.write(`\n${JSON.stringify(result)}\n`);
     return;
   }
-  const samples = parseSamples(values['samples-per-epoch'] as string);
+  const samples = parseModelNumbers(values['samples-per-epoch'] as string);
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
   const parallel = Number(values.parallel);
   const dataArgs = argv.filter((arg, i) => arg === '--full' || arg.startsWith('--data-dir') || argv[i - 1] === '--data-dir');

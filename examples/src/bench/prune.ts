@@ -6,7 +6,7 @@ import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
 import { gradPrunePlugin, type GradPrunePlugin } from '@trainhooks/plugin-grad-prune';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '../index.js';
-import { median, writeResult } from './stats.js';
+import { median, timeToAccuracy, writeResult } from './stats.js';
 
 interface Point {
   readonly step: number;
@@ -79,11 +79,6 @@ async function trainOnce(
   };
   await trainer.dispose();
   return result;
-}
-
-/** Training seconds until test accuracy first reaches `target`, or null (missed). */
-function timeToAccuracy(points: readonly Point[], target: number): number | null {
-  return points.find((point) => point.testAccuracy >= target)?.seconds ?? null;
 }
 
 export async function runPruneBenchmark(argv: string[]): Promise<void> {

@@ -12,3 +12,13 @@ export function writeResult(name: string, result: unknown): string {
   writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
   return path;
 }
+
+/** Training seconds until test accuracy first reaches `target`, or null (missed). */
+export function timeToAccuracy(points: ReadonlyArray<{ readonly seconds: number; readonly testAccuracy: number }>, target: number): number | null {
+  return points.find((point) => point.testAccuracy >= target)?.seconds ?? null;
+}
+
+/** "cnn:4096,resnet:2048" → { cnn: 4096, resnet: 2048 }: per-model numbers on the command line. */
+export function parseModelNumbers(text: string): Record<string, number> {
+  return Object.fromEntries(text.split(',').map((entry) => entry.split(':')).map(([model, value]) => [model!, Number(value)]));
+}
