@@ -165,7 +165,11 @@ export class DiskStore {
     file.freeSlots.push(slot);
   }
 
-  /** The encoded row, or null when absent, corrupt or truncated (and then forgotten). */
+  /**
+   * The encoded row, or null when absent, corrupt or truncated (and then forgotten). The fallback of
+   * readBatch; the reader thread (disk-reader-source.ts, eval'd, so it cannot import this) checks records
+   * the same way.
+   */
   async get(boundary: number, id: number): Promise<Uint8Array | null> {
     const unwritten = this.unwritten.get(boundary)?.get(id);
     if (unwritten) return unwritten;
