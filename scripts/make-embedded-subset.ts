@@ -1,20 +1,20 @@
-// Builds examples/data/fashion-mnist-subset/ from the Debian copy of Fashion-MNIST.
+// Builds packages/cli/data/fashion-mnist-subset/ from the Debian copy of Fashion-MNIST.
 // Run with `npm run make-subset`; the output is byte-for-byte reproducible.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeIdx, gzipDeterministic, parseIdxImages, parseIdxLabels } from '../examples/src/data/idx.js';
+import { encodeIdx, gzipDeterministic, parseIdxImages, parseIdxLabels } from '../packages/cli/src/data/idx.js';
 import {
   DEBIAN_FASHION_MNIST_DIR,
   DEBIAN_FASHION_MNIST_PACKAGE,
   FASHION_MNIST_FILES,
   type FashionMnistSplit,
-} from '../examples/src/data/fashion-mnist.js';
+} from '../packages/cli/src/data/fashion-mnist.js';
 
 /** Big enough to train to ~85% in a demo, small enough to keep in git (about 5 MB). */
 const SUBSET_SIZES: Record<FashionMnistSplit, number> = { train: 10_000, test: 2_000 };
 
-const outputDir = fileURLToPath(new URL('../examples/data/fashion-mnist-subset/', import.meta.url));
+const outputDir = fileURLToPath(new URL('../packages/cli/data/fashion-mnist-subset/', import.meta.url));
 
 function readDebian(stem: string): Uint8Array {
   const path = join(DEBIAN_FASHION_MNIST_DIR, `${stem}.gz`);

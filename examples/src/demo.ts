@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel, isModelName, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors } from './index.js';
+import { createModel, isModelName, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors } from '@trainhooks/cli';
 import { trainingProgress } from './progress.js';
 
 const { values } = parseArgs({

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { stockKernel, CPU_KERNELS } from '@trainhooks/backend';
-import { seededRandom } from '@trainhooks/examples';
+import { seededRandom } from '@trainhooks/cli';
 import { CPU_BACKPROP_FILTER_OPTIONS } from '../../packages/backend/src/cpu/conv2d-backprop-filter.js';
 import {
   elementCount,

@@ -1,6 +1,6 @@
 // Shared by the kernel tests in test/backend: seeded random inputs, the error measure against the stock
 // tfjs-cpu reference (max|ours − ref| / max(1, max|ref|) ≤ 1e-4), and backend set-up.
-// Seeded generators come from '@trainhooks/examples' (seededRandom).
+// Seeded generators come from '@trainhooks/cli' (seededRandom).
 import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { installKernels, type KernelOverride } from '@trainhooks/backend';

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { stockKernel, WASM_KERNELS } from '@trainhooks/backend';
-import { seededRandom } from '@trainhooks/examples';
+import { seededRandom } from '@trainhooks/cli';
 import {
   elementCount,
   expectWithinTolerance,

@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { WASM_KERNELS } from '@trainhooks/backend';
-import { seededRandom } from '@trainhooks/examples';
+import { seededRandom } from '@trainhooks/cli';
 import {
   elementCount,
   expectWasmMatchesCpu,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel } from '@trainhooks/examples';
+import { createModel } from '@trainhooks/cli';
 import { bitIdentical, useFastCpu } from './helpers.js';
 
 beforeAll(useFastCpu);

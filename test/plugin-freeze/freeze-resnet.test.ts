@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel } from '@trainhooks/examples';
+import { createModel } from '@trainhooks/cli';
 import { freezePlugin } from '@trainhooks/plugin-freeze';
 import { bitIdentical, useFastCpu } from '../core-hooks/helpers.js';
 

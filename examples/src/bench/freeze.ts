@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
 import { freezePlugin, type FreezeReport } from '@trainhooks/plugin-freeze';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '../index.js';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '@trainhooks/cli';
 import { median, parseModelNumbers, timeToAccuracy, writeResult } from './stats.js';
 
 /** How the learning rate evolves: SGD + momentum with a ×0.1 step decay, or Adam / RMSProp at a constant rate. */

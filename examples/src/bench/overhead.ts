@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, runUnits, unitsFromLayersModel } from '@trainhooks/core-hooks';
-import { createModel, loadFashionMnist, toTensors } from '../index.js';
+import { createModel, loadFashionMnist, toTensors } from '@trainhooks/cli';
 import { median, writeResult } from './stats.js';
 
 type Batch = { x: tf.Tensor; y: tf.Tensor };

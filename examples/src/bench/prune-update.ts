@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { AdamPerVariable, ClonePerVariable, createTrainer } from '@trainhooks/core-hooks';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, toTensors, type ModelName } from '../index.js';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, toTensors, type ModelName } from '@trainhooks/cli';
 import { median, writeResult } from './stats.js';
 
 type Update = (gradients: tf.NamedTensorMap) => void;

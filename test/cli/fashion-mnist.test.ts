@@ -9,7 +9,7 @@ import {
   encodeIdx,
   loadFashionMnist,
   parseDataArgs,
-} from '@trainhooks/examples';
+} from '@trainhooks/cli';
 
 describe('embedded Fashion-MNIST subset', () => {
   const train = loadFashionMnist({ split: 'train' });

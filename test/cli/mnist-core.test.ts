@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { createMnistCoreModel } from '@trainhooks/examples';
+import { createMnistCoreModel } from '@trainhooks/cli';
 
 describe('mnist-core raw-variable model', () => {
   it('declares three units whose chain maps images to probabilities', () => {

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { loadFashionMnist, toBatchDataset, toTensors, type BatchDataset } from '@trainhooks/examples';
+import { loadFashionMnist, toBatchDataset, toTensors, type BatchDataset } from '@trainhooks/cli';
 
 const set = loadFashionMnist({ split: 'test', limit: 100 });
 

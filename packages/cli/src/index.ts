@@ -1,4 +1,5 @@
-// @trainhooks/examples: Fashion-MNIST data and the reference models used by the demo, benchmarks and tests.
+// @trainhooks/cli: the reference workloads (Fashion-MNIST, the cnn / mlp / resnet models) and the
+// train / ablate machinery behind the `trainhooks` command, usable from code.
 export * from './data/idx.js';
 export * from './data/fashion-mnist.js';
 export * from './data/tensors.js';
