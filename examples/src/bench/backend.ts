@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { CPU_KERNELS, installKernels, uninstallKernels, WASM_KERNELS, type KernelOverride } from '@trainhooks/backend';
 import { createTrainer } from '@trainhooks/core-hooks';
 import { createModel, MODEL_INPUT_LAYOUT, MODEL_NAMES, type ModelName } from '@trainhooks/cli';
-import { trainingStepFlops } from './flops.js';
+import { trainingStepFlops } from '@trainhooks/cli';
 import { median, writeResult } from './stats.js';
 import { timeMedian } from './timing.js';
 

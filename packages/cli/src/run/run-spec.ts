@@ -1,0 +1,62 @@
+// What one training run is: everything `trainhooks train` takes and one cell of an ablation.
+import type { PluginName } from '../plugins/plugin-names.js';
+
+export const OPTIMIZER_NAMES = ['adam', 'sgd', 'momentum', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** Multiply the learning rate by `factor` every `everyEpochs` epochs (`--lr-schedule step:EPOCHS:FACTOR`). */
+export interface StepSchedule {
+  readonly kind: 'step';
+  readonly everyEpochs: number;
+  readonly factor: number;
+}
+
+export interface RunSpec {
+  /** cnn | mlp | resnet, or the path of a tfjs-layers model.json (weights files beside it). */
+  readonly model: string;
+  /** fashion-mnist (the Debian copy) | subset (embedded 10k/2k) | a directory with the four IDX files. */
+  readonly data: string;
+  /** In the order given; each joins the trainer with trainer.use. */
+  readonly plugins: readonly PluginName[];
+  /** Options per plugin, as in --plugin-options FILE.json. */
+  readonly pluginOptions: Readonly<Partial<Record<PluginName, Record<string, unknown>>>>;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerName;
+  readonly learningRate: number;
+  readonly lrSchedule: StepSchedule | null;
+  /** Seeds the model's initial weights, the shuffle and every plugin that draws random numbers. */
+  readonly seed: number;
+  /** auto | wasm | cpu | tensorflow (see @trainhooks/backend). */
+  readonly backend: string;
+  /** Keep only the first N training / test samples (null: all). */
+  readonly trainLimit: number | null;
+  readonly testLimit: number | null;
+}
+
+export const DEFAULT_LEARNING_RATES: Record<OptimizerName, number> = {
+  adam: 0.001,
+  sgd: 0.05,
+  momentum: 0.02,
+  rmsprop: 0.001,
+};
+
+export const DEFAULT_RUN_SPEC: Omit<RunSpec, 'learningRate'> = {
+  model: 'cnn',
+  data: 'subset',
+  plugins: [],
+  pluginOptions: {},
+  epochs: 5,
+  batchSize: 64,
+  optimizer: 'adam',
+  lrSchedule: null,
+  seed: 1,
+  backend: 'auto',
+  trainLimit: null,
+  testLimit: null,
+};
+
+/** "baseline" or the plugins joined by "+": how a configuration is named in reports. */
+export function configurationLabel(plugins: readonly string[]): string {
+  return plugins.length === 0 ? 'baseline' : plugins.join('+');
+}
