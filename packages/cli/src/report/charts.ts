@@ -1,0 +1,157 @@
+// The report's charts as vega-lite specs, built from the report data. A chart whose plugin ran in no
+// configuration is left out, with the reason.
+import type { TopLevelSpec } from 'vega-lite';
+import type { RunResult } from '../run/run-training.js';
+import type { ReportData } from './report-data.js';
+
+export interface ChartSpec {
+  readonly id: string;
+  readonly title: string;
+  /** One sentence under the chart: what it shows and where the numbers come from. */
+  readonly caption: string;
+  readonly spec: TopLevelSpec | null;
+  /** Why there is no chart (spec null). */
+  readonly missing?: string;
+}
+
+const SIZE = { width: 560, height: 260 } as const;
+
+interface PlasticityReport {
+  units: Array<{ name: string; index: number; series: Array<{ step: number; drift: number }> }>;
+}
+interface PruneReport {
+  groups: Record<string, { series: Array<{ step: number; probability: number }> }>;
+}
+
+export function reportCharts(data: ReportData): ChartSpec[] {
+  return [accuracyChart(data), frozenPrefixChart(data), plasticityChart(data), pruneChart(data), cacheChart(data)];
+}
+
+function accuracyChart(data: ReportData): ChartSpec {
+  const values = data.runs.flatMap((run) =>
+    [{ seconds: 0, testAccuracy: null as number | null }, ...run.points].filter((point) => point.testAccuracy !== null).map((point) => ({
+      configuration: run.configuration,
+      seed: run.spec.seed,
+      seconds: point.seconds,
+      accuracy: point.testAccuracy,
+    })),
+  );
+  return {
+    id: 'accuracy',
+    title: 'Test accuracy vs training time',
+    caption: 'Test accuracy after each epoch against training wall-clock (evaluations off the clock); one line per seed.',
+    spec: {
+      ...SIZE,
+      data: { values },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'seconds', type: 'quantitative', title: 'training time (s)' },
+        y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { zero: false } },
+        color: { field: 'configuration', type: 'nominal' },
+        detail: { field: 'seed', type: 'nominal' },
+        tooltip: [{ field: 'configuration' }, { field: 'seed' }, { field: 'seconds', format: '.1f' }, { field: 'accuracy', format: '.4f' }],
+      },
+    },
+  };
+}
+
+function frozenPrefixChart(data: ReportData): ChartSpec {
+  const runs = data.runs.filter((run) => run.spec.plugins.includes('freeze'));
+  const base = { id: 'frozen-prefix', title: 'Frozen prefix over time', caption: 'Units frozen at the front of the model (step-wise), against training time; one line per seed.' };
+  if (runs.length === 0) return { ...base, spec: null, missing: 'no configuration ran the freeze plugin' };
+  const values = runs.flatMap((run) => [
+    ...run.frozenPrefixChanges.map((change) => ({ configuration: run.configuration, seed: run.spec.seed, seconds: change.seconds, frozenPrefix: change.frozenPrefix })),
+    { configuration: run.configuration, seed: run.spec.seed, seconds: run.trainingSeconds, frozenPrefix: run.points.at(-1)?.frozenPrefix ?? 0 },
+  ]);
+  return {
+    ...base,
+    spec: {
+      ...SIZE,
+      data: { values },
+      mark: { type: 'line', interpolate: 'step-after' },
+      encoding: {
+        x: { field: 'seconds', type: 'quantitative', title: 'training time (s)' },
+        y: { field: 'frozenPrefix', type: 'quantitative', title: 'frozen units', axis: { tickMinStep: 1 } },
+        color: { field: 'configuration', type: 'nominal' },
+        detail: { field: 'seed', type: 'nominal' },
+      },
+    },
+  };
+}
+
+/** The first run (lowest seed) of the first configuration that has `plugin`. */
+function firstRunWith(data: ReportData, plugin: string): RunResult | undefined {
+  return [...data.runs].filter((run) => run.spec.plugins.includes(plugin as never) && run.pluginReports[plugin]).sort((a, b) => a.spec.seed - b.spec.seed)[0];
+}
+
+function plasticityChart(data: ReportData): ChartSpec {
+  const run = firstRunWith(data, 'freeze');
+  const base = { id: 'plasticity', title: 'Per-unit plasticity (freeze)', caption: '' };
+  if (!run) return { ...base, spec: null, missing: 'no configuration ran the freeze plugin' };
+  const report = run.pluginReports.freeze as PlasticityReport;
+  const values = report.units.flatMap((unit) => unit.series.map((point) => ({ unit: `${unit.index} ${unit.name}`, step: point.step, drift: point.drift })));
+  const caption = `Drift of each unit's activations from its int8 reference (SP loss), per evaluation; ${run.configuration}, seed ${run.spec.seed}.`;
+  if (values.length === 0) return { ...base, caption, spec: null, missing: 'the freeze plugin made no evaluation (the run ended within its warm-up)' };
+  return {
+    ...base,
+    caption,
+    spec: {
+      ...SIZE,
+      data: { values },
+      mark: { type: 'line' },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'step' },
+        y: { field: 'drift', type: 'quantitative', title: 'drift (SP loss)' },
+        color: { field: 'unit', type: 'nominal', sort: null },
+      },
+    },
+  };
+}
+
+function pruneChart(data: ReportData): ChartSpec {
+  const run = firstRunWith(data, 'grad-prune');
+  const base = { id: 'prune-probability', title: 'Per-group prune probability (grad-prune)', caption: '' };
+  if (!run) return { ...base, spec: null, missing: 'no configuration ran the grad-prune plugin' };
+  const report = run.pluginReports['grad-prune'] as PruneReport;
+  const values = Object.entries(report.groups).flatMap(([group, { series }]) => series.map((point) => ({ group, step: point.step, probability: point.probability })));
+  const caption = `Probability that a parameter group's gradient is skipped, per monitoring point; ${run.configuration}, seed ${run.spec.seed}.`;
+  if (values.length === 0) return { ...base, caption, spec: null, missing: 'the grad-prune plugin recorded no monitoring point' };
+  return {
+    ...base,
+    caption,
+    spec: {
+      ...SIZE,
+      data: { values },
+      mark: { type: 'line' },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'step' },
+        y: { field: 'probability', type: 'quantitative', title: 'skip probability', scale: { domain: [0, 1] } },
+        color: { field: 'group', type: 'nominal', sort: null },
+      },
+    },
+  };
+}
+
+function cacheChart(data: ReportData): ChartSpec {
+  const runs = data.runs.filter((run) => run.spec.plugins.includes('act-cache'));
+  const base = { id: 'cache-hit-rate', title: 'Activation cache hit rate', caption: 'Batches served from the cache over batches that had a frozen prefix, per epoch (epochs with no frozen prefix are left out).' };
+  if (runs.length === 0) return { ...base, spec: null, missing: 'no configuration ran the act-cache plugin' };
+  const values = runs.flatMap((run) =>
+    run.points.filter((point) => point.cacheHitRate !== null).map((point) => ({ configuration: run.configuration, seed: run.spec.seed, epoch: point.epoch, hitRate: point.cacheHitRate })),
+  );
+  if (values.length === 0) return { ...base, spec: null, missing: 'no batch had a frozen prefix, so the cache was never asked' };
+  return {
+    ...base,
+    spec: {
+      ...SIZE,
+      data: { values },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        y: { field: 'hitRate', type: 'quantitative', title: 'hit rate', scale: { domain: [0, 1] } },
+        color: { field: 'configuration', type: 'nominal' },
+        detail: { field: 'seed', type: 'nominal' },
+      },
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// report.md: the table with what it was measured on and how to read it.
+import type { ReportData } from './report-data.js';
+import { markdownTable, summaryTable } from './summary-table.js';
+
+export function settingsLines(data: ReportData): string[] {
+  const { settings, machine } = data;
+  const base = settings.base;
+  const schedule = base.lrSchedule ? `, ×${base.lrSchedule.factor} every ${base.lrSchedule.everyEpochs} epochs` : '';
+  return [
+    `model **${base.model}**, data ${data.dataSource ?? base.data} (${data.trainSamples ?? '?'} train / ${data.testSamples ?? '?'} test samples)`,
+    `${base.epochs} epochs, batch ${base.batchSize}, ${base.optimizer} lr ${base.learningRate}${schedule}`,
+    `backend **${data.backends.join(', ') || base.backend}**; machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+    `seeds ${settings.seeds.join(', ')}; ${settings.parallel > 1 ? `${settings.parallel} runs side by side (each shares the machine with another)` : 'one run at a time'}`,
+  ];
+}
+
+export function markdownReport(data: ReportData): string {
+  const { settings } = data;
+  const lines = [
+    `# trainhooks ${settings.command} report`,
+    '',
+    ...settingsLines(data).map((line) => `- ${line}`),
+    '',
+    markdownTable(summaryTable(data.summary, settings.targetDropPoints)),
+    '',
+    `Target: the baseline's final test accuracy of the same seed − ${settings.targetDropPoints} points; time counts training only`,
+    '(test evaluations after each epoch are off the clock). A configuration that never reaches the target is "missed" (speedup 0 in the median).',
+    'Work skipped is counted in conv/dense multiply-adds against the same configuration without skipping;',
+    'gradient bytes are those a data-parallel all-reduce would not send (frozen and pruned variables).',
+  ];
+  if (data.interrupted) lines.push('', '**Interrupted**: only the runs that finished are included.');
+  if (data.failures.length > 0) {
+    lines.push('', '## Failed runs', '');
+    for (const failure of data.failures) lines.push(`- ${failure.configuration}, seed ${failure.seed}: ${failure.message.split('\n')[0]}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
