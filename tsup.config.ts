@@ -20,9 +20,15 @@ function packageConfig(name: string): Options {
   const dir = join(packagesDir, name);
   return {
     name,
-    // Worker-thread modules (src/*-worker.ts) are entries of their own: a Worker loads them by path.
+    // Worker modules (src/*-worker.ts) are entries of their own: a Worker or child process loads them
+    // by path. So is a command-line entry (src/bin.ts).
     entry: Object.fromEntries(
-      ['index', ...readdirSync(join(dir, 'src')).filter((file) => file.endsWith('-worker.ts')).map((file) => file.slice(0, -3))].map(
+      [
+        'index',
+        ...readdirSync(join(dir, 'src'))
+          .filter((file) => file.endsWith('-worker.ts') || file === 'bin.ts')
+          .map((file) => file.slice(0, -3)),
+      ].map(
         (entry) => [entry, join(dir, 'src', `${entry}.ts`)],
       ),
     ),
@@ -35,7 +41,7 @@ function packageConfig(name: string): Options {
     target: 'node20',
     platform: 'node',
     // tfjs is a global singleton: bundling a second copy breaks kernel registration.
-    external: [/^@tensorflow\//, /^@trainhooks\//, 'tapable', 'mitt', 'hdr-histogram-js', 'piscina', 'koffi'],
+    external: [/^@tensorflow\//, /^@trainhooks\//, 'tapable', 'mitt', 'hdr-histogram-js', 'piscina', 'koffi', 'commander', 'cli-progress', 'vega', 'vega-lite'],
   };
 }
 

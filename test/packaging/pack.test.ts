@@ -267,3 +267,47 @@ describe('backend as a published package', () => {
     TIMEOUT,
   );
 });
+
+describe('cli as a published package', () => {
+  let cli: Packed;
+
+  beforeAll(async () => {
+    cli = await pack('cli');
+  }, TIMEOUT);
+
+  it('ships its bin, its worker, the embedded data and nothing else', () => {
+    expect(cli.files).toEqual(
+      expect.arrayContaining(['dist/bin.js', 'dist/ablation-worker.js', 'dist/ablation-worker.cjs', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'README.md']),
+    );
+    expect(cli.files.filter((file) => file.startsWith('data/')).sort()).toEqual(
+      ['README.md', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((file) => `data/fashion-mnist-subset/${file}`),
+    );
+    expect(cli.files.filter((file) => !file.startsWith('dist/') && !file.startsWith('data/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
+    for (const file of cli.files.filter((f) => f.startsWith('dist/'))) {
+      expect(statSync(join(cli.dir, file)).size, `${file} holds no bundled dependency`).toBeLessThan(MAX_DIST_BYTES);
+    }
+    expect(readFileSync(join(cli.dir, 'dist/bin.js'), 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+  });
+
+  it(
+    'installs with the plugins and runs `trainhooks train` from its bin; the library loads from CommonJS',
+    async () => {
+      const others = await Promise.all(['backend', 'plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache'].map(pack));
+      const project = join(work, 'projects', 'cli');
+      mkdirSync(project, { recursive: true });
+      await run('npm', ['init', '-y'], project, MINUTE);
+      const tarballs = [core.tarball, ...others.map((packed) => packed.tarball), cli.tarball];
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, ...TFJS], project, 4 * MINUTE);
+      const out = join(project, 'report');
+      const args = ['trainhooks', 'train', '--model', 'mlp', '--plugins', 'grad-prune', '--train-limit', '128', '--test-limit', '64', '--epochs', '1', '--backend', 'cpu', '--quiet', '--out', out];
+      const stdout = await run('npx', ['--no-install', ...args], project, 3 * MINUTE);
+      expect(stdout).toContain(join(out, 'report.html'));
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { runs: Array<{ configuration: string; backend: string }> };
+      expect(report.runs.map((r) => [r.configuration, r.backend])).toEqual([['grad-prune', 'cpu']]);
+      writeFileSync(join(project, 'load.cjs'), `const cli = require('@trainhooks/cli');\nconsole.log('RESULT ' + JSON.stringify(cli.configurationMatrix('cumulative', ['freeze', 'act-cache']).map(cli.configurationLabel)));\n`);
+      const loaded = await run(process.execPath, ['load.cjs'], project, MINUTE);
+      expect(loaded).toContain('RESULT ["baseline","freeze","freeze+act-cache"]');
+    },
+    TIMEOUT,
+  );
+});

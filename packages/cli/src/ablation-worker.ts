@@ -6,12 +6,15 @@ import type { RunSpec } from './run/run-spec.js';
 
 const send = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
-try {
+async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as RunSpec;
   const result = await runTraining(spec, send);
   // Exit once the result is flushed: a plugin's worker pool or the wasm runtime must not keep us alive.
   process.stdout.write(`${JSON.stringify({ type: 'result', result })}\n`, () => process.exit(0));
-} catch (error) {
+}
+
+// No top-level await: the CJS build of this file must load too.
+main().catch((error: unknown) => {
   send({ type: 'error', message: (error as Error).stack ?? String(error) });
   process.exitCode = 1;
-}
+});

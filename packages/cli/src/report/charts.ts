@@ -14,7 +14,8 @@ export interface ChartSpec {
   readonly missing?: string;
 }
 
-const SIZE = { width: 560, height: 260 } as const;
+/** Size and look shared by every chart (long configuration names stay readable in legends). */
+const SIZE = { width: 560, height: 260, config: { legend: { labelLimit: 320 } } } as const;
 
 interface PlasticityReport {
   units: Array<{ name: string; index: number; series: Array<{ step: number; drift: number }> }>;

@@ -16,17 +16,23 @@ export async function renderChartSvg(chart: ChartSpec): Promise<string> {
   }
 }
 
-export async function htmlReport(data: ReportData): Promise<string> {
+/** A chart of the report, drawn (svg) or left out (svg null, chart.missing says why). */
+export interface RenderedChart {
+  readonly chart: ChartSpec;
+  readonly svg: string | null;
+}
+
+export async function renderReportCharts(data: ReportData): Promise<RenderedChart[]> {
+  return Promise.all(reportCharts(data).map(async (chart) => ({ chart, svg: chart.spec === null ? null : await renderChartSvg(chart) })));
+}
+
+export async function htmlReport(data: ReportData, rendered?: readonly RenderedChart[]): Promise<string> {
   const table = summaryTable(data.summary, data.settings.targetDropPoints);
-  const figures: string[] = [];
-  for (const chart of reportCharts(data)) {
-    if (chart.spec === null) {
-      figures.push(`<section class="chart missing" id="${chart.id}"><h2>${escape(chart.title)}</h2><p>No chart: ${escape(chart.missing ?? '')}.</p></section>`);
-      continue;
-    }
-    const svg = await renderChartSvg(chart);
-    figures.push(`<figure class="chart" id="${chart.id}"><h2>${escape(chart.title)}</h2>${svg}<figcaption>${escape(chart.caption)}</figcaption></figure>`);
-  }
+  const figures = (rendered ?? (await renderReportCharts(data))).map(({ chart, svg }) =>
+    svg === null
+      ? `<section class="chart missing" id="${chart.id}"><h2>${escape(chart.title)}</h2><p>No chart: ${escape(chart.missing ?? '')}.</p></section>`
+      : `<figure class="chart" id="${chart.id}"><h2>${escape(chart.title)}</h2>${svg}<figcaption>${escape(chart.caption)}</figcaption></figure>`,
+  );
   const settings = settingsLines(data).map((line) => `<li>${escape(line).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')}</li>`).join('');
   const notes = [
     data.interrupted ? '<p class="warning">Interrupted: only the runs that finished are included.</p>' : '',

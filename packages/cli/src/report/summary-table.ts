@@ -7,30 +7,24 @@ export interface Table {
 }
 
 export function summaryTable(summary: readonly ConfigurationSummary[], targetDropPoints: number): Table {
-  return {
-    headers: [
-      'configuration',
-      'runs',
-      `time to target (s)`,
-      `speedup to baseline acc − ${targetDropPoints} pt (median, min–max)`,
-      'final test acc (median, min–max)',
-      'samples/s',
-      'backward skipped',
-      'forward skipped by cache',
-      'gradient bytes not communicated',
-    ],
-    rows: summary.map((row) => [
-      row.configuration,
-      String(row.runs),
-      row.secondsToTarget === null ? '–' : row.secondsToTarget.toFixed(1),
-      formatSpeedup(row),
-      `${row.finalAccuracy.median.toFixed(4)} (${row.finalAccuracy.min.toFixed(4)}–${row.finalAccuracy.max.toFixed(4)})`,
-      row.samplesPerSecond.toFixed(0),
-      percent(row.backwardSkippedShare),
-      percent(row.forwardSkippedShare),
-      `${formatBytes(row.bytesNotCommunicated)} (${percent(row.bytesNotCommunicatedShare)})`,
-    ]),
-  };
+  // Without a baseline (a `train` of plugins) there is nothing to compare against: no speedup columns.
+  const compared = summary.some((row) => row.speedup !== null);
+  type Column = [header: string, cell: (row: ConfigurationSummary) => string];
+  const comparison: Column[] = [
+    ['time to target (s)', (row) => (row.secondsToTarget === null ? '–' : row.secondsToTarget.toFixed(1))],
+    [`speedup to baseline acc − ${targetDropPoints} pt (median, min–max)`, formatSpeedup],
+  ];
+  const columns: Column[] = [
+    ['configuration', (row) => row.configuration],
+    ['runs', (row) => String(row.runs)],
+    ...(compared ? comparison : []),
+    ['final test acc (median, min–max)', (row) => `${row.finalAccuracy.median.toFixed(4)} (${row.finalAccuracy.min.toFixed(4)}–${row.finalAccuracy.max.toFixed(4)})`],
+    ['samples/s', (row) => row.samplesPerSecond.toFixed(0)],
+    ['backward skipped', (row) => percent(row.backwardSkippedShare)],
+    ['forward skipped by cache', (row) => percent(row.forwardSkippedShare)],
+    ['gradient bytes not communicated', (row) => `${formatBytes(row.bytesNotCommunicated)} (${percent(row.bytesNotCommunicatedShare)})`],
+  ];
+  return { headers: columns.map(([header]) => header), rows: summary.map((row) => columns.map(([, cell]) => cell(row))) };
 }
 
 function formatSpeedup(row: ConfigurationSummary): string {

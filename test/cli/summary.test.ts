@@ -1,0 +1,68 @@
+// Speedups are per seed against that seed's baseline, at the baseline's final accuracy − the drop.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RUN_SPEC, summarise, type RunResult } from '@trainhooks/cli';
+
+function run(configuration: string, seed: number, curve: Array<[seconds: number, accuracy: number]>, work: Partial<RunResult['work']> = {}): RunResult {
+  const plugins = configuration === 'baseline' ? [] : (configuration.split('+') as RunResult['spec']['plugins']);
+  const points = curve.map(([seconds, testAccuracy], i) => ({ epoch: i + 1, seconds, testAccuracy, testLoss: 0, trainLoss: 0, frozenPrefix: 0, learningRate: 0.001, samplesPerSecond: 100, cacheHitRate: null }));
+  return {
+    configuration,
+    spec: { ...DEFAULT_RUN_SPEC, learningRate: 0.001, plugins, seed },
+    backend: 'cpu',
+    dataSource: 'test',
+    trainSamples: 100,
+    testSamples: 10,
+    points,
+    finalAccuracy: points.at(-1)!.testAccuracy,
+    trainingSeconds: points.at(-1)!.seconds,
+    samplesPerSecond: 100,
+    stepMsMedian: 1,
+    work: { steps: 1, samples: 1, forwardFlops: 100, forwardFlopsSkipped: 0, backwardFlops: 200, backwardFlopsSkipped: 0, gradientBytes: 1000, gradientBytesNotCommunicated: 0, ...work },
+    frozenPrefixChanges: [],
+    unitNames: [],
+    pluginReports: {},
+  };
+}
+
+describe('summarise', () => {
+  const results = [
+    run('baseline', 1, [[10, 0.8], [20, 0.85], [30, 0.9]]),
+    run('baseline', 2, [[10, 0.7], [20, 0.8], [30, 0.88]]),
+    // Seed 1: reaches 0.897 (0.9 − 0.3 pt) at 15 s → 2×. Seed 2: reaches 0.877 at 24 s → 1.25×.
+    run('freeze', 1, [[8, 0.85], [15, 0.9], [22, 0.91]], { backwardFlopsSkipped: 50, gradientBytesNotCommunicated: 250 }),
+    run('freeze', 2, [[8, 0.8], [16, 0.85], [24, 0.88]], { backwardFlopsSkipped: 100, gradientBytesNotCommunicated: 500 }),
+    // Seed 1 never reaches 0.897 (missed), seed 2 has no baseline counterpart of its own? it does: reaches 0.877 at 30 s → 1×.
+    run('freeze+act-cache', 1, [[5, 0.85], [10, 0.89], [15, 0.89]], { forwardFlopsSkipped: 40 }),
+    run('freeze+act-cache', 2, [[10, 0.8], [20, 0.85], [30, 0.88]], { forwardFlopsSkipped: 20 }),
+  ];
+  const [baseline, freeze, cached] = summarise(results, ['baseline', 'freeze', 'freeze+act-cache'], 0.3);
+
+  it('compares each seed with its own baseline', () => {
+    expect(baseline!.speedup).toEqual({ median: 1, min: 1, max: 1 });
+    expect(freeze!.seeds.map((seed) => seed.speedup)).toEqual([2, 1.25]);
+    expect(freeze!.seeds[0]!.targetAccuracy).toBeCloseTo(0.897, 10);
+    expect(freeze!.speedup!.median).toBeCloseTo(1.625, 10);
+    expect(freeze!.missedTarget).toBe(0);
+  });
+
+  it('counts a missed target as speedup 0, not as a missing seed', () => {
+    expect(cached!.seeds.map((seed) => seed.speedup)).toEqual([0, 1]);
+    expect(cached!.missedTarget).toBe(1);
+    expect(cached!.speedup).toEqual({ median: 0.5, min: 0, max: 1 });
+  });
+
+  it('reports the medians of accuracy and of the skipped-work shares', () => {
+    expect(freeze!.finalAccuracy).toEqual({ median: (0.91 + 0.88) / 2, min: 0.88, max: 0.91 });
+    expect(freeze!.backwardSkippedShare).toBeCloseTo(0.375, 10);
+    expect(freeze!.bytesNotCommunicated).toBe(375);
+    expect(freeze!.bytesNotCommunicatedShare).toBeCloseTo(0.375, 10);
+    expect(cached!.forwardSkippedShare).toBeCloseTo(0.3, 10);
+  });
+
+  it('has no speedup for a seed without a baseline', () => {
+    const [only] = summarise([run('freeze', 3, [[1, 0.5]])], ['baseline', 'freeze'], 0.3);
+    expect(only!.configuration).toBe('freeze');
+    expect(only!.speedup).toBeNull();
+    expect(only!.seeds[0]!.speedup).toBeNull();
+  });
+});
