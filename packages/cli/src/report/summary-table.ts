@@ -29,9 +29,11 @@ export function summaryTable(summary: readonly ConfigurationSummary[], targetDro
 
 function formatSpeedup(row: ConfigurationSummary): string {
   if (row.speedup === null) return 'no baseline';
+  const compared = row.seeds.filter((seed) => seed.speedup !== null).length;
+  if (row.missedTarget === compared) return `missed (${compared}/${compared} seeds)`;
   const times = (value: number) => (value === 0 ? 'missed' : `${value.toFixed(2)}×`);
   const range = row.speedup.min === row.speedup.max ? '' : ` (${times(row.speedup.min)}–${times(row.speedup.max)})`;
-  const missed = row.missedTarget > 0 ? `, missed on ${row.missedTarget}/${row.seeds.length}` : '';
+  const missed = row.missedTarget > 0 ? `, missed on ${row.missedTarget}/${compared} seeds` : '';
   return `${times(row.speedup.median)}${range}${missed}`;
 }
 
