@@ -34,7 +34,8 @@ function packageConfig(name: string): Options {
     ),
     outDir: join(dir, 'dist'),
     format: ['esm', 'cjs'],
-    dts: { compilerOptions: { paths: {} } },
+    // Declarations for the public face only: workers and bins are run, never imported.
+    dts: { entry: { index: join(dir, 'src', 'index.ts') }, compilerOptions: { paths: {} } },
     tsconfig: join(root, 'tsconfig.json'),
     sourcemap: true,
     clean: true,

@@ -235,7 +235,8 @@ describe('backend as a published package', () => {
   it(
     'installs beside core-hooks and tfjs-backend-wasm and computes conv gradients with its kernels, from ESM and CommonJS',
     async () => {
-      expect(backend.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts']));
+      expect(backend.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'README.md']));
+      expect(backend.files.filter((file) => !file.startsWith('dist/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
       for (const file of backend.files.filter((f) => f.startsWith('dist/'))) {
         expect(statSync(join(backend.dir, file)).size).toBeLessThan(MAX_DIST_BYTES);
       }
