@@ -85,14 +85,15 @@ function firstRunWith(data: ReportData, plugin: string): RunResult | undefined {
   return [...data.runs].filter((run) => run.spec.plugins.includes(plugin as never) && run.pluginReports[plugin]).sort((a, b) => a.spec.seed - b.spec.seed)[0];
 }
 
-function plasticityChart(data: ReportData): ChartSpec {
-  const run = firstRunWith(data, 'freeze');
-  const base = { id: 'plasticity', title: 'Per-unit plasticity (freeze)', caption: '' };
-  if (!run) return { ...base, spec: null, missing: 'no configuration ran the freeze plugin' };
-  const report = run.pluginReports.freeze as PlasticityReport;
-  const values = report.units.flatMap((unit) => unit.series.map((point) => ({ unit: `${unit.index} ${unit.name}`, step: point.step, drift: point.drift })));
-  const caption = `Drift of each unit's activations from its int8 reference (SP loss), per evaluation; ${run.configuration}, seed ${run.spec.seed}.`;
-  if (values.length === 0) return { ...base, caption, spec: null, missing: 'the freeze plugin made no evaluation (the run ended within its warm-up)' };
+/** One line per member (unit or group) over steps, for the first run that has the plugin. */
+function perStepSeriesChart(
+  base: { readonly id: string; readonly title: string },
+  caption: string,
+  values: Array<{ member: string; step: number; value: number }>,
+  y: { readonly title: string; readonly domain?: [number, number] },
+  missing: string,
+): ChartSpec {
+  if (values.length === 0) return { ...base, caption, spec: null, missing };
   return {
     ...base,
     caption,
@@ -102,35 +103,31 @@ function plasticityChart(data: ReportData): ChartSpec {
       mark: { type: 'line' },
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'step' },
-        y: { field: 'drift', type: 'quantitative', title: 'drift (SP loss)' },
-        color: { field: 'unit', type: 'nominal', sort: null },
+        y: { field: 'value', type: 'quantitative', title: y.title, ...(y.domain ? { scale: { domain: y.domain } } : {}) },
+        color: { field: 'member', type: 'nominal', sort: null, title: null },
       },
     },
   };
 }
 
+function plasticityChart(data: ReportData): ChartSpec {
+  const run = firstRunWith(data, 'freeze');
+  const base = { id: 'plasticity', title: 'Per-unit plasticity (freeze)' };
+  if (!run) return { ...base, caption: '', spec: null, missing: 'no configuration ran the freeze plugin' };
+  const report = run.pluginReports.freeze as PlasticityReport;
+  const values = report.units.flatMap((unit) => unit.series.map((point) => ({ member: `${unit.index} ${unit.name}`, step: point.step, value: point.drift })));
+  const caption = `Drift of each unit's activations from its int8 reference (SP loss), per evaluation; ${run.configuration}, seed ${run.spec.seed}.`;
+  return perStepSeriesChart(base, caption, values, { title: 'drift (SP loss)' }, 'the freeze plugin made no evaluation (the run ended within its warm-up)');
+}
+
 function pruneChart(data: ReportData): ChartSpec {
   const run = firstRunWith(data, 'grad-prune');
-  const base = { id: 'prune-probability', title: 'Per-group prune probability (grad-prune)', caption: '' };
-  if (!run) return { ...base, spec: null, missing: 'no configuration ran the grad-prune plugin' };
+  const base = { id: 'prune-probability', title: 'Per-group prune probability (grad-prune)' };
+  if (!run) return { ...base, caption: '', spec: null, missing: 'no configuration ran the grad-prune plugin' };
   const report = run.pluginReports['grad-prune'] as PruneReport;
-  const values = Object.entries(report.groups).flatMap(([group, { series }]) => series.map((point) => ({ group, step: point.step, probability: point.probability })));
+  const values = Object.entries(report.groups).flatMap(([group, { series }]) => series.map((point) => ({ member: group, step: point.step, value: point.probability })));
   const caption = `Probability that a parameter group's gradient is skipped, per monitoring point; ${run.configuration}, seed ${run.spec.seed}.`;
-  if (values.length === 0) return { ...base, caption, spec: null, missing: 'the grad-prune plugin recorded no monitoring point' };
-  return {
-    ...base,
-    caption,
-    spec: {
-      ...SIZE,
-      data: { values },
-      mark: { type: 'line' },
-      encoding: {
-        x: { field: 'step', type: 'quantitative', title: 'step' },
-        y: { field: 'probability', type: 'quantitative', title: 'skip probability', scale: { domain: [0, 1] } },
-        color: { field: 'group', type: 'nominal', sort: null },
-      },
-    },
-  };
+  return perStepSeriesChart(base, caption, values, { title: 'skip probability', domain: [0, 1] }, 'the grad-prune plugin recorded no monitoring point');
 }
 
 function cacheChart(data: ReportData): ChartSpec {
