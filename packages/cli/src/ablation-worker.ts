@@ -15,6 +15,5 @@ async function main(): Promise<void> {
 
 // No top-level await: the CJS build of this file must load too.
 main().catch((error: unknown) => {
-  send({ type: 'error', message: (error as Error).stack ?? String(error) });
-  process.exitCode = 1;
+  process.stdout.write(`${JSON.stringify({ type: 'error', message: (error as Error).stack ?? String(error) })}\n`, () => process.exit(1));
 });

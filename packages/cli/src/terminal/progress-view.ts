@@ -51,9 +51,9 @@ function linesView(): ProgressView {
     stop: () => {},
     listen: (event) => {
       if (event.type === 'plan') total = event.jobs.length;
-      else if (event.type === 'run-start') log(`[${finished + 1}/${total}] ${label(event.job)}: starting`);
-      else if (event.type === 'run-end') log(`[${++finished}/${total}] ${runEndLine(event)}`);
-      else if (event.type === 'run-failed') log(`[${++finished}/${total}] FAILED ${label(event.job)}: ${event.message}`);
+      else if (event.type === 'run-start') log(`[run ${event.job.index + 1}/${total}] ${label(event.job)}: starting`);
+      else if (event.type === 'run-end') log(`[${++finished}/${total} finished] ${runEndLine(event)}`);
+      else if (event.type === 'run-failed') log(`[${++finished}/${total} finished] FAILED ${label(event.job)}: ${event.message}`);
       else if (event.type === 'run' && event.event.type === 'epoch') {
         const { point } = event.event;
         log(`  ${label(event.job)} epoch ${point.epoch}: test acc ${point.testAccuracy.toFixed(4)}, ${point.seconds.toFixed(1)} s, frozen ${point.frozenPrefix}`);
