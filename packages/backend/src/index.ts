@@ -1,4 +1,5 @@
-export { setupBackend, FAST_KERNELS, type BackendSetup, type BackendChoice } from './setup-backend.js';
+export { setupBackend, backendInfo, disposeBackend, FAST_KERNELS, type BackendOptions, type BackendSetup, type BackendChoice } from './setup-backend.js';
+export { pthreadWorkers } from './wasm-threads/start-threaded-wasm.js';
 export { installKernels, uninstallKernels, stockKernel, callKernel, callStockKernel, type KernelOverride } from './kernel-registry.js';
 export { WASM_KERNELS } from './wasm/index.js';
 export { CPU_KERNELS } from './cpu/index.js';

@@ -1,7 +1,11 @@
-import { selectBackend, type BackendChoice } from '@trainhooks/core-hooks';
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { AUTO_BACKEND_ORDER, selectBackend, type BackendChoice, type SelectedBackend } from '@trainhooks/core-hooks';
 import { CPU_KERNELS } from './cpu/index.js';
 import { installKernels, type KernelOverride } from './kernel-registry.js';
 import { WASM_KERNELS } from './wasm/index.js';
+import { preservingProcessErrorHandlers } from './wasm-threads/process-error-handlers.js';
+import { startThreadedWasm } from './wasm-threads/start-threaded-wasm.js';
 
 export type { BackendChoice };
 
@@ -11,6 +15,22 @@ export const FAST_KERNELS: Readonly<Record<string, readonly KernelOverride[]>> =
   cpu: CPU_KERNELS,
 };
 
+export interface BackendOptions {
+  /**
+   * Threads of the wasm backend (XNNPACK's pool); default: the machine's available parallelism.
+   * 1 keeps tfjs' single-threaded build. Ignored by the other backends.
+   */
+  readonly threads?: number;
+  /** Receives the one line naming the choice (default console.log; `() => {}` silences it). */
+  readonly log?: (message: string) => void;
+  /** Receives the warning when the threaded start fails and one thread is used (default console.warn). */
+  readonly warn?: (message: string) => void;
+  /** How long the wasm thread pool may take to start before falling back (default 30 s). */
+  readonly threadStartTimeoutMs?: number;
+  /** Replaces the pthread worker script; for tests that force a failing threaded start. */
+  readonly pthreadWorkerSource?: string;
+}
+
 export interface BackendSetup {
   /** 'node-gpu' | 'node' | 'wasm' | 'cpu' */
   readonly choice: Exclude<BackendChoice, 'auto'>;
@@ -18,22 +38,80 @@ export interface BackendSetup {
   readonly backend: string;
   /** Kernels we registered for it. */
   readonly kernels: readonly string[];
+  /** Threads the backend computes with: wasm's pool size, 1 on cpu, null for tfjs-node (it manages its own). */
+  readonly threads: number | null;
+}
+
+let current: BackendSetup | null = null;
+
+/** What the last setupBackend chose, or null before the first (or after disposeBackend). */
+export function backendInfo(): BackendSetup | null {
+  return current;
+}
+
+/**
+ * Removes the backend setupBackend chose and ends its threads (the wasm pthread workers). tfjs cannot
+ * register a removed backend again in the same process.
+ */
+export function disposeBackend(): void {
+  if (current && current.backend in tf.engine().registryFactory) tf.removeBackend(current.backend);
+  current = null;
 }
 
 /**
  * Picks a backend like core-hooks' selectBackend ('auto': tfjs-node-gpu › tfjs-node › wasm › cpu,
- * whichever is importable) and registers our kernels for it. Works in worker threads: each thread
- * has its own tfjs engine and kernel registry, so call it once per thread.
+ * whichever is importable), starts wasm with a thread pool (falling back to one thread, with a
+ * warning, when that fails), and registers our kernels. Leaves the process's uncaughtException /
+ * unhandledRejection listeners as it found them. Works in worker threads: each has its own tfjs
+ * engine, kernel registry and thread count, so call it once per thread.
+ *
+ * The second argument is the options, or (the older form) just the log function.
  */
-export async function setupBackend(
-  preference: BackendChoice = 'auto',
-  log: (message: string) => void = (message) => console.log(message),
-): Promise<BackendSetup> {
-  const selected = await selectBackend(preference, () => {});
+export async function setupBackend(preference: BackendChoice = 'auto', logOrOptions: BackendOptions | BackendOptions['log'] = {}): Promise<BackendSetup> {
+  const options: BackendOptions = typeof logOrOptions === 'function' ? { log: logOrOptions } : (logOrOptions ?? {});
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`setupBackend: threads must be a whole number ≥ 1, got ${threads}`);
+  const log = options.log ?? ((message: string) => console.log(message));
+
+  const { selected, threadCount } = await preservingProcessErrorHandlers(() => select(preference, threads, options));
   const ours = FAST_KERNELS[selected.backend] ?? [];
   installKernels(ours);
   const kernels = ours.map((kernel) => kernel.kernelName);
+  const threadNote = threadCount === null ? '' : `, ${threadCount} thread${threadCount === 1 ? '' : 's'}`;
   const note = kernels.length > 0 ? ` + trainhooks kernels: ${kernels.join(', ')}` : '';
-  log(`[trainhooks] backend: ${selected.choice}${note}`);
-  return { ...selected, kernels };
+  log(`[trainhooks] backend: ${selected.choice}${threadNote}${note}`);
+  current = { ...selected, kernels, threads: threadCount };
+  return current;
+}
+
+async function select(preference: BackendChoice, threads: number, options: BackendOptions): Promise<{ selected: SelectedBackend; threadCount: number | null }> {
+  const order = preference === 'auto' ? AUTO_BACKEND_ORDER : [preference];
+  const failures: string[] = [];
+  for (const choice of order) {
+    try {
+      if (choice === 'wasm') return await selectWasm(threads, options);
+      const selected = await selectBackend(choice, () => {});
+      return { selected, threadCount: choice === 'cpu' ? 1 : null };
+    } catch (error) {
+      failures.push(`${choice}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`trainhooks: no tfjs backend could be loaded:\n  ${failures.join('\n  ')}`);
+}
+
+async function selectWasm(threads: number, options: BackendOptions): Promise<{ selected: SelectedBackend; threadCount: number }> {
+  // Once tfjs has started wasm in this process its thread count is fixed: reuse it as it is.
+  const started = 'wasm' in tf.engine().registry;
+  if (threads > 1 && !started) {
+    try {
+      const threadCount = await startThreadedWasm({ threads, timeoutMs: options.threadStartTimeoutMs, workerSource: options.pthreadWorkerSource });
+      return { selected: { choice: 'wasm', backend: 'wasm' }, threadCount };
+    } catch (error) {
+      const warn = options.warn ?? ((message: string) => console.warn(message));
+      warn(`[trainhooks] multi-threaded wasm did not start (${(error as Error).message}); using one thread`);
+    }
+  }
+  const selected = await selectBackend('wasm', () => {});
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { getThreadsCount(): number };
+  return { selected, threadCount: wasm.getThreadsCount() };
 }
