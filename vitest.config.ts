@@ -17,6 +17,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/wasm-threads.ts'],
     // tfjs keeps one global engine per process; forks keep test files from sharing it.
     pool: 'forks',
     testTimeout: 120_000,

@@ -4,6 +4,7 @@
 import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { installKernels, type KernelOverride } from '@trainhooks/backend';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 /** Largest relative error our kernels may have against the stock tfjs-cpu reference. */
 export const KERNEL_TOLERANCE = 1e-4;
@@ -51,6 +52,8 @@ export interface BackendResult {
 /** Switches to `backend`, runs f there and reads its result; every tensor made inside is freed. */
 export async function runOnBackend(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<BackendResult> {
   await tf.setBackend(backend);
+  // The threaded pass of `npm test` (TRAINHOOKS_WASM_THREADS, test/setup/wasm-threads.ts) must really compute with its threads.
+  if (backend === 'wasm') expect(getThreadsCount(), 'wasm threads').toBe(Number(process.env.TRAINHOOKS_WASM_THREADS ?? 1));
   const out = tf.tidy(f);
   const result = { shape: out.shape, dtype: out.dtype, data: out.dataSync() as BackendResult['data'] };
   out.dispose();
