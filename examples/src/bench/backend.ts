@@ -10,6 +10,7 @@ import { createModel, MODEL_INPUT_LAYOUT, MODEL_NAMES, type ModelName } from '@t
 import { trainingStepFlops } from '@trainhooks/cli';
 import { median, writeResult } from './stats.js';
 import { timeMedian } from './timing.js';
+import { runThreadComparison } from './backend-threads.js';
 
 type Variant = 'stock cpu' | 'ours cpu' | 'stock wasm' | 'ours wasm';
 const VARIANTS: Record<Variant, { backend: 'cpu' | 'wasm'; ours: readonly KernelOverride[] | null }> = {
@@ -160,7 +161,12 @@ export async function runBackendBenchmark(argv: string[]): Promise<void> {
       repeats: { type: 'string', default: '5' },
       // Kernels take milliseconds: many repeats make their medians stable.
       'kernel-repeats': { type: 'string', default: '21' },
-      only: { type: 'string' }, // 'kernels' or 'steps'
+      only: { type: 'string' }, // 'kernels', 'steps' or 'threads'
+      // --only threads: 1 and N wasm threads, each in child processes, alternating over rounds.
+      threads: { type: 'string', default: '1,2' },
+      rounds: { type: 'string', default: '3' },
+      profile: { type: 'boolean', default: false },
+      'child-threads': { type: 'string' },
       models: { type: 'string', default: MODEL_NAMES.join(',') },
       // Stock cpu takes minutes per conv step: one timed step by default.
       'stock-cpu-steps': { type: 'string', default: '1' },
@@ -173,6 +179,18 @@ export async function runBackendBenchmark(argv: string[]): Promise<void> {
   const runKernels = values.only !== 'steps';
   const runSteps = values.only !== 'kernels';
   const models = values.models!.split(',') as ModelName[];
+  if (values.only === 'threads') {
+    return runThreadComparison({
+      models,
+      batchSize,
+      repeats,
+      rounds: Number(values.rounds),
+      threads: values.threads!.split(',').map(Number),
+      profile: values.profile!,
+      childThreads: values['child-threads'] === undefined ? null : Number(values['child-threads']),
+      argv: argv.filter((arg, i) => arg !== '--child-threads' && argv[i - 1] !== '--child-threads'),
+    });
+  }
 
   const gflops = await wasmMatMulGflops();
   console.log(`wasm matmul 1024³: ${gflops.toFixed(1)} GFLOP/s`);
