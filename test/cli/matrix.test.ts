@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configurationLabel, configurationMatrix, DEFAULT_RUN_SPEC, planJobs, type PluginName } from '@trainhooks/cli';
+import { availableParallelism } from 'node:os';
+import { configurationLabel, configurationMatrix, DEFAULT_RUN_SPEC, planJobs, threadsPerRun, type PluginName } from '@trainhooks/cli';
 
 const labels = (matrix: string, plugins: readonly PluginName[] = ['freeze', 'act-cache', 'grad-prune']) => configurationMatrix(matrix, plugins).map(configurationLabel);
 
@@ -34,5 +35,15 @@ describe('planJobs', () => {
       'freeze@2', 'freeze+act-cache@2', 'baseline@2',
     ]);
     expect(jobs.every((job) => job.spec.seed === job.seed && configurationLabel(job.spec.plugins) === job.configuration)).toBe(true);
+  });
+
+  it('shares the cores out among runs that go side by side, unless threads are given', () => {
+    const base = { ...DEFAULT_RUN_SPEC, learningRate: 0.001 };
+    expect(threadsPerRun({ base, parallel: 1 })).toBe(availableParallelism());
+    expect(threadsPerRun({ base, parallel: 2 })).toBe(Math.max(1, Math.floor(availableParallelism() / 2)));
+    expect(threadsPerRun({ base, parallel: 64 })).toBe(1);
+    expect(threadsPerRun({ base: { ...base, threads: 3 }, parallel: 2 })).toBe(3);
+    const jobs = planJobs({ base, configurations: [[]], seeds: [1], parallel: 2 });
+    expect(jobs[0]!.spec.threads).toBe(threadsPerRun({ base, parallel: 2 }));
   });
 });

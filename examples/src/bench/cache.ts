@@ -87,6 +87,8 @@ export async function runCacheBenchmark(argv: string[]): Promise<void> {
     strict: false,
     options: {
       backend: { type: 'string', default: 'auto' },
+      // wasm threads: 1 is how the published figures were measured (see BENCHMARKS.md).
+      threads: { type: 'string', default: '1' },
       models: { type: 'string', default: 'cnn,resnet,mlp' },
       // Frozen units per model: cnn conv1–3, resnet stem + stage 1, mlp the first four dense layers.
       prefix: { type: 'string', default: 'cnn:3,resnet:4,mlp:4' },
@@ -97,7 +99,7 @@ export async function runCacheBenchmark(argv: string[]): Promise<void> {
       'batch-size': { type: 'string', default: '64' },
     },
   });
-  const backend = await setupBackend(values.backend as BackendChoice);
+  const backend = await setupBackend(values.backend as BackendChoice, { threads: Number(values.threads) });
   const source = parseDataArgs(argv);
   const prefixes = parseModelNumbers(values.prefix as string);
   const samples = parseModelNumbers(values.samples as string);

@@ -30,6 +30,7 @@ interface Job {
   readonly testSamples: number;
   readonly batchSize: number;
   readonly backend: string;
+  readonly threads: number;
   readonly dataArgs: string[];
   /** Options for freezePlugin besides the probe (defaults when empty). */
   readonly freezeOptions: Record<string, unknown>;
@@ -55,7 +56,7 @@ interface JobResult extends Job {
 
 /** One configuration of one seed, in this process. */
 async function runJob(job: Job): Promise<JobResult> {
-  await setupBackend(job.backend as BackendChoice, () => {});
+  await setupBackend(job.backend as BackendChoice, { threads: job.threads, log: () => {} });
   const flatten = MODEL_INPUT_LAYOUT[job.model] === 'flat';
   const source = parseDataArgs(job.dataArgs);
   const trainSet = loadFashionMnist({ ...source, split: 'train' });
@@ -124,6 +125,8 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
     options: {
       job: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
+      // wasm threads per run: with two runs side by side, one each (one per core).
+      threads: { type: 'string', default: '1' },
       models: { type: 'string', default: 'cnn,resnet' },
       schedules: { type: 'string', default: 'sgd-step,adam' },
       seeds: { type: 'string', default: '3' },
@@ -167,6 +170,7 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
             testSamples: Number(values['test-samples']),
             batchSize: Number(values['batch-size']),
             backend: values.backend as string,
+            threads: Number(values.threads),
             dataArgs,
             freezeOptions: JSON.parse(values['freeze-options'] as string) as Record<string, unknown>,
           }),

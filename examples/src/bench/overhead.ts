@@ -102,12 +102,14 @@ export async function runOverheadBenchmark(argv: string[]): Promise<void> {
     args: argv,
     options: {
       backend: { type: 'string', default: 'auto' },
+      // wasm threads: 1 is how the published figures were measured (see BENCHMARKS.md).
+      threads: { type: 'string', default: '1' },
       'batch-size': { type: 'string', default: '64' },
       rounds: { type: 'string', default: '7' },
       steps: { type: 'string', default: '20' },
     },
   });
-  const backend = await setupBackend(values.backend as BackendChoice);
+  const backend = await setupBackend(values.backend as BackendChoice, { threads: Number(values.threads) });
   const batchSize = Number(values['batch-size']);
   const rounds = Number(values.rounds);
   const stepsPerRound = Number(values.steps);

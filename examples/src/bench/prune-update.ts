@@ -55,13 +55,15 @@ export async function runPruneUpdateBenchmark(argv: string[]): Promise<void> {
     args: argv,
     options: {
       backend: { type: 'string', default: 'auto' },
+      // wasm threads: 1 is how the published figures were measured (see BENCHMARKS.md).
+      threads: { type: 'string', default: '1' },
       models: { type: 'string', default: 'mlp,cnn' },
       'batch-size': { type: 'string', default: '64' },
       rounds: { type: 'string', default: '9' },
       steps: { type: 'string', default: '10' },
     },
   });
-  const backend = await setupBackend(values.backend as BackendChoice);
+  const backend = await setupBackend(values.backend as BackendChoice, { threads: Number(values.threads) });
   const rows: Row[] = [];
   for (const name of values.models!.split(',') as ModelName[]) {
     const { variables, gradients } = gradientsOf(name, Number(values['batch-size']));

@@ -87,6 +87,8 @@ export async function runPruneBenchmark(argv: string[]): Promise<void> {
     strict: false,
     options: {
       backend: { type: 'string', default: 'auto' },
+      // wasm threads: 1 is how the published figures were measured (see BENCHMARKS.md).
+      threads: { type: 'string', default: '1' },
       models: { type: 'string', default: 'mlp,cnn,resnet' },
       seeds: { type: 'string', default: '3' },
       epochs: { type: 'string', default: '4' },
@@ -96,7 +98,7 @@ export async function runPruneBenchmark(argv: string[]): Promise<void> {
       'target-drop': { type: 'string', default: '0.3' },
     },
   });
-  const backend = await setupBackend(values.backend as BackendChoice);
+  const backend = await setupBackend(values.backend as BackendChoice, { threads: Number(values.threads) });
   const source = parseDataArgs(argv);
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
   const options = { epochs: Number(values.epochs), batchSize: Number(values['batch-size']), evaluations: Number(values.evaluations) };

@@ -29,6 +29,7 @@ function addRunOptions(command: Command): Command {
     .option('--lr-schedule <step:EPOCHS:FACTOR>', 'multiply the learning rate by FACTOR every EPOCHS epochs')
     .option('--seed <n>', 'seed of the weights, the shuffle and the plugins (ablate: the first seed)', DEFAULTS.seed)
     .addOption(new Option('--backend <name>', BACKEND_CHOICES.join(' | ')).default(DEFAULTS.backend))
+    .option('--threads <n>', 'wasm threads per run (default: every core, shared out among --parallel runs)')
     .option('--train-limit <n>', 'train on the first N samples only')
     .option('--test-limit <n>', 'evaluate on the first N test samples only')
     .option('--out <dir>', 'where report.md, report.json and report.html go', DEFAULTS.out)

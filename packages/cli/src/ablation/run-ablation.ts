@@ -2,6 +2,7 @@
 // interleaved across configurations (seed 1 of every configuration, then seed 2, …, the order rotated
 // per seed) so machine drift hits all configurations alike. Each run is a child process; with
 // parallel > 1 that many run side by side (wall time over purity: they share the machine).
+import { availableParallelism } from 'node:os';
 import type { PluginName } from '../plugins/plugin-names.js';
 import type { RunEvent } from '../run/run-events.js';
 import type { RunResult } from '../run/run-training.js';
@@ -45,14 +46,23 @@ export interface AblationOutcome {
   readonly interrupted: boolean;
 }
 
+/**
+ * wasm threads per run: as given, or the machine's cores shared out among the runs that go side by
+ * side (two runs on 2 cores: one thread each), so parallel runs do not fight over cores.
+ */
+export function threadsPerRun(spec: Pick<AblationSpec, 'base' | 'parallel'>): number {
+  return spec.base.threads ?? Math.max(1, Math.floor(availableParallelism() / spec.parallel));
+}
+
 /** The runs in the order they start. */
 export function planJobs(spec: AblationSpec): AblationJob[] {
   const jobs: AblationJob[] = [];
+  const threads = threadsPerRun(spec);
   spec.seeds.forEach((seed, round) => {
     const count = spec.configurations.length;
     for (let k = 0; k < count; k++) {
       const plugins = spec.configurations[(k + round) % count]!;
-      jobs.push({ index: jobs.length, configuration: configurationLabel(plugins), seed, spec: { ...spec.base, plugins: [...plugins], seed } });
+      jobs.push({ index: jobs.length, configuration: configurationLabel(plugins), seed, spec: { ...spec.base, threads, plugins: [...plugins], seed } });
     }
   });
   return jobs;

@@ -27,7 +27,7 @@ export interface ReportData {
   readonly createdAt: string;
   readonly settings: ReportSettings;
   readonly machine: MachineInfo;
-  /** The backends the runs used (one, unless something differed between runs). */
+  /** The backends the runs used, with their thread counts (one, unless something differed between runs). */
   readonly backends: readonly string[];
   readonly dataSource: string | null;
   readonly trainSamples: number | null;
@@ -59,7 +59,7 @@ export function buildReportData(
     createdAt: new Date().toISOString(),
     settings,
     machine: machineInfo(),
-    backends: [...new Set(results.map((run) => run.backend))],
+    backends: [...new Set(results.map((run) => (run.threads === null ? run.backend : `${run.backend}, ${run.threads} thread${run.threads === 1 ? '' : 's'}`)))],
     dataSource: first?.dataSource ?? null,
     trainSamples: first?.trainSamples ?? null,
     testSamples: first?.testSamples ?? null,

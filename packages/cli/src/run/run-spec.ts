@@ -27,8 +27,10 @@ export interface RunSpec {
   readonly lrSchedule: StepSchedule | null;
   /** Seeds the model's initial weights, the shuffle and every plugin that draws random numbers. */
   readonly seed: number;
-  /** auto | wasm | cpu | tensorflow (see @trainhooks/backend). */
+  /** auto | node-gpu | node | wasm | cpu (see @trainhooks/backend). */
   readonly backend: string;
+  /** wasm threads; unset: every core for a lone run, the cores shared out when runs go side by side. */
+  readonly threads?: number;
   /** Keep only the first N training / test samples (null: all). */
   readonly trainLimit: number | null;
   readonly testLimit: number | null;

@@ -12,8 +12,10 @@ import { loadWorkload } from './workload.js';
 export interface RunResult {
   readonly configuration: string;
   readonly spec: RunSpec;
-  /** tfjs' backend name and what was chosen ('wasm', 'cpu', 'node', …). */
+  /** What setupBackend chose: 'wasm', 'cpu', 'node', 'node-gpu'. */
   readonly backend: string;
+  /** Threads it computed with (wasm's pool; null: tfjs-node manages its own). */
+  readonly threads: number | null;
   readonly dataSource: string;
   readonly trainSamples: number;
   readonly testSamples: number;
@@ -40,7 +42,11 @@ const OPTIMIZERS: Record<OptimizerName, (learningRate: number) => tf.Optimizer> 
 const STEP_EVENT_INTERVAL_MS = 100;
 
 export async function runTraining(spec: RunSpec, listen: RunListener = () => {}): Promise<RunResult> {
-  const backend = await setupBackend(spec.backend as BackendChoice, (message) => listen({ type: 'log', message }));
+  const backend = await setupBackend(spec.backend as BackendChoice, {
+    ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
+    log: (message) => listen({ type: 'log', message }),
+    warn: (message) => listen({ type: 'log', message }),
+  });
   const workload = await loadWorkload(spec);
   const { model, train, test } = workload;
   const trainer = createTrainer(model, { optimizer: OPTIMIZERS[spec.optimizer](spec.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -117,6 +123,7 @@ export async function runTraining(spec: RunSpec, listen: RunListener = () => {})
       configuration: configurationLabel(spec.plugins),
       spec,
       backend: backend.choice,
+      threads: backend.threads,
       dataSource: workload.dataSource,
       trainSamples: samples,
       testSamples: test.xs.shape[0]!,

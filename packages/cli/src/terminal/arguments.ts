@@ -26,6 +26,7 @@ export interface RunArguments {
   backend: string;
   trainLimit?: string;
   testLimit?: string;
+  threads?: string;
 }
 
 export interface AblateArguments extends RunArguments {
@@ -133,6 +134,7 @@ export function parseBase(args: RunArguments): AblationSpec['base'] {
     learningRate: args.lr === undefined ? DEFAULT_LEARNING_RATES[optimizer] : positiveNumber('--lr', args.lr),
     lrSchedule: parseSchedule(args.lrSchedule),
     backend: args.backend,
+    ...(args.threads !== undefined ? { threads: positiveInteger('--threads', args.threads) } : {}),
     trainLimit: args.trainLimit === undefined ? null : positiveInteger('--train-limit', args.trainLimit),
     testLimit: args.testLimit === undefined ? null : positiveInteger('--test-limit', args.testLimit),
   };
