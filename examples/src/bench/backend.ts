@@ -233,10 +233,10 @@ export async function runBackendBenchmark(argv: string[]): Promise<void> {
   });
   const cell = (v: unknown) => (v === null || v === undefined ? 'n/a' : typeof v === 'number' ? v.toFixed(1) : String(v));
   const variants = Object.keys(VARIANTS);
-  console.log(`\nKernels, median ms (wasm matmul ${gflops.toFixed(1)} GFLOP/s):\n`);
+  console.log(`\nKernels, median ms (wasm on 1 thread, matmul ${gflops.toFixed(1)} GFLOP/s):\n`);
   console.log(`| kernel | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|`);
   for (const row of kernelRows) console.log(`| ${row.kernel} | ${variants.map((v) => cell(row[v])).join(' | ')} |`);
-  console.log(`\nTraining step at batch ${batchSize}, median ms:\n`);
+  console.log(`\nTraining step at batch ${batchSize}, median ms (wasm on 1 thread; --only threads compares thread counts):\n`);
   console.log(`| model | GFLOP | FLOP bound | ${variants.join(' | ')} | ours wasm / bound |\n|---|---|---|${variants.map(() => '---').join('|')}|---|`);
   for (const row of stepRows) {
     const ratio = typeof row['ours wasm'] === 'number' ? (row['ours wasm'] as number) / (row['FLOP bound'] as number) : null;

@@ -238,5 +238,5 @@ function printTable(summary: Array<Record<string, any>>, values: Record<string, 
         `${row.totalTimeRatio.toFixed(2)}× | ${(row.freezeEpochs as string[]).join('; ')} | ${row.overheadMsPerStep.toFixed(2)} ms (${(row.overheadShare * 100).toFixed(2)} %) |`,
     );
   }
-  console.log(`\n${parallel >= 2 ? 'baseline and freeze side by side, one process per core' : 'one run at a time'}; raw: .bench-out/${outputName}.json`);
+  console.log(`\n${parallel >= 2 ? 'baseline and freeze side by side, one process per core' : 'one run at a time'}, ${values.threads} wasm thread(s) per run; raw: .bench-out/${outputName}.json`);
 }
