@@ -233,7 +233,7 @@ describe('backend as a published package', () => {
   }, TIMEOUT);
 
   it(
-    'installs beside core-hooks and tfjs-backend-wasm and computes conv gradients with its kernels, from ESM and CommonJS',
+    'installs beside core-hooks and tfjs-backend-wasm and computes conv gradients with its kernels on 2 threads, from ESM and CommonJS',
     async () => {
       expect(backend.files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'README.md']));
       expect(backend.files.filter((file) => !file.startsWith('dist/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
@@ -246,11 +246,12 @@ describe('backend as a published package', () => {
       const wasm = `@tensorflow/tfjs-backend-wasm@${TFJS_VERSION}`;
       await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', core.tarball, backend.tarball, ...TFJS, wasm], project, 4 * MINUTE);
       const body = `
-  const setup = await setupBackend('wasm', () => {});
+  // Two threads: the pthread workers must start from the installed package and let the script exit.
+  const setup = await setupBackend('wasm', { threads: 2, log: () => {} });
   const x = tf.randomNormal([2, 8, 8, 3]);
   const filter = tf.randomNormal([3, 3, 3, 4]);
   const dFilter = tf.grad((f) => tf.sum(tf.conv2d(x, f, 1, 'same')))(filter);
-  console.log('RESULT ' + JSON.stringify({ backend: tf.getBackend(), kernels: setup.kernels, sum: tf.sum(tf.abs(dFilter)).dataSync()[0] }));`;
+  console.log('RESULT ' + JSON.stringify({ backend: tf.getBackend(), threads: setup.threads, kernels: setup.kernels, sum: tf.sum(tf.abs(dFilter)).dataSync()[0] }));`;
       const esm = `import * as tf from '@tensorflow/tfjs-core';\nimport { setupBackend } from '@trainhooks/backend';\n${body}\n`;
       const cjs = `'use strict';\nconst tf = require('@tensorflow/tfjs-core');\nconst { setupBackend } = require('@trainhooks/backend');\n(async () => {${body}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
       writeFileSync(join(project, 'grad.mjs'), esm);
@@ -259,8 +260,9 @@ describe('backend as a published package', () => {
         const stdout = await run(process.execPath, [script], project, 2 * MINUTE);
         const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
         expect(line, stdout).toBeDefined();
-        const result = JSON.parse(line!.slice('RESULT '.length)) as { backend: string; kernels: string[]; sum: number };
+        const result = JSON.parse(line!.slice('RESULT '.length)) as { backend: string; threads: number; kernels: string[]; sum: number };
         expect(result.backend).toBe('wasm');
+        expect(result.threads).toBe(2);
         expect(result.kernels).toContain('Conv2DBackpropFilter');
         expect(Number.isFinite(result.sum) && result.sum > 0).toBe(true);
       }
