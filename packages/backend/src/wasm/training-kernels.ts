@@ -6,11 +6,12 @@ import { wasmMeanKernel } from './mean.js';
 import { wasmAddKernel, wasmMultiplyKernel, wasmSubKernel } from './channel-broadcast-kernels.js';
 import { wasmSumKernel } from './sum.js';
 import { wasmTileKernel } from './tile.js';
+import { wasmTransposeKernel } from './transpose.js';
 
 /**
  * Kernels a training step leans on that stock wasm runs far below its speed for their work: the tile,
  * leading-axes reductions and per-channel arithmetic of BatchNormalization and bias gradients, the batch
- * norm itself, max-pool gradients, and Identity's copies.
+ * norm itself, max-pool gradients, Identity's copies, and the transposes of every backward kernel.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmTileKernel,
@@ -22,4 +23,5 @@ export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmAddKernel,
   wasmSubKernel,
   wasmIdentityKernel,
+  wasmTransposeKernel,
 ];
