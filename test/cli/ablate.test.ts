@@ -22,7 +22,7 @@ describe('trainhooks ablate on a tiny set', () => {
     // steps has a plasticity series to chart whatever the worker's start-up time.
     const options = join(out, 'plugin-options.json');
     await import('node:fs').then((fs) => fs.writeFileSync(options, JSON.stringify({ freeze: { warmupSteps: 2, evalEvery: 2, referenceLag: 1, window: 2, patience: 1, deterministic: true }, 'grad-prune': { monitorEvery: 2, minObservations: 2 } })));
-    const run = await runCli(['ablate', ...TINY, '--plugins', 'freeze,act-cache,grad-prune', '--matrix', 'cumulative', '--epochs', '2', '--seeds', '2', '--parallel', '2', '--plugin-options', options, '--out', out, '--quiet']);
+    const run = await runCli(['ablate', ...TINY, '--plugins', 'freeze,act-cache,grad-prune', '--matrix', 'cumulative', '--epochs', '2', '--evals-per-epoch', '2', '--seeds', '2', '--parallel', '2', '--plugin-options', options, '--out', out, '--quiet']);
     exitCode = run.code;
     stdout = run.stdout + run.stderr;
   });
@@ -46,8 +46,10 @@ describe('trainhooks ablate on a tiny set', () => {
       expect(row.samplesPerSecond).toBeGreaterThan(0);
     }
     for (const run of data.runs) {
-      expect(run.points).toHaveLength(2);
-      expect(run.points[1]!.seconds).toBeGreaterThan(run.points[0]!.seconds);
+      // Two test evaluations per epoch: halfway and at the end.
+      expect(run.points.map((point) => point.epoch)).toEqual([0.5, 1, 1.5, 2]);
+      for (let i = 1; i < run.points.length; i++) expect(run.points[i]!.seconds).toBeGreaterThan(run.points[i - 1]!.seconds);
+      expect(run.trainingSeconds).toBeCloseTo(run.points.at(-1)!.seconds, 1);
       expect(Object.keys(run.pluginReports).sort()).toEqual([...run.spec.plugins].sort());
     }
     const withFreeze = data.runs.find((run) => run.configuration === 'freeze')!;

@@ -18,6 +18,7 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['a plugin that is not built yet', ['train', '--plugins', 'pipeline'], /pipeline plugin is not available yet/],
   ['non-numeric epochs', ['train', '--epochs', 'ten'], /--epochs must be a positive whole number, got 'ten'/],
   ['zero epochs', ['ablate', '--plugins', 'freeze', '--epochs', '0'], /--epochs must be a positive whole number/],
+  ['a fractional evaluation count', ['train', '--evals-per-epoch', '1.5'], /--evals-per-epoch must be a positive whole number, got '1.5'/],
   ['a missing data directory', ['train', '--data', join(dir, 'no-such-dir')], /--data: no directory '.*no-such-dir'/],
   ['a data directory without IDX files', ['train', '--data', dir], /lacks train-images-idx3-ubyte/],
   ['an unknown model', ['train', '--model', 'vgg19'], /unknown model 'vgg19'; choose cnn, mlp, resnet or give the path of a tfjs-layers model.json/],

@@ -23,6 +23,7 @@ function addRunOptions(command: Command): Command {
     .option('--plugins <list>', `comma-separated, from ${PLUGIN_NAMES.join(', ')}`)
     .option('--plugin-options <file>', 'JSON file: { "<plugin>": { option: value } }')
     .option('--epochs <n>', 'epochs per run', DEFAULTS.epochs)
+    .option('--evals-per-epoch <n>', 'test evaluations per epoch (off the clock); more resolve time to target finer', '1')
     .option('--batch-size <n>', 'samples per step', DEFAULTS.batchSize)
     .option('--lr <rate>', 'learning rate (default: adam 0.001, sgd 0.05, momentum 0.02, rmsprop 0.001)')
     .addOption(new Option('--optimizer <name>', OPTIMIZER_NAMES.join(' | ')).default(DEFAULTS.optimizer))

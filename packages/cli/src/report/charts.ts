@@ -132,7 +132,7 @@ function pruneChart(data: ReportData): ChartSpec {
 
 function cacheChart(data: ReportData): ChartSpec {
   const runs = data.runs.filter((run) => run.spec.plugins.includes('act-cache'));
-  const base = { id: 'cache-hit-rate', title: 'Activation cache hit rate', caption: 'Batches served from the cache over batches that had a frozen prefix, per epoch (epochs with no frozen prefix are left out).' };
+  const base = { id: 'cache-hit-rate', title: 'Activation cache hit rate', caption: 'Batches served from the cache over batches that had a frozen prefix, between test evaluations (intervals with no frozen prefix are left out).' };
   if (runs.length === 0) return { ...base, spec: null, missing: 'no configuration ran the act-cache plugin' };
   const values = runs.flatMap((run) =>
     run.points.filter((point) => point.cacheHitRate !== null).map((point) => ({ configuration: run.configuration, seed: run.spec.seed, epoch: point.epoch, hitRate: point.cacheHitRate })),
@@ -145,7 +145,7 @@ function cacheChart(data: ReportData): ChartSpec {
       data: { values },
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+        x: { field: 'epoch', type: 'quantitative', title: 'epochs trained' },
         y: { field: 'hitRate', type: 'quantitative', title: 'hit rate', scale: { domain: [0, 1] } },
         color: { field: 'configuration', type: 'nominal' },
         detail: { field: 'seed', type: 'nominal' },

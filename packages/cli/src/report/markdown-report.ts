@@ -8,7 +8,7 @@ export function settingsLines(data: ReportData): string[] {
   const schedule = base.lrSchedule ? `, ×${base.lrSchedule.factor} every ${base.lrSchedule.everyEpochs} epochs` : '';
   return [
     `model **${base.model}**, data ${base.data === 'subset' ? 'the embedded Fashion-MNIST subset' : (data.dataSource ?? base.data)} (${data.trainSamples ?? '?'} train / ${data.testSamples ?? '?'} test samples)`,
-    `${base.epochs} epochs, batch ${base.batchSize}, ${base.optimizer} lr ${base.learningRate}${schedule}`,
+    `${base.epochs} epochs, batch ${base.batchSize}, ${base.optimizer} lr ${base.learningRate}${schedule}; test accuracy ${(base.evalsPerEpoch ?? 1) > 1 ? `${base.evalsPerEpoch} times per epoch` : 'after each epoch'}`,
     `backend **${data.backends.join(', ') || base.backend}**; machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
     `seeds ${settings.seeds.join(', ')}; ${settings.parallel > 1 ? `${settings.parallel} runs side by side (each shares the machine with another)` : 'one run at a time'}`,
   ];

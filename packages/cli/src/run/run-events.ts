@@ -1,19 +1,19 @@
 // What a run tells whoever watches it (a progress bar, --json-lines, the parent of an ablation child).
 
 export interface EpochPoint {
-  /** 1-based. */
+  /** Epochs trained so far (1, 2, … or fractional with several evaluations per epoch). */
   readonly epoch: number;
   /** Training wall-clock so far; test evaluations excluded. */
   readonly seconds: number;
   readonly testAccuracy: number;
   readonly testLoss: number;
-  /** Mean training loss of the epoch. */
+  /** Mean training loss since the previous point. */
   readonly trainLoss: number;
   readonly frozenPrefix: number;
   readonly learningRate: number;
-  /** Samples trained per second in this epoch. */
+  /** Samples trained per second since the previous point. */
   readonly samplesPerSecond: number;
-  /** Batches served by the activation cache over batches with a frozen prefix, this epoch (null: no such batch). */
+  /** Batches served by the activation cache over batches with a frozen prefix, since the previous point (null: no such batch). */
   readonly cacheHitRate: number | null;
 }
 

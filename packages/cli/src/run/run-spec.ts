@@ -21,6 +21,8 @@ export interface RunSpec {
   /** Options per plugin, as in --plugin-options FILE.json. */
   readonly pluginOptions: Readonly<Partial<Record<PluginName, Record<string, unknown>>>>;
   readonly epochs: number;
+  /** Test evaluations per epoch, at even step intervals (default 1: after each epoch); more resolve time to target finer. */
+  readonly evalsPerEpoch?: number;
   readonly batchSize: number;
   readonly optimizer: OptimizerName;
   readonly learningRate: number;

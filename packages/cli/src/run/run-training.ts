@@ -1,11 +1,12 @@
 // One run in this process: build the workload, stack the plugins, train epoch by epoch (test accuracy
-// after each, off the clock), and return everything a report needs.
+// after each epoch, or evalsPerEpoch times in it, off the clock), and return everything a report needs.
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, SeededRandom } from '@trainhooks/core-hooks';
 import { PLUGIN_REGISTRY, type PluginInstance } from '../plugins/plugin-registry.js';
 import type { EpochPoint, RunListener } from './run-events.js';
 import { configurationLabel, type OptimizerName, type RunSpec } from './run-spec.js';
+import { Stopwatch } from './stopwatch.js';
 import { WorkMeter, type FrozenPrefixChange, type WorkTotals } from './work-meter.js';
 import { loadWorkload } from './workload.js';
 
@@ -50,12 +51,8 @@ export async function runTraining(spec: RunSpec, listen: RunListener = () => {})
   const workload = await loadWorkload(spec);
   const { model, train, test } = workload;
   const trainer = createTrainer(model, { optimizer: OPTIMIZERS[spec.optimizer](spec.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  let trainingMs = 0;
-  let epochStart = 0;
-  let training = false;
-  const clock = () => (trainingMs + (training ? performance.now() - epochStart : 0)) / 1000;
-
-  const meter = new WorkMeter(model, clock);
+  const stopwatch = new Stopwatch();
+  const meter = new WorkMeter(model, () => stopwatch.seconds);
   const plugins = new Map<string, PluginInstance>();
   try {
     for (const name of spec.plugins) {
@@ -71,27 +68,55 @@ export async function runTraining(spec: RunSpec, listen: RunListener = () => {})
 
     const samples = train.ids.length;
     const stepsPerEpoch = Math.ceil(samples / spec.batchSize);
+    // Test evaluations per epoch, at even step intervals (the last at the epoch's end).
+    const evalInterval = Math.ceil(stepsPerEpoch / Math.min(spec.evalsPerEpoch ?? 1, stepsPerEpoch));
     listen({ type: 'start', epochs: spec.epochs, stepsPerEpoch, backend: backend.choice, dataSource: workload.dataSource });
     const points: EpochPoint[] = [];
     const random = new SeededRandom(spec.seed);
+    // What happened since the last evaluation.
+    let interval = { steps: 0, samples: 0, lossSum: 0, startSeconds: 0 };
+    const evaluate = async (epochs: number) => {
+      stopwatch.pause();
+      const evaluation = await trainer.evaluate(test.xs, test.ys, { batchSize: 512 });
+      const seconds = stopwatch.seconds;
+      const point: EpochPoint = {
+        epoch: epochs,
+        seconds,
+        testAccuracy: evaluation.acc ?? NaN,
+        testLoss: evaluation.loss ?? NaN,
+        trainLoss: interval.lossSum / Math.max(1, interval.steps),
+        frozenPrefix: trainer.frozenPrefix,
+        learningRate: trainer.learningRate,
+        samplesPerSecond: interval.samples / Math.max(1e-9, seconds - interval.startSeconds),
+        cacheHitRate: cacheHits + cacheMisses > 0 ? cacheHits / (cacheHits + cacheMisses) : null,
+      };
+      points.push(point);
+      listen({ type: 'epoch', point });
+      interval = { steps: 0, samples: 0, lossSum: 0, startSeconds: seconds };
+      [cacheHits, cacheMisses] = [0, 0];
+    };
+
     for (let epoch = 0; epoch < spec.epochs; epoch++) {
       const schedule = spec.lrSchedule;
       if (schedule && epoch > 0 && epoch % schedule.everyEpochs === 0) await trainer.setLearningRate(trainer.learningRate * schedule.factor);
-      [cacheHits, cacheMisses] = [0, 0];
-      let lossSum = 0;
       let lastEvent = 0;
       const callbacks = {
-        onBatchEnd: (batch: number, logs?: Record<string, number>) => {
-          lossSum += logs?.loss ?? 0;
+        onBatchEnd: async (batch: number, logs?: Record<string, number>) => {
+          interval.steps++;
+          interval.samples += logs?.size ?? spec.batchSize;
+          interval.lossSum += logs?.loss ?? 0;
           const now = performance.now();
           if (now - lastEvent >= STEP_EVENT_INTERVAL_MS || batch + 1 === stepsPerEpoch) {
             lastEvent = now;
             listen({ type: 'step', epoch: epoch + 1, step: batch + 1, steps: stepsPerEpoch, loss: logs?.loss ?? NaN });
           }
+          if ((batch + 1) % evalInterval === 0 && batch + 1 < stepsPerEpoch) {
+            await evaluate(epoch + (batch + 1) / stepsPerEpoch);
+            stopwatch.start();
+          }
         },
       };
-      training = true;
-      epochStart = performance.now();
+      stopwatch.start();
       await trainer.fit(train.xs, train.ys, {
         epochs: epoch + 1,
         initialEpoch: epoch,
@@ -100,25 +125,9 @@ export async function runTraining(spec: RunSpec, listen: RunListener = () => {})
         sampleIds: train.ids,
         callbacks,
       });
-      const epochMs = performance.now() - epochStart;
-      trainingMs += epochMs;
-      training = false;
-      const evaluation = await trainer.evaluate(test.xs, test.ys, { batchSize: 512 });
-      const point: EpochPoint = {
-        epoch: epoch + 1,
-        seconds: trainingMs / 1000,
-        testAccuracy: evaluation.acc ?? NaN,
-        testLoss: evaluation.loss ?? NaN,
-        trainLoss: lossSum / stepsPerEpoch,
-        frozenPrefix: trainer.frozenPrefix,
-        learningRate: trainer.learningRate,
-        samplesPerSecond: samples / (epochMs / 1000),
-        cacheHitRate: cacheHits + cacheMisses > 0 ? cacheHits / (cacheHits + cacheMisses) : null,
-      };
-      points.push(point);
-      listen({ type: 'epoch', point });
+      await evaluate(epoch + 1);
     }
-    const trainingSeconds = trainingMs / 1000;
+    const trainingSeconds = stopwatch.seconds;
     return {
       configuration: configurationLabel(spec.plugins),
       spec,

@@ -18,6 +18,7 @@ export interface RunArguments {
   plugins?: string;
   pluginOptions?: string;
   epochs: string;
+  evalsPerEpoch?: string;
   batchSize: string;
   lr?: string;
   optimizer: string;
@@ -129,6 +130,7 @@ export function parseBase(args: RunArguments): AblationSpec['base'] {
     data: checkData(args.data),
     pluginOptions: readPluginOptions(args.pluginOptions),
     epochs: positiveInteger('--epochs', args.epochs),
+    ...(args.evalsPerEpoch !== undefined ? { evalsPerEpoch: positiveInteger('--evals-per-epoch', args.evalsPerEpoch) } : {}),
     batchSize: positiveInteger('--batch-size', args.batchSize),
     optimizer,
     learningRate: args.lr === undefined ? DEFAULT_LEARNING_RATES[optimizer] : positiveNumber('--lr', args.lr),

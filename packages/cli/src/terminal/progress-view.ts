@@ -36,6 +36,8 @@ function flatten(event: AblationEvent): Record<string, unknown> {
 }
 
 const label = (job: AblationJob) => `${job.configuration} seed ${job.seed}`;
+/** 3, or 2.50 when evaluated within an epoch. */
+const epochs = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
 
 function runEndLine(event: Extract<AblationEvent, { type: 'run-end' }>): string {
   const { result } = event;
@@ -56,7 +58,7 @@ function linesView(): ProgressView {
       else if (event.type === 'run-failed') log(`[${++finished}/${total} finished] FAILED ${label(event.job)}: ${event.message}`);
       else if (event.type === 'run' && event.event.type === 'epoch') {
         const { point } = event.event;
-        log(`  ${label(event.job)} epoch ${point.epoch}: test acc ${point.testAccuracy.toFixed(4)}, ${point.seconds.toFixed(1)} s, frozen ${point.frozenPrefix}`);
+        log(`  ${label(event.job)} epoch ${epochs(point.epoch)}: test acc ${point.testAccuracy.toFixed(4)}, ${point.seconds.toFixed(1)} s, frozen ${point.frozenPrefix}`);
       } else if (event.type === 'run' && event.event.type === 'log' && !event.event.message.startsWith('[trainhooks] backend')) log(`  ${label(event.job)}: ${event.event.message}`);
     },
   };
@@ -110,7 +112,7 @@ function barsView(): ProgressView {
           bar?.update(done, { detail: `epoch ${run.epoch} step ${run.step}/${run.steps} loss ${run.loss.toFixed(4)}` });
           updateOverall();
         } else if (run.type === 'epoch') {
-          log(`  ${label(job)} epoch ${run.point.epoch}: test acc ${run.point.testAccuracy.toFixed(4)}, frozen ${run.point.frozenPrefix}`);
+          log(`  ${label(job)} epoch ${epochs(run.point.epoch)}: test acc ${run.point.testAccuracy.toFixed(4)}, frozen ${run.point.frozenPrefix}`);
         } else if (run.type === 'log' && !run.message.startsWith('[trainhooks] backend')) {
           log(`  ${label(job)}: ${run.message}`);
         }
