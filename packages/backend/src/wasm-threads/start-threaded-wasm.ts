@@ -32,9 +32,10 @@ export async function startThreadedWasm({ threads, timeoutMs = 30_000, workerSou
   if (!(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))) throw new Error('this runtime has no wasm SIMD, which the threaded build needs');
   const files: PthreadWorkerFiles = { ...pthreadWorkerFiles(), ...(workerSource !== undefined ? { workerSource } : {}) };
   pool = createPthreadWorkerPool(files);
-  // The glue assigns the global Worker from worker_threads when it starts; ours must win, now and
-  // for any worker it adds later.
+  // The glue assigns the global Worker from worker_threads when it starts; ours must win, for the pool
+  // it starts now and any worker it adds later.
   const WorkerClass = pool.WorkerClass;
+  const previousWorker = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
   Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => WorkerClass, set: () => {} });
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   wasm.setThreadsCount(threads);
@@ -51,10 +52,14 @@ export async function startThreadedWasm({ threads, timeoutMs = 30_000, workerSou
     ]);
     if (!started) throw new Error('tfjs could not initialise the threaded wasm backend');
     pool.settle();
+    // The glue has made its assignment: from now on a plain global, which it reads for any worker it adds.
+    Object.defineProperty(globalThis, 'Worker', { configurable: true, writable: true, value: WorkerClass });
     return wasm.getThreadsCount();
   } catch (error) {
     await pool.terminateAll();
     pool = null;
+    if (previousWorker) Object.defineProperty(globalThis, 'Worker', previousWorker);
+    else delete (globalThis as { Worker?: unknown }).Worker;
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     throw error;
   } finally {
