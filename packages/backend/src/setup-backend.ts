@@ -100,6 +100,8 @@ async function select(preference: BackendChoice, threads: number, options: Backe
 }
 
 async function selectWasm(threads: number, options: BackendOptions): Promise<{ selected: SelectedBackend; threadCount: number }> {
+  // Not installed: the caller moves on to the next backend, with no warning about threads.
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { getThreadsCount(): number };
   // Once tfjs has started wasm in this process its thread count is fixed: reuse it as it is.
   const started = 'wasm' in tf.engine().registry;
   if (threads > 1 && !started) {
@@ -112,6 +114,5 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
     }
   }
   const selected = await selectBackend('wasm', () => {});
-  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { getThreadsCount(): number };
   return { selected, threadCount: wasm.getThreadsCount() };
 }
