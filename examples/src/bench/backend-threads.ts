@@ -6,10 +6,9 @@
 import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@trainhooks/backend';
-import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel, MODEL_INPUT_LAYOUT, trainingStepFlops, type ModelName } from '@trainhooks/cli';
+import { createModel, trainingStepFlops, type ModelName } from '@trainhooks/cli';
 import { median, writeResult } from './stats.js';
-import { timeMedian } from './timing.js';
+import { matMulGflops, timeTrainingStep } from './step-timing.js';
 
 interface ChildResult {
   readonly threads: number;
@@ -22,36 +21,16 @@ interface ChildResult {
 async function measureInThisProcess(threads: number, models: ModelName[], batchSize: number, repeats: number, profile: boolean): Promise<ChildResult> {
   const setup = await setupBackend('wasm', { threads, log: () => {} });
   if (setup.threads !== threads) throw new Error(`asked for ${threads} threads, got ${setup.threads}`);
-  const a = tf.randomNormal([1024, 1024]);
-  const b = tf.randomNormal([1024, 1024]);
-  const matMulMs = await timeMedian(() => tf.matMul(a, b), 7);
-  tf.dispose([a, b]);
+  const matMul = await matMulGflops(7);
   const stepMs: Record<string, number> = {};
   const kernelMs: Record<string, Record<string, number>> = {};
   for (const name of models) {
-    const model = createModel(name, { seed: 1 });
-    const trainer = createTrainer(model);
-    const shape = MODEL_INPUT_LAYOUT[name] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
-    const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
-    const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
-    const times: number[] = [];
-    for (let i = 0; i < repeats + 1; i++) {
-      const start = performance.now();
-      await trainer.step({ x, y });
-      if (i > 0) times.push(performance.now() - start);
-    }
-    stepMs[name] = median(times);
-    if (profile) {
-      const info = await tf.profile(async () => void (await trainer.step({ x, y })));
-      const perKernel: Record<string, number> = {};
-      for (const kernel of info.kernels) perKernel[kernel.name] = (perKernel[kernel.name] ?? 0) + (Number(kernel.kernelTimeMs) || 0);
-      kernelMs[name] = perKernel;
-    }
-    await trainer.dispose();
-    model.dispose();
-    tf.dispose([x, y]);
+    const timing = await timeTrainingStep(name, batchSize, repeats, 1, { profile });
+    if (!timing) throw new Error(`${name}: wasm lacks a kernel its step needs`);
+    stepMs[name] = timing.ms;
+    if (timing.kernelMs) kernelMs[name] = timing.kernelMs;
   }
-  return { threads, matMulGflops: (2 * 1024 ** 3) / (matMulMs * 1e6), stepMs, kernelMs };
+  return { threads, matMulGflops: matMul, stepMs, kernelMs };
 }
 
 function measureInChild(threads: number, argv: string[]): Promise<ChildResult> {

@@ -5,11 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { CPU_KERNELS, installKernels, uninstallKernels, WASM_KERNELS, type KernelOverride } from '@trainhooks/backend';
-import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel, MODEL_INPUT_LAYOUT, MODEL_NAMES, type ModelName } from '@trainhooks/cli';
-import { trainingStepFlops } from '@trainhooks/cli';
+import { createModel, MODEL_NAMES, trainingStepFlops, type ModelName } from '@trainhooks/cli';
 import { median, writeResult } from './stats.js';
-import { timeMedian } from './timing.js';
+import { matMulGflops, timeTrainingStep } from './step-timing.js';
 import { runThreadComparison } from './backend-threads.js';
 
 type Variant = 'stock cpu' | 'ours cpu' | 'stock wasm' | 'ours wasm';
@@ -119,38 +117,10 @@ async function timeKernelCase(testCase: KernelCase, repeats: number): Promise<Re
   return Object.fromEntries(variants.map((v) => [v, available[v] ? median(times[v]) : null])) as Record<Variant, number | null>;
 }
 
-/** Untransposed square matmul on wasm: the FLOP rate the bound is computed with. */
+/** Untransposed square matmul on stock wasm: the FLOP rate the bound is computed with. */
 async function wasmMatMulGflops(): Promise<number> {
   await useVariant('stock wasm');
-  const a = tf.randomNormal([1024, 1024]);
-  const b = tf.randomNormal([1024, 1024]);
-  const ms = await timeMedian(() => tf.matMul(a, b), 5);
-  tf.dispose([a, b]);
-  return (2 * 1024 ** 3) / (ms * 1e6);
-}
-
-async function stepMs(name: ModelName, batchSize: number, repeats: number, warmup: number): Promise<number | null> {
-  const model = createModel(name, { seed: 1 });
-  const trainer = createTrainer(model);
-  const shape = MODEL_INPUT_LAYOUT[name] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
-  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
-  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
-  try {
-    const times: number[] = [];
-    for (let i = 0; i < warmup + repeats; i++) {
-      const start = performance.now();
-      await trainer.step({ x, y });
-      if (i >= warmup) times.push(performance.now() - start);
-    }
-    return median(times);
-  } catch (error) {
-    if (/kernel .* not registered|not registered for backend/i.test(String(error))) return null;
-    throw error;
-  } finally {
-    await trainer.dispose();
-    model.dispose();
-    tf.dispose([x, y]);
-  }
+  return matMulGflops(5);
 }
 
 export async function runBackendBenchmark(argv: string[]): Promise<void> {
@@ -217,7 +187,7 @@ export async function runBackendBenchmark(argv: string[]): Promise<void> {
       }
       await useVariant(variant);
       // Stock cpu's conv steps take minutes: no warm-up step there (it would not change the order of magnitude).
-      row[variant] = await stepMs(name, batchSize, stockCpu ? Number(values['stock-cpu-steps']) : repeats, stockCpu ? 0 : 1);
+      row[variant] = (await timeTrainingStep(name, batchSize, stockCpu ? Number(values['stock-cpu-steps']) : repeats, stockCpu ? 0 : 1))?.ms ?? null;
     }
     stepRows.push(row);
     console.log(JSON.stringify(row));
