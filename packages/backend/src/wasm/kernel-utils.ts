@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelScope } from '../kernel-scope.js';
 
 /** The parts of the wasm backend that kernels use to address its heap. */
-interface WasmHeap {
+export interface WasmHeap {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }

@@ -10,16 +10,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Transpose } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import type { KernelArgs } from './kernel-utils.js';
+import type { KernelArgs, WasmHeap } from './kernel-utils.js';
 
 const WASM = 'wasm';
 /** Tile edge: 16 × 16 floats read and written, 2 KB, well inside L1. */
 const TILE = 16;
-
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /** Drops size-1 axes and merges axes that stay adjacent and in order: the same copy, fewer axes. */
 export function simplifyTranspose(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {

@@ -102,13 +102,14 @@ function describeUnits(model: tfl.LayersModel, trainer: Trainer): UnitWork[] {
   let weightedSeen = false;
   return trainer.units.map((unit) => {
     const layers = [...new Set(unit.variables.map((variable) => layerOf.get(variable.name)).filter((layer) => layer !== undefined))];
-    const flops = layers.reduce((sum, layer) => sum + layerForwardFlops(layer), 0);
+    const weighted = layers.map((layer) => ({ layer, flops: layerForwardFlops(layer) })).filter(({ flops }) => flops > 0);
+    const flops = weighted.reduce((sum, entry) => sum + entry.flops, 0);
     const needsInputGradient = weightedSeen;
     if (flops > 0) weightedSeen = true;
     return {
       flops,
       needsInputGradient,
-      kernelNames: layers.filter((layer) => layerForwardFlops(layer) > 0).map((layer) => (layer.trainableWeights[0]!.read() as tf.Variable).name),
+      kernelNames: weighted.map(({ layer }) => (layer.trainableWeights[0]!.read() as tf.Variable).name),
       variables: unit.variables.map((variable) => ({ name: variable.name, size: variable.size })),
     };
   });
