@@ -1,0 +1,62 @@
+import { availableParallelism } from 'node:os';
+import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+
+/** Order of forward (F) and backward (B) work on each stage within one batch. */
+export type PipelineSchedule = 'gpipe' | '1f1b';
+
+export interface PipelineOptions {
+  /** Worker threads the model is cut into (each runs a contiguous run of units). */
+  stages: number;
+  /** Micro-batches a batch is split into; they flow through the stages one behind the other. */
+  microBatches: number;
+  /** 'gpipe': all forwards, then all backwards (fill-drain). '1f1b': one forward, one backward in turn. */
+  schedule: PipelineSchedule;
+  /** Threads of each stage's own backend (wasm); default: the machine's cores shared out over the stages. */
+  threadsPerStage: number;
+  /** A step no stage answers within this many ms fails with an error naming the stage (no hang). */
+  stepTimeoutMs: number;
+  /** Module each stage imports before building its slice (register custom layers, etc.); absolute path or package name. */
+  workerSetup: string | null;
+  /** Timed repetitions per unit when profiling forward and backward cost. */
+  profileRepeats: number;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: Readonly<Omit<PipelineOptions, 'threadsPerStage'>> = Object.freeze({
+  stages: 2,
+  microBatches: 4,
+  schedule: '1f1b',
+  stepTimeoutMs: 120_000,
+  workerSetup: null,
+  profileRepeats: 3,
+});
+
+const OPTION_NAMES = [...Object.keys(DEFAULT_PIPELINE_OPTIONS), 'threadsPerStage'];
+
+function fail(option: string, value: unknown, allowed: string): never {
+  return optionError('plugin-pipeline', option, value, allowed);
+}
+
+function checkInteger(option: string, value: unknown, low: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < low) fail(option, value, `an integer ≥ ${low}`);
+}
+
+/** Defaults filled in and every option checked, with messages naming option, value and range. */
+export function resolvePipelineOptions(options: Partial<PipelineOptions> = {}): PipelineOptions {
+  checkOptionNames('plugin-pipeline', options, OPTION_NAMES);
+  const stages = options.stages ?? DEFAULT_PIPELINE_OPTIONS.stages;
+  checkInteger('stages', stages, 1);
+  const resolved: PipelineOptions = {
+    ...DEFAULT_PIPELINE_OPTIONS,
+    threadsPerStage: Math.max(1, Math.floor(availableParallelism() / stages)),
+    ...options,
+  };
+  checkInteger('microBatches', resolved.microBatches, 1);
+  checkInteger('threadsPerStage', resolved.threadsPerStage, 1);
+  checkInteger('stepTimeoutMs', resolved.stepTimeoutMs, 1);
+  checkInteger('profileRepeats', resolved.profileRepeats, 1);
+  if (resolved.schedule !== 'gpipe' && resolved.schedule !== '1f1b') fail('schedule', resolved.schedule, "'gpipe' or '1f1b'");
+  if (resolved.workerSetup !== null && (typeof resolved.workerSetup !== 'string' || resolved.workerSetup === '')) {
+    fail('workerSetup', resolved.workerSetup, 'null or a module path');
+  }
+  return resolved;
+}

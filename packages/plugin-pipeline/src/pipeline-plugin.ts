@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { isUnitModel, type BackendChoice, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { resolvePipelineOptions, type PipelineOptions } from './options.js';
+import { describePlan, type PipelinePlan } from './plan.js';
+import { PipelineStrategy, type PipelineStepTiming } from './pipeline-strategy.js';
+import type { UnitProfile } from './stage-protocol.js';
+
+declare module '@trainhooks/core-hooks' {
+  interface TrainerEventMap {
+    /** A new partition took effect at this step (first step, or the frozen prefix / forward start moved). */
+    pipelinePlan: { step: number; plan: PipelinePlan };
+  }
+}
+
+export interface PipelineReport {
+  readonly options: PipelineOptions;
+  /** Every partition used, from the step it took effect. */
+  readonly plans: ReadonlyArray<{ step: number; plan: PipelinePlan }>;
+  readonly profile: UnitProfile | null;
+  /** Per step: wall ms and the measured bubble fraction; with (K−1)/(M+K−1) for comparison. */
+  readonly steps: ReadonlyArray<{ step: number; wallMs: number; bubbleFraction: number; idealBubbleFraction: number; stages: number }>;
+}
+
+/** tfjs backend name → the choice each stage makes, so the stages run what the training thread runs. */
+function backendChoiceOf(name: string): BackendChoice {
+  if (name === 'wasm' || name === 'cpu') return name;
+  if (name === 'tensorflow') return 'node';
+  return 'auto';
+}
+
+/**
+ * Pipeline parallelism on worker threads: the model is cut into `stages` contiguous runs of units
+ * (partition + merge by profiled cost), micro-batches flow forward and gradients backward, and one
+ * synchronous update per batch keeps the result that of plain training on the same batch.
+ */
+export class PipelinePlugin implements TrainerPlugin {
+  readonly name = 'PipelinePlugin';
+  readonly options: PipelineOptions;
+  private strategy: PipelineStrategy | null = null;
+  private readonly plans: Array<{ step: number; plan: PipelinePlan }> = [];
+  private readonly steps: Array<PipelineReport['steps'][number]> = [];
+
+  constructor(options: Partial<PipelineOptions> = {}) {
+    this.options = resolvePipelineOptions(options);
+  }
+
+  apply(trainer: Trainer): void {
+    if (isUnitModel(trainer.model)) {
+      throw new Error('plugin-pipeline: a { units } model has no architecture a stage thread can rebuild; the pipeline needs a tfjs LayersModel (Sequential or functional)');
+    }
+    if (this.options.stages > trainer.units.length) {
+      throw new Error(`plugin-pipeline: option stages must be at most the model's ${trainer.units.length} units, got ${this.options.stages}`);
+    }
+    const model = trainer.model as tfl.LayersModel;
+    this.strategy = new PipelineStrategy({
+      options: this.options,
+      topology: model.toJSON(null, false) as object,
+      backend: () => backendChoiceOf(tf.getBackend()),
+      onPlan: (plan, step) => {
+        this.plans.push({ step, plan });
+        trainer.events.emit('pipelinePlan', { step, plan });
+      },
+      onStep: (timing: PipelineStepTiming) => {
+        const { stages, microBatches } = timing;
+        this.steps.push({ step: timing.step, wallMs: timing.wallMs, bubbleFraction: timing.bubbleFraction, idealBubbleFraction: (stages - 1) / (microBatches + stages - 1), stages });
+      },
+    });
+    trainer.useStrategy(this.strategy, this.name);
+  }
+
+  /** The partition the latest step ran with (null before the first step). */
+  plan(): PipelinePlan | null {
+    return this.strategy?.plan ?? null;
+  }
+
+  /** The latest plan as lines of text: stage, units, estimated ms, boundary bytes, predicted speedup. */
+  explain(): string {
+    const plan = this.plan();
+    return plan ? describePlan(plan) : 'pipeline plan: none yet (made at the first step, from a profile of the units)';
+  }
+
+  /** How the last step went, per stage (tensors alive in each worker included). */
+  lastStep(): PipelineStepTiming | null {
+    return this.strategy?.lastStep ?? null;
+  }
+
+  report(): PipelineReport {
+    return { options: this.options, plans: [...this.plans], profile: this.strategy?.unitProfile ?? null, steps: [...this.steps] };
+  }
+}
+
+export function pipelinePlugin(options: Partial<PipelineOptions> = {}): PipelinePlugin {
+  return new PipelinePlugin(options);
+}

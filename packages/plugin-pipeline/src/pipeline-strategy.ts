@@ -1,0 +1,380 @@
+// The pipeline as a StepStrategy: the training thread plans the stages, sends each its units'
+// current weights and its work, computes the loss of every micro-batch the last stage hands back (so
+// the trainer's own loss and metrics apply, custom ones included), and collects the summed gradients.
+// The trainer then fires the hooks and applies one update per batch, as without the pipeline: the
+// stages return gradients and receive the weights that changed, and trainer.model stays the source of
+// truth for evaluation, saving and the other plugins.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendChoice, ForwardBackwardResult, StepContext, StepModel, StepRun, StepStrategy, Unit } from '@trainhooks/core-hooks';
+import type { PipelineOptions } from './options.js';
+import { planStep, type PipelinePlan } from './plan.js';
+import { microBatchSizes, stageOperations } from './schedule.js';
+import type { FromStage, SlotValue, StepDone, StepMessage, UnitProfile, VariableSlot } from './stage-protocol.js';
+import { StageThreads } from './stage-threads.js';
+import { buffersOf, fromTransfer, toTransfer } from './tensor-transfer.js';
+
+export interface PipelineStrategyConfig {
+  readonly options: PipelineOptions;
+  /** model.toJSON(null, false): each stage rebuilds the architecture from it. */
+  readonly topology: object;
+  /** Asked when the stages start: the backend they run (the training thread's). */
+  readonly backend: () => BackendChoice;
+  /** Each new plan (first step, frozen prefix or forward start moved). */
+  readonly onPlan: (plan: PipelinePlan, step: number) => void;
+  readonly onStep: (timing: PipelineStepTiming) => void;
+}
+
+/** How one step went, as the stages measured it. */
+export interface PipelineStepTiming {
+  readonly step: number;
+  readonly stages: number;
+  readonly microBatches: number;
+  readonly wallMs: number;
+  /** Per stage: ms computing (forward, backward, moving tensors). */
+  readonly busyMs: readonly number[];
+  /** 1 − Σ busy / (stages × wall): the share of stage time spent waiting. */
+  readonly bubbleFraction: number;
+  readonly tensorsAlive: readonly number[];
+}
+
+interface Slot extends VariableSlot {
+  readonly variable: tf.Variable;
+}
+
+/** Everything the training thread gathers from the stages during one step. */
+interface StepGather {
+  outputs: tf.Tensor[];
+  losses: tf.Scalar[];
+  metrics: tf.Scalar[][];
+  frozenOutputs: tf.Tensor[];
+  done: StepDone[];
+  forwardReported: boolean;
+}
+
+const MESSAGE_PINGS = 7;
+
+export class PipelineStrategy implements StepStrategy {
+  readonly name = 'pipeline';
+  private threads: StageThreads | null = null;
+  private units: readonly Unit[] = [];
+  private slots: Slot[] = [];
+  /** Bumped whenever a variable changes in the training thread; each stage remembers what it holds. */
+  private readonly versions = new Map<tf.Variable, number>();
+  private stageVersions: Array<Map<tf.Variable, number>> = [];
+  private profile: UnitProfile | null = null;
+  private profiledMicroBatch = 0;
+  private messageLatencyMs = 0;
+  private readonly plans = new Map<string, PipelinePlan>();
+  private planKey = '';
+  private exchangeStep = 0;
+  private lastTiming: PipelineStepTiming | null = null;
+
+  constructor(private readonly config: PipelineStrategyConfig) {}
+
+  async setup(model: StepModel): Promise<void> {
+    this.units = model.units;
+    this.slots = model.units.flatMap((unit, index) => [
+      ...unit.variables.map((variable, i) => ({ unit: index, index: i, state: false, variable })),
+      ...(unit.stateVariables ?? []).map((variable, i) => ({ unit: index, index: i, state: true, variable })),
+    ]);
+    await this.startThreads();
+  }
+
+  /** The plan of the latest step (null before the first). */
+  get plan(): PipelinePlan | null {
+    return this.plans.get(this.planKey) ?? null;
+  }
+
+  get unitProfile(): UnitProfile | null {
+    return this.profile;
+  }
+
+  get lastStep(): PipelineStepTiming | null {
+    return this.lastTiming;
+  }
+
+  weightsChanged(variables: readonly tf.Variable[]): void {
+    for (const variable of variables) this.versions.set(variable, (this.versions.get(variable) ?? 0) + 1);
+  }
+
+  async dispose(): Promise<void> {
+    const threads = this.threads;
+    this.threads = null;
+    await threads?.terminate();
+  }
+
+  private async startThreads(): Promise<void> {
+    const { options, topology } = this.config;
+    this.threads = await StageThreads.start({
+      stages: options.stages,
+      topology,
+      unitCount: this.units.length,
+      backend: this.config.backend(),
+      threads: options.threadsPerStage,
+      workerSetup: options.workerSetup,
+      startTimeoutMs: options.stepTimeoutMs,
+    });
+    // Fresh workers hold no weights of ours.
+    this.stageVersions = Array.from({ length: options.stages }, () => new Map());
+  }
+
+  /** Threads that are up: after a stage failed, the next step starts new ones. */
+  private async liveThreads(): Promise<StageThreads> {
+    if (!this.threads || this.threads.broken) {
+      await this.threads?.terminate();
+      this.threads = null;
+      await this.startThreads();
+    }
+    return this.threads!;
+  }
+
+  async forwardBackward(context: StepContext, run: StepRun): Promise<ForwardBackwardResult> {
+    const threads = await this.liveThreads();
+    const sizes = microBatchSizes(context.batchSize, this.config.options.microBatches);
+    if (context.forwardStart.unit === this.units.length) return this.lossOnly(context, run);
+    const plan = await this.planFor(threads, context, sizes);
+    return this.runStages(threads, plan, context, run, sizes);
+  }
+
+  private async planFor(threads: StageThreads, context: StepContext, sizes: number[]): Promise<PipelinePlan> {
+    const { options } = this.config;
+    // Profiled at the first micro-batch shape; a smaller (tail) batch reuses it, a larger one profiles anew.
+    if (!this.profile || sizes[0]! > this.profiledMicroBatch) await this.profileUnits(threads, [sizes[0]!, ...context.batch.x.shape.slice(1)]);
+    const key = `${context.forwardStart.unit}:${context.frozenPrefix}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planStep({
+        profile: this.profile!,
+        messageLatencyMs: this.messageLatencyMs,
+        unitNames: this.units.map((unit) => unit.name),
+        forwardStart: context.forwardStart.unit,
+        frozenPrefix: context.frozenPrefix,
+        stages: options.stages,
+        microBatchSize: this.profiledMicroBatch,
+        microBatches: sizes.length,
+      });
+      this.plans.set(key, plan);
+    }
+    if (key !== this.planKey) {
+      this.planKey = key;
+      this.config.onPlan(plan, context.step);
+    }
+    return plan;
+  }
+
+  private async profileUnits(threads: StageThreads, inputShape: number[]): Promise<void> {
+    const { stepTimeoutMs, profileRepeats } = this.config.options;
+    this.profile = await threads.run<UnitProfile>('profiling the units', stepTimeoutMs, () => 'stage 0', (_, message, finish) => {
+      if (message.type === 'profile') finish(message.profile);
+    }, () => threads.post(0, { type: 'profile', inputShape, repeats: profileRepeats }));
+    this.profiledMicroBatch = inputShape[0]!;
+    // Profiling trained stage 0's copy (BatchNorm statistics moved): it holds nothing of ours now.
+    this.stageVersions[0] = new Map();
+    const latencies: number[] = [];
+    for (let ping = 0; ping < MESSAGE_PINGS; ping++) {
+      const began = performance.now();
+      await threads.run('ping', stepTimeoutMs, () => 'stage 0', (_, message, finish) => message.type === 'pong' && finish(undefined), () => threads.post(0, { type: 'ping' }));
+      latencies.push((performance.now() - began) / 2);
+    }
+    this.messageLatencyMs = latencies.sort((a, b) => a - b)[MESSAGE_PINGS >> 1]!;
+    this.plans.clear();
+    this.planKey = '';
+  }
+
+  private stageMessages(plan: PipelinePlan, context: StepContext, sizes: number[]): StepMessage[] {
+    const { frozenPrefix, skip, forwardStart } = context;
+    const step = ++this.exchangeStep;
+    const stageCount = plan.stages.length;
+    return plan.stages.map(({ from, to }, stage): StepMessage => {
+      const backward = to > frozenPrefix;
+      const trained = this.slots
+        .filter((slot) => !slot.state && slot.unit >= Math.max(from, frozenPrefix) && slot.unit < to && slot.variable.trainable && !skip.has(slot.variable.name))
+        .map(({ unit, index, state }) => ({ unit, index, state }));
+      const known = this.stageVersions[stage]!;
+      const weights: SlotValue[] = [];
+      for (const slot of this.slots) {
+        if (slot.unit < from || slot.unit >= to) continue;
+        const version = this.versions.get(slot.variable) ?? 0;
+        if (known.get(slot.variable) === version) continue;
+        weights.push({ unit: slot.unit, index: slot.index, state: slot.state, tensor: toTransfer(slot.variable) });
+        known.set(slot.variable, version);
+      }
+      return {
+        type: 'step',
+        step,
+        from,
+        to,
+        frozenPrefix,
+        microBatchSizes: sizes,
+        operations: stageOperations(this.config.options.schedule, stage, stageCount, sizes.length, backward),
+        trained,
+        inputGradient: stage > 0 && from > frozenPrefix,
+        reportFrozenOutput: frozenPrefix > forwardStart.unit && from < frozenPrefix && frozenPrefix <= to,
+        weights,
+        input: stage === 0 ? toTransfer(forwardStart.input) : null,
+        last: stage === stageCount - 1,
+      };
+    });
+  }
+
+  private async runStages(threads: StageThreads, plan: PipelinePlan, context: StepContext, run: StepRun, sizes: number[]): Promise<ForwardBackwardResult> {
+    const began = performance.now();
+    let forwardEnded = began;
+    const messages = this.stageMessages(plan, context, sizes);
+    const step = messages[0]!.step;
+    const stageCount = messages.length;
+    const lastStage = stageCount - 1;
+    const needsBackward = context.frozenPrefix < this.units.length;
+    const needsFrozen = context.frozenPrefix > context.forwardStart.unit;
+    const offsets = sizes.map((_, m) => sizes.slice(0, m).reduce((a, b) => a + b, 0));
+    const gather: StepGather = { outputs: [], losses: [], metrics: [], frozenOutputs: [], done: [], forwardReported: false };
+    let outputsIn = 0;
+    let frozenIn = 0;
+    const penalty = this.penalty(context);
+
+    const reportForward = () => {
+      const output = tf.concat(gather.outputs);
+      const loss = tf.tidy(() => (penalty ? tf.add(tf.addN(gather.losses), penalty.value) : tf.addN(gather.losses))) as tf.Scalar;
+      const frozenOutput = needsFrozen ? tf.concat(gather.frozenOutputs) : null;
+      tf.dispose([...gather.outputs, ...gather.frozenOutputs, ...gather.losses]);
+      gather.outputs = [];
+      gather.frozenOutputs = [];
+      gather.losses = [loss];
+      if (frozenOutput) gather.frozenOutputs = [frozenOutput];
+      try {
+        run.forwardDone({ output, loss, frozenOutput });
+      } finally {
+        // Hooks saw the output in afterForward; like the local strategy's, it lives no longer.
+        output.dispose();
+      }
+      gather.forwardReported = true;
+      forwardEnded = performance.now();
+    };
+
+    const onOutput = (microBatch: number, output: tf.Tensor) => {
+      const y = tf.slice(context.batch.y, offsets[microBatch]!, sizes[microBatch]!);
+      const share = sizes[microBatch]! / context.batchSize;
+      const lossOf = (out: tf.Tensor) => tf.mul(tf.mean(run.loss(y, out)), share) as tf.Scalar;
+      if (needsBackward) {
+        const { value, grad } = tf.valueAndGrad(lossOf)(output);
+        gather.losses[microBatch] = value;
+        const tensor = toTransfer(grad);
+        threads.post(lastStage, { type: 'outputGradient', step, microBatch, tensor }, buffersOf([tensor]));
+        grad.dispose();
+      } else gather.losses[microBatch] = tf.tidy(() => lossOf(output));
+      gather.metrics[microBatch] = run.metrics.map((metric) => tf.tidy(() => tf.mul(tf.mean(metric.fn(y, output)), share) as tf.Scalar));
+      gather.outputs[microBatch] = output;
+      y.dispose();
+    };
+
+    try {
+      await threads.run<void>(`step ${context.step}`, this.config.options.stepTimeoutMs, () => this.missing(gather, stageCount, sizes.length, outputsIn), (stage, message: FromStage, finish) => {
+        if (message.type === 'output' && message.step === step) {
+          onOutput(message.microBatch, fromTransfer(message.tensor));
+          outputsIn++;
+        } else if (message.type === 'frozenOutput' && message.step === step) {
+          gather.frozenOutputs[message.microBatch] = fromTransfer(message.tensor);
+          frozenIn++;
+        } else if (message.type === 'done' && message.step === step) {
+          gather.done[stage] = message;
+        } else return;
+        if (!gather.forwardReported && outputsIn === sizes.length && (!needsFrozen || frozenIn === sizes.length)) reportForward();
+        if (gather.forwardReported && gather.done.filter(Boolean).length === stageCount) finish();
+      }, () => {
+        messages.forEach((message, stage) => threads.post(stage, message, buffersOf([...message.weights.map((w) => w.tensor), ...(message.input ? [message.input] : [])])));
+      });
+    } catch (error) {
+      tf.dispose([...gather.outputs, ...gather.losses, ...gather.metrics.flat(), ...gather.frozenOutputs, ...(penalty ? [penalty.value, ...Object.values(penalty.gradients)] : [])]);
+      throw error;
+    }
+
+    const ended = performance.now();
+    const gradients = this.gradientsOf(gather.done, penalty?.gradients ?? {});
+    this.storeStatistics(gather.done);
+    const busyMs = gather.done.map((done) => done.busyMs);
+    const wallMs = ended - began;
+    this.lastTiming = {
+      step: context.step,
+      stages: stageCount,
+      microBatches: sizes.length,
+      wallMs,
+      busyMs,
+      bubbleFraction: Math.max(0, 1 - busyMs.reduce((a, b) => a + b, 0) / (stageCount * wallMs)),
+      tensorsAlive: gather.done.map((done) => done.tensorsAlive),
+    };
+    this.config.onStep(this.lastTiming);
+    const metricValues = run.metrics.map((_, i) => tf.tidy(() => tf.addN(gather.metrics.map((parts) => parts[i]!))) as tf.Scalar);
+    tf.dispose(gather.metrics.flat());
+    if (penalty) penalty.value.dispose();
+    return {
+      loss: gather.losses[0] as tf.Scalar,
+      gradients,
+      metricValues,
+      frozenOutput: gather.frozenOutputs[0] ?? null,
+      forwardMs: forwardEnded - began,
+      backwardMs: ended - forwardEnded,
+    };
+  }
+
+  private missing(gather: StepGather, stages: number, microBatches: number, outputs: number): string {
+    const silent = Array.from({ length: stages }, (_, stage) => stage).filter((stage) => !gather.done[stage]);
+    return `stage(s) ${silent.join(', ')} did not finish; ${outputs}/${microBatches} outputs arrived`;
+  }
+
+  /** Summed gradients by variable name; regularisation penalties' gradients added here. */
+  private gradientsOf(done: readonly StepDone[], penaltyGradients: tf.NamedTensorMap): tf.NamedTensorMap {
+    const gradients: tf.NamedTensorMap = {};
+    for (const stage of done) {
+      for (const value of stage.gradients) gradients[this.slotOf(value).variable.name] = fromTransfer(value.tensor);
+    }
+    for (const [name, gradient] of Object.entries(penaltyGradients)) {
+      const sum = gradients[name];
+      gradients[name] = sum ? tf.add(sum, gradient) : gradient;
+      if (sum) tf.dispose([sum, gradient]);
+    }
+    return gradients;
+  }
+
+  /** BatchNorm moving statistics come back from the stage that trained the unit: the model holds them. */
+  private storeStatistics(done: readonly StepDone[]): void {
+    done.forEach((stage, index) => {
+      for (const value of stage.state) {
+        const { variable } = this.slotOf(value);
+        tf.tidy(() => variable.assign(fromTransfer(value.tensor)));
+        const version = (this.versions.get(variable) ?? 0) + 1;
+        this.versions.set(variable, version);
+        this.stageVersions[index]!.set(variable, version);
+      }
+    });
+  }
+
+  private slotOf(slot: VariableSlot): Slot {
+    const found = this.slots.find((candidate) => candidate.unit === slot.unit && candidate.index === slot.index && candidate.state === slot.state);
+    if (!found) throw new Error(`plugin-pipeline: a stage answered for an unknown variable (unit ${slot.unit}, ${slot.index})`);
+    return found;
+  }
+
+  /**
+   * Regularisation penalties of the trained units, with their gradients: they depend on weights only,
+   * so the training thread adds them once per batch, as the local strategy's loss does.
+   */
+  private penalty(context: StepContext): { value: tf.Scalar; gradients: tf.NamedTensorMap } | null {
+    const units = this.units.slice(context.frozenPrefix).filter((unit) => (unit.regularizationLosses?.() ?? []).length > 0);
+    if (units.length === 0) return null;
+    const variables = units.flatMap((unit) => unit.variables.filter((v) => v.trainable && !context.skip.has(v.name)));
+    const total = () => tf.addN(units.flatMap((unit) => unit.regularizationLosses!())) as tf.Scalar;
+    if (variables.length === 0) return { value: tf.tidy(total), gradients: {} };
+    const { value, grads } = tf.variableGrads(total, variables);
+    return { value, gradients: grads };
+  }
+
+  /** The forward starts past the last unit (a cache holds the model's output): only the loss is left. */
+  private lossOnly(context: StepContext, run: StepRun): ForwardBackwardResult {
+    const began = performance.now();
+    const output = context.forwardStart.input;
+    const loss = tf.tidy(() => tf.mean(run.loss(context.batch.y, output))) as tf.Scalar;
+    run.forwardDone({ output, loss, frozenOutput: null });
+    const metricValues = run.metrics.map((metric) => tf.tidy(() => tf.mean(metric.fn(context.batch.y, output))) as tf.Scalar);
+    return { loss, gradients: {}, metricValues, frozenOutput: null, forwardMs: performance.now() - began, backwardMs: 0 };
+  }
+}
