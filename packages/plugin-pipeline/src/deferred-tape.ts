@@ -4,7 +4,8 @@
 // Recomputing the forward at backward time (GPipe's rematerialisation) would cost a third more work.
 // So we record the forward's tape the way engine.gradients does (startTape / endTape: the kernels'
 // saved tensors are kept, every other intermediate is freed) and run reverse-mode accumulation over
-// that tape later. This reads tfjs-core engine internals (verified on 4.22; checked at start-up).
+// that tape later. This reads tfjs-core engine internals (verified on 4.22; checked at start-up), and
+// needs the gradients registered (tfjs-layers, which every stage loads, registers them).
 import * as tf from '@tensorflow/tfjs-core';
 
 interface TapeNode {

@@ -85,6 +85,11 @@ export class PipelinePlugin implements TrainerPlugin {
     return this.strategy?.lastStep ?? null;
   }
 
+  /** Stage worker threads still running: `stages` while training, 0 once trainer.dispose() resolved. */
+  runningThreads(): number {
+    return this.strategy?.runningThreads ?? 0;
+  }
+
   report(): PipelineReport {
     return { options: this.options, plans: [...this.plans], profile: this.strategy?.unitProfile ?? null, steps: [...this.steps] };
   }

@@ -93,14 +93,17 @@ export class PipelineStrategy implements StepStrategy {
     return this.lastTiming;
   }
 
+  /** Stage threads that are running (0 after dispose). */
+  get runningThreads(): number {
+    return this.threads?.running ?? 0;
+  }
+
   weightsChanged(variables: readonly tf.Variable[]): void {
     for (const variable of variables) this.versions.set(variable, (this.versions.get(variable) ?? 0) + 1);
   }
 
   async dispose(): Promise<void> {
-    const threads = this.threads;
-    this.threads = null;
-    await threads?.terminate();
+    await this.threads?.terminate();
   }
 
   private async startThreads(): Promise<void> {

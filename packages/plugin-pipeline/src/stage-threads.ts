@@ -32,16 +32,18 @@ interface Exchange {
  * repository's tests and scripts) a worker's entry cannot be TypeScript even with `--import tsx`, so a
  * two-line bootstrap registers tsx in the thread first and then imports the module.
  */
-function createStageWorker(): Worker {
+function createStageWorker(stage: number): Worker {
+  // workerData names the stage, for a workerSetup module that needs to know which one it runs in.
+  const workerData = { stage };
   const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
   const extension = extname(here);
   const filename = join(dirname(here), `stage-worker${extension}`);
-  if (extension !== '.ts') return new Worker(filename);
+  if (extension !== '.ts') return new Worker(filename, { workerData });
   // tsx's ESM api, found through its package.json (its CommonJS build mis-resolves from a worker).
   const manifest = createRequire(here).resolve('tsx/package.json');
   const api = join(dirname(manifest), (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default);
   const bootstrap = `import(${JSON.stringify(pathToFileURL(api).href)}).then(({ register }) => { register(); return import(${JSON.stringify(pathToFileURL(filename).href)}); })`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 export class StageThreads {
@@ -49,6 +51,7 @@ export class StageThreads {
   private exchange: Exchange | null = null;
   private failure: Error | null = null;
   private ending = false;
+  private exited = 0;
 
   private constructor() {}
 
@@ -56,11 +59,12 @@ export class StageThreads {
     const threads = new StageThreads();
     const channels = Array.from({ length: config.stages - 1 }, () => new MessageChannel());
     for (let stage = 0; stage < config.stages; stage++) {
-      const worker = createStageWorker();
+      const worker = createStageWorker(stage);
       threads.workers.push(worker);
       worker.on('message', (message: FromStage) => threads.receive(stage, message));
       worker.on('error', (error) => threads.fail(new Error(`plugin-pipeline: stage ${stage} crashed: ${error.message}`)));
       worker.on('exit', (code) => {
+        threads.exited++;
         if (!threads.ending) threads.fail(new Error(`plugin-pipeline: stage ${stage} exited (code ${code})`));
       });
     }
@@ -80,6 +84,11 @@ export class StageThreads {
 
   get count(): number {
     return this.workers.length;
+  }
+
+  /** Workers that have not exited yet. */
+  get running(): number {
+    return this.workers.length - this.exited;
   }
 
   /** Set once a stage failed; the threads are gone then. */
