@@ -135,3 +135,18 @@ describe('trainhooks train, a run that fails', () => {
     expect(existsSync(join(out, 'report.json'))).toBe(false);
   });
 });
+
+describe('trainhooks ablate with the pipeline plugin', () => {
+  it('runs baseline and pipeline side by side and reports the pipeline plan', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'trainhooks-pipeline-'));
+    const run = await runCli(['ablate', ...TINY, '--plugins', 'pipeline', '--epochs', '1', '--out', out, '--quiet']);
+    expect(run.code, run.stderr).toBe(0);
+    const data = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReportData;
+    expect(data.runs.map((result) => result.configuration)).toEqual(['baseline', 'pipeline']);
+    const pipelined = data.runs.find((result) => result.configuration === 'pipeline')!;
+    const report = pipelined.pluginReports.pipeline as { plans: Array<{ plan: { stages: unknown[] } }>; steps: unknown[] };
+    expect(report.plans[0]!.plan.stages).toHaveLength(2);
+    expect(report.steps).toHaveLength(8);
+    expect(pipelined.finalAccuracy).toBeGreaterThan(0.1);
+  });
+});

@@ -12,10 +12,11 @@ const unknownPluginOptions = join(dir, 'unknown-plugin.json');
 writeFileSync(unknownPluginOptions, JSON.stringify({ frezee: {} }));
 const badOptionValue = join(dir, 'bad-value.json');
 writeFileSync(badOptionValue, JSON.stringify({ freeze: { driftThreshold: 10 } }));
+const badPipelineStages = join(dir, 'bad-stages.json');
+writeFileSync(badPipelineStages, JSON.stringify({ pipeline: { stages: 0 } }));
 
 const CASES: Array<[string, string[], RegExp]> = [
   ['an unknown plugin', ['train', '--plugins', 'freeze,turbo'], /unknown plugin 'turbo'; choose from freeze, act-cache, grad-prune, pipeline/],
-  ['a plugin that is not built yet', ['train', '--plugins', 'pipeline'], /pipeline plugin is not available yet/],
   ['non-numeric epochs', ['train', '--epochs', 'ten'], /--epochs must be a positive whole number, got 'ten'/],
   ['zero epochs', ['ablate', '--plugins', 'freeze', '--epochs', '0'], /--epochs must be a positive whole number/],
   ['a fractional evaluation count', ['train', '--evals-per-epoch', '1.5'], /--evals-per-epoch must be a positive whole number, got '1.5'/],
@@ -27,6 +28,7 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['plugin options that are not JSON', ['train', '--plugin-options', brokenJson], /--plugin-options: cannot read .*broken.json/],
   ['plugin options for an unknown plugin', ['train', '--plugin-options', unknownPluginOptions], /names unknown plugin 'frezee'/],
   ['a plugin option its plugin rejects', ['train', '--plugins', 'freeze', '--plugin-options', badOptionValue], /plugin 'freeze': .*driftThreshold/],
+  ['a pipeline of no stages', ['train', '--plugins', 'pipeline', '--plugin-options', badPipelineStages], /plugin 'pipeline': plugin-pipeline: option stages must be an integer ≥ 1, got 0/],
   ['an unknown optimizer', ['train', '--optimizer', 'lion'], /unknown optimizer 'lion'/],
   ['a malformed schedule', ['train', '--lr-schedule', 'cosine'], /--lr-schedule must be step:EPOCHS:FACTOR/],
   ['a matrix naming an unknown plugin', ['ablate', '--matrix', 'freeze;freeze+warp'], /unknown plugin 'warp'/],

@@ -4,6 +4,7 @@ import { runBackendBenchmark } from './backend.js';
 import { runCacheBenchmark } from './cache.js';
 import { runFreezeBenchmark } from './freeze.js';
 import { runOverheadBenchmark } from './overhead.js';
+import { runPipelineBenchmark } from './pipeline.js';
 import { runPruneBenchmark } from './prune.js';
 import { runPruneUpdateBenchmark } from './prune-update.js';
 
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   freeze: runFreezeBenchmark,
   cache: runCacheBenchmark,
   'prune-update': runPruneUpdateBenchmark,
+  pipeline: runPipelineBenchmark,
 };
 
 const [name, ...rest] = process.argv.slice(2);

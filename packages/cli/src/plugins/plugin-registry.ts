@@ -1,5 +1,5 @@
 // How the CLI builds each plugin by name. Each plugin package is imported only when named, so the CLI
-// runs with whichever plugins are installed; one that is absent, or that has no plugin yet, is
+// runs with whichever plugins are installed; one that is absent, or whose options are wrong, is
 // refused before anything trains.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TrainerPlugin } from '@trainhooks/core-hooks';
@@ -10,6 +10,8 @@ export interface PluginInputs {
   /** Held-out samples (the freeze plugin's probe). */
   readonly probe: tf.Tensor;
   readonly seed: number;
+  /** Cores this run may use (its backend's thread count): a plugin with threads of its own shares them out. */
+  readonly threads: number;
 }
 
 /** A plugin in a run, with what the report wants from it. */
@@ -57,16 +59,18 @@ export const PLUGIN_REGISTRY: Record<PluginName, PluginEntry> = {
   },
   pipeline: {
     packageName: '@trainhooks/plugin-pipeline',
-    validate: async () => {
-      throw new Error('the pipeline plugin is not available yet: @trainhooks/plugin-pipeline has no plugin in this version');
-    },
-    create: async () => {
-      throw new Error('the pipeline plugin is not available yet');
+    validate: async (options) => void (await import('@trainhooks/plugin-pipeline')).resolvePipelineOptions(options),
+    create: async (options, { threads }) => {
+      const { pipelinePlugin, resolvePipelineOptions } = await import('@trainhooks/plugin-pipeline');
+      // The stages share the run's cores (not the machine's: --parallel runs sit beside this one).
+      const stages = resolvePipelineOptions(options).stages;
+      const plugin = pipelinePlugin({ threadsPerStage: Math.max(1, Math.floor(threads / stages)), ...options });
+      return { plugin, report: () => plugin.report() };
     },
   },
 };
 
-/** Why a plugin cannot run here (not installed, not built yet, bad options), or null when it can. */
+/** Why a plugin cannot run here (not installed, bad options), or null when it can. */
 export async function pluginProblem(name: PluginName, options: Record<string, unknown> = {}): Promise<string | null> {
   const entry = PLUGIN_REGISTRY[name];
   try {

@@ -1,5 +1,6 @@
 // One run in this process: build the workload, stack the plugins, train epoch by epoch (test accuracy
 // after each epoch, or evalsPerEpoch times in it, off the clock), and return everything a report needs.
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, SeededRandom } from '@trainhooks/core-hooks';
@@ -56,7 +57,7 @@ export async function runTraining(spec: RunSpec, listen: RunListener = () => {})
   const plugins = new Map<string, PluginInstance>();
   try {
     for (const name of spec.plugins) {
-      const instance = await PLUGIN_REGISTRY[name].create(spec.pluginOptions[name] ?? {}, { probe: workload.probe, seed: spec.seed });
+      const instance = await PLUGIN_REGISTRY[name].create(spec.pluginOptions[name] ?? {}, { probe: workload.probe, seed: spec.seed, threads: backend.threads ?? spec.threads ?? availableParallelism() });
       plugins.set(name, instance);
       trainer.use(instance.plugin);
     }

@@ -1,0 +1,149 @@
+// `npm run bench -- pipeline`: samples/s of one training step at batch 256 on wasm + our kernels, same
+// run, per model: the single-thread trainer (the baseline), the pipeline plugin with 2 stages (one
+// thread each) at 4 and 8 micro-batches under both schedules, the threaded single-process trainer (2
+// wasm threads), and the two-worker ceiling (two independent single-thread trainers at once, their
+// samples/s added). Each measurement is a child process of its own (a process starts wasm with one
+// thread count); rounds rotate the order so drift of the shared machine hits every variant alike.
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@trainhooks/backend';
+import { createTrainer } from '@trainhooks/core-hooks';
+import { createModel, MODEL_INPUT_LAYOUT, MODEL_NAMES, type ModelName } from '@trainhooks/cli';
+import { pipelinePlugin, type PipelineSchedule } from '@trainhooks/plugin-pipeline';
+import { median, writeResult } from './stats.js';
+
+interface Variant {
+  readonly name: string;
+  /** Threads of the process's own wasm backend. */
+  readonly threads: number;
+  readonly pipeline: { microBatches: number; schedule: PipelineSchedule } | null;
+  /** Processes started at once (the ceiling runs two). */
+  readonly copies: number;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'single thread', threads: 1, pipeline: null, copies: 1 },
+  ...([4, 8] as const).flatMap((microBatches) =>
+    (['gpipe', '1f1b'] as const).map((schedule) => ({ name: `pipeline M=${microBatches} ${schedule}`, threads: 1, pipeline: { microBatches, schedule }, copies: 1 })),
+  ),
+  { name: 'threaded wasm, 2 threads', threads: 2, pipeline: null, copies: 1 },
+  { name: 'two single-thread trainers at once', threads: 1, pipeline: null, copies: 2 },
+];
+
+interface ChildResult {
+  readonly stepMs: number;
+  /** Pipeline only: median measured bubble fraction and the plan's prediction. */
+  readonly bubbleFraction: number | null;
+  readonly predictedSpeedup: number | null;
+  readonly plan: string | null;
+}
+
+async function measure(model: ModelName, variant: Variant, batchSize: number, steps: number, warmup: number): Promise<ChildResult> {
+  const setup = await setupBackend('wasm', { threads: variant.threads, log: () => {} });
+  if (setup.threads !== variant.threads) throw new Error(`asked for ${variant.threads} threads, got ${setup.threads}`);
+  const plugin = variant.pipeline ? pipelinePlugin({ stages: 2, threadsPerStage: 1, ...variant.pipeline }) : null;
+  const trainer = createTrainer(createModel(model, { seed: 1 }));
+  if (plugin) trainer.use(plugin);
+  const shape = MODEL_INPUT_LAYOUT[model] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
+  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
+  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
+  const times: number[] = [];
+  const bubbles: number[] = [];
+  for (let step = 0; step < warmup + steps; step++) {
+    const began = performance.now();
+    await trainer.step({ x, y });
+    if (step < warmup) continue;
+    times.push(performance.now() - began);
+    if (plugin) bubbles.push(plugin.lastStep()!.bubbleFraction);
+  }
+  const result = {
+    stepMs: median(times),
+    bubbleFraction: plugin ? median(bubbles) : null,
+    predictedSpeedup: plugin?.plan()?.predictedSpeedup ?? null,
+    plan: plugin ? plugin.explain() : null,
+  };
+  await trainer.dispose();
+  tf.dispose([x, y]);
+  return result;
+}
+
+function runChild(argv: string[]): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'pipeline', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = output.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`child ${argv.join(' ')} exited with ${code}`));
+      else resolve(JSON.parse(last) as ChildResult);
+    });
+  });
+}
+
+export async function runPipelineBenchmark(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      models: { type: 'string', default: MODEL_NAMES.join(',') },
+      'batch-size': { type: 'string', default: '256' },
+      steps: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
+      variants: { type: 'string' },
+      'child-model': { type: 'string' },
+      'child-variant': { type: 'string' },
+    },
+  });
+  const batchSize = Number(values['batch-size']);
+  const steps = Number(values.steps);
+  const warmup = Number(values.warmup);
+  if (values['child-model']) {
+    const variant = VARIANTS.find((v) => v.name === values['child-variant'])!;
+    const result = await measure(values['child-model'] as ModelName, variant, batchSize, steps, warmup);
+    process.stdout.write(`\n${JSON.stringify(result)}\n`);
+    return;
+  }
+  const models = values.models!.split(',') as ModelName[];
+  const variants = values.variants ? VARIANTS.filter((v) => values.variants!.split(',').some((name) => v.name.startsWith(name))) : VARIANTS;
+  const rounds = Number(values.rounds);
+  const common = ['--batch-size', String(batchSize), '--steps', String(steps), '--warmup', String(warmup)];
+  const samples: Record<string, Record<string, number[]>> = {};
+  const extras: Record<string, Record<string, ChildResult[]>> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const model of models) {
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+      for (const variant of order) {
+        const args = [...common, '--child-model', model, '--child-variant', variant.name];
+        const results = await Promise.all(Array.from({ length: variant.copies }, () => runChild(args)));
+        // Samples/s of the copies together: each processes its own batches.
+        const samplesPerSecond = results.reduce((sum, r) => sum + (batchSize * 1000) / r.stepMs, 0);
+        ((samples[model] ??= {})[variant.name] ??= []).push(samplesPerSecond);
+        ((extras[model] ??= {})[variant.name] ??= []).push(results[0]!);
+        console.log(`round ${round + 1}, ${model}, ${variant.name}: ${samplesPerSecond.toFixed(1)} samples/s`);
+      }
+    }
+  }
+  const path = writeResult('pipeline', { batchSize, steps, warmup, rounds, cores: availableParallelism(), samples, extras });
+  console.log(`\nwasm + our kernels, batch ${batchSize}, 2 stages; median samples/s of ${rounds} rounds × ${steps} steps (after ${warmup} warm-up); ${availableParallelism()} cores\n`);
+  console.log('| model | variant | samples/s | × single thread | bubble measured | bubble (K−1)/(M+K−1) | plan predicted |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const model of models) {
+    const base = median(samples[model]!['single thread'] ?? [NaN]);
+    for (const variant of variants) {
+      const value = median(samples[model]![variant.name]!);
+      const runs = extras[model]![variant.name]!;
+      const bubble = variant.pipeline ? `${(median(runs.map((r) => r.bubbleFraction!)) * 100).toFixed(0)}%` : '';
+      const ideal = variant.pipeline ? `${((1 / (variant.pipeline.microBatches + 1)) * 100).toFixed(0)}%` : '';
+      const predicted = variant.pipeline ? `${median(runs.map((r) => r.predictedSpeedup!)).toFixed(2)}×` : '';
+      console.log(`| ${model} | ${variant.name} | ${value.toFixed(1)} | ${(value / base).toFixed(2)}× | ${bubble} | ${ideal} | ${predicted} |`);
+    }
+  }
+  for (const model of models) {
+    const plan = extras[model]!['pipeline M=8 1f1b']?.[0]?.plan;
+    if (plan) console.log(`\n${model}, M=8 1f1b:\n${plan}`);
+  }
+  console.log(`\nraw: ${path}`);
+}
