@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { microBatchSizes, partitionUnits, resolvePipelineOptions, stageCost, stageOperations, type PartitionCosts } from '@trainhooks/plugin-pipeline';
+import { microBatchSizes, partitionUnits, planStep, resolvePipelineOptions, stageCost, stageOperations, type PartitionCosts } from '@trainhooks/plugin-pipeline';
 
 /** Every way to cut n units into k non-empty contiguous stages. */
 function* compositions(n: number, k: number, start = 0): Generator<number[]> {
@@ -62,6 +62,28 @@ describe('partition + merge', () => {
   it('refuses more stages than units and bad stage counts', () => {
     expect(() => partitionUnits({ computeMs: [1, 2], boundaryMs: [0] }, 3)).toThrow(/cannot cut 2 units into 3 non-empty stages/);
     expect(() => partitionUnits({ computeMs: [1, 2], boundaryMs: [0] }, 0)).toThrow(RangeError);
+  });
+});
+
+describe('plans', () => {
+  const profile = { forwardMs: [4, 4, 4, 4, 4], backwardMs: [8, 8, 8, 8, 8], outputBytes: [1000, 1000, 1000, 1000, 40], copyBytesPerMs: 1e6 };
+  const request = { profile, messageLatencyMs: 0.05, unitNames: ['a', 'b', 'c', 'd', 'e'], stages: 2, microBatchSize: 32, microBatches: 8 };
+
+  it('frozen units cost their forward only, so the cut moves back when the prefix freezes', () => {
+    const open = planStep({ ...request, forwardStart: 0, frozenPrefix: 0 });
+    const frozen = planStep({ ...request, forwardStart: 0, frozenPrefix: 3 });
+    expect(open.stages.map((stage) => [stage.from, stage.to])).toEqual([[0, 2], [2, 5]]);
+    // 12 | 24 and 24 | 12 tie on compute; the cut before d moves no gradient back (d's input is frozen).
+    expect(frozen.stages.map((stage) => [stage.from, stage.to])).toEqual([[0, 3], [3, 5]]);
+    expect(frozen.stages[0]!.frozenUnits).toBe(3);
+    expect(frozen.bottleneckMs).toBeCloseTo(24 + 0.05 + 1000 / 1e6, 9);
+    expect(frozen.sequentialMs).toBeCloseTo(3 * 4 + 2 * 12, 9);
+  });
+
+  it('a forward that starts late leaves fewer units than stages: fewer stages, none empty', () => {
+    const plan = planStep({ ...request, forwardStart: 4, frozenPrefix: 4 });
+    expect(plan.stages).toEqual([expect.objectContaining({ stage: 0, from: 4, to: 5, units: ['e'], boundaryBytes: 0 })]);
+    expect(plan.predictedSpeedup).toBeCloseTo(1, 9);
   });
 });
 

@@ -100,7 +100,7 @@ describe('freeze-aware re-partitioning', () => {
     tf.dispose([...frozenWeights, ...data.flatMap((b) => [b.x, b.y])]);
   });
 
-  it('with fewer trained units than stages, fewer stages run; a skipped variable keeps its weights', async () => {
+  it('one trained unit: the frozen units still run forward on the first stage; a skipped variable keeps its weights', async () => {
     const data = batches('mlp', 16, 2);
     const { plainModel, pipedModel, plain, piped, plugin } = await pair('mlp', 'sgd', { stages: 2 });
     const units = piped.units.length;
@@ -174,5 +174,54 @@ describe('no leaks', () => {
     expect(plugin.lastStep()!.tensorsAlive).toEqual(stagesBefore);
     await trainer.dispose();
     tf.dispose(data.flatMap((b) => [b.x, b.y]));
+  });
+});
+
+describe('composes with the step context', () => {
+  it('a forward that starts at the frozen prefix (a cache) and the frozen output it reports match plain training', async () => {
+    const data = batches('mlp', 16, 2);
+    const { plainModel, pipedModel, plain, piped } = await pair('mlp', 'sgd', { microBatches: 4 });
+    const frozen = 3;
+    // What a cache does: the first pass reports the frozen prefix's output, later passes start from it.
+    const installCache = (trainer: Trainer, seen: Map<number, tf.Tensor>) => {
+      trainer.hooks.beforeForward.tap('test-cache', (context) => {
+        const cached = seen.get(context.step % 2);
+        if (cached) context.forwardStart = { unit: frozen, input: cached };
+      });
+      trainer.hooks.afterBackward.tap('test-cache', (context) => {
+        if (context.frozenOutput && !seen.has(context.step % 2)) seen.set(context.step % 2, tf.keep(context.frozenOutput.clone()));
+      });
+    };
+    const plainCache = new Map<number, tf.Tensor>();
+    const pipedCache = new Map<number, tf.Tensor>();
+    installCache(plain, plainCache);
+    installCache(piped, pipedCache);
+    plain.frozenPrefix = frozen;
+    piped.frozenPrefix = frozen;
+    const starts: number[] = [];
+    piped.hooks.afterForward.tap('watch', (context) => void starts.push(context.forwardStart.unit));
+    for (let step = 0; step < 6; step++) {
+      await plain.step(data[step % 2]!);
+      await piped.step(data[step % 2]!);
+    }
+    expect(starts).toEqual([0, 0, frozen, frozen, frozen, frozen]);
+    for (const key of [0, 1]) expect(tf.tidy(() => tf.max(tf.abs(tf.sub(plainCache.get(key)!, pipedCache.get(key)!))).dataSync()[0])).toBeLessThan(1e-6);
+    expect(maxWeightDiff(plainModel, pipedModel)).toBeLessThan(1e-5);
+    await Promise.all([plain.dispose(), piped.dispose()]);
+    tf.dispose([...plainCache.values(), ...pipedCache.values(), ...data.flatMap((b) => [b.x, b.y])]);
+  });
+
+  it('BatchNorm statistics computed in the stages come back to trainer.model (resnet)', async () => {
+    const data = batches('resnet', 8, 1);
+    const model = createModel('resnet', { seed: 4 });
+    const movingMean = model.weights.find((weight) => weight.name.includes('moving_mean'))!;
+    const before = movingMean.read().clone();
+    const plugin = pipelinePlugin({ stages: 2, microBatches: 2 });
+    const trainer = createTrainer(model).use(plugin);
+    const logs = await trainer.step(data[0]!);
+    expect(Number.isFinite(logs.loss)).toBe(true);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(movingMean.read(), before))).dataSync()[0])).toBeGreaterThan(0);
+    await trainer.dispose();
+    tf.dispose([before, data[0]!.x, data[0]!.y]);
   });
 });

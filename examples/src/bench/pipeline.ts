@@ -25,7 +25,7 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   { name: 'single thread', threads: 1, pipeline: null, copies: 1 },
-  ...([4, 8] as const).flatMap((microBatches) =>
+  ...([4, 8, 16] as const).flatMap((microBatches) =>
     (['gpipe', '1f1b'] as const).map((schedule) => ({ name: `pipeline M=${microBatches} ${schedule}`, threads: 1, pipeline: { microBatches, schedule }, copies: 1 })),
   ),
   { name: 'threaded wasm, 2 threads', threads: 2, pipeline: null, copies: 1 },

@@ -34,6 +34,8 @@ export interface PipelineStepTiming {
   readonly busyMs: readonly number[];
   /** 1 − Σ busy / (stages × wall): the share of stage time spent waiting. */
   readonly bubbleFraction: number;
+  /** Training-thread ms copying weights and the batch out to the stages, and gradients and statistics back in. */
+  readonly copyMs: number;
   readonly tensorsAlive: readonly number[];
 }
 
@@ -224,6 +226,7 @@ export class PipelineStrategy implements StepStrategy {
     const began = performance.now();
     let forwardEnded = began;
     const messages = this.stageMessages(plan, context, sizes);
+    const sendMs = performance.now() - began;
     const step = messages[0]!.step;
     const stageCount = messages.length;
     const lastStage = stageCount - 1;
@@ -294,6 +297,7 @@ export class PipelineStrategy implements StepStrategy {
     const ended = performance.now();
     const gradients = this.gradientsOf(gather.done, penalty?.gradients ?? {});
     this.storeStatistics(gather.done);
+    const receiveMs = performance.now() - ended;
     const busyMs = gather.done.map((done) => done.busyMs);
     const wallMs = ended - began;
     this.lastTiming = {
@@ -303,6 +307,7 @@ export class PipelineStrategy implements StepStrategy {
       wallMs,
       busyMs,
       bubbleFraction: Math.max(0, 1 - busyMs.reduce((a, b) => a + b, 0) / (stageCount * wallMs)),
+      copyMs: sendMs + receiveMs,
       tensorsAlive: gather.done.map((done) => done.tensorsAlive),
     };
     this.config.onStep(this.lastTiming);
