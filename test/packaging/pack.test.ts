@@ -87,6 +87,7 @@ async function pack(name: string): Promise<Packed> {
 /** One script that trains through the installed packages; `esm` picks import or require syntax. */
 function trainingScript(esm: boolean, pluginName: string | null): string {
   const freezes = pluginName === '@trainhooks/plugin-freeze';
+  const pipelines = pluginName === '@trainhooks/plugin-pipeline';
   const load = (what: string, from: string) =>
     esm ? `import ${what} from '${from}';` : `const ${what.replace('* as ', '')} = require('${from}');`;
   const body = `
@@ -103,6 +104,9 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   ${freezes ? `// The reference worker is a file of its own in dist: it must load from the installed package.
   const freeze = pluginExports.freezePlugin({ warmupSteps: 1, evalEvery: 1, referenceLag: 1, window: 2, patience: 1, driftThreshold: 1, tolerance: 1, deterministic: true });
   trainer.use(freeze);` : ''}
+  ${pipelines ? `// The stage workers are a file of their own in dist: they must load from the installed package.
+  const pipeline = pluginExports.pipelinePlugin({ stages: 2, microBatches: 2 });
+  trainer.use(pipeline);` : ''}
   const history = await trainer.fit(x, y, { epochs: ${freezes ? 3 : 1}, batchSize: 4 });
   console.log('RESULT ' + JSON.stringify({
     loss: history.history.loss[0],
@@ -110,6 +114,7 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
     selected: selected.backend,
     packageName: ${pluginName ? 'pluginExports.PACKAGE_NAME' : 'null'},
     freeze: ${freezes ? '{ ...freeze.report(), units: undefined, frozenPrefix: trainer.frozenPrefix }' : 'null'},
+    pipelineStages: ${pipelines ? 'pipeline.plan().stages.length' : 'null'},
   }));
   await trainer.dispose();`;
   const lines = [
@@ -128,6 +133,7 @@ interface ScriptResult {
   selected: string;
   packageName: string | null;
   freeze: { evaluations: number; failures: number; placement: string; frozenPrefix: number } | null;
+  pipelineStages: number | null;
 }
 
 async function runScript(project: string, file: string): Promise<ScriptResult> {
@@ -161,6 +167,7 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
       expect(packed.files, `tarball lists ${file}`).toContain(file);
     }
     if (name === 'plugin-freeze') expect(packed.files).toEqual(expect.arrayContaining(['dist/reference-worker.js', 'dist/reference-worker.cjs']));
+    if (name === 'plugin-pipeline') expect(packed.files).toEqual(expect.arrayContaining(['dist/stage-worker.js', 'dist/stage-worker.cjs']));
     expect(packed.files.filter((file) => file.includes('node_modules') || file.includes('@tensorflow'))).toEqual([]);
     expect(packed.files.filter((file) => !file.startsWith('dist/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
 
@@ -219,6 +226,8 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
           expect(result.freeze).toMatchObject({ placement: 'worker', failures: 0, frozenPrefix: 1 });
           expect(result.freeze!.evaluations).toBeGreaterThan(2);
         }
+        // The stages ran from dist (ESM or CJS): two of them, each with its slice of the model.
+        if (name === 'plugin-pipeline') expect(result.pipelineStages).toBe(2);
       }
     },
     TIMEOUT,
@@ -295,7 +304,7 @@ describe('cli as a published package', () => {
   it(
     'installs with the plugins and runs `trainhooks train` from its bin; the library loads from CommonJS',
     async () => {
-      const others = await Promise.all(['backend', 'plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache'].map(pack));
+      const others = await Promise.all(['backend', 'plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline'].map(pack));
       const project = join(work, 'projects', 'cli');
       mkdirSync(project, { recursive: true });
       await run('npm', ['init', '-y'], project, MINUTE);

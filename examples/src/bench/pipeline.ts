@@ -23,14 +23,16 @@ interface Variant {
   readonly copies: number;
 }
 
-const VARIANTS: Variant[] = [
-  { name: 'single thread', threads: 1, pipeline: null, copies: 1 },
-  ...([4, 8, 16] as const).flatMap((microBatches) =>
-    (['gpipe', '1f1b'] as const).map((schedule) => ({ name: `pipeline M=${microBatches} ${schedule}`, threads: 1, pipeline: { microBatches, schedule }, copies: 1 })),
-  ),
-  { name: 'threaded wasm, 2 threads', threads: 2, pipeline: null, copies: 1 },
-  { name: 'two single-thread trainers at once', threads: 1, pipeline: null, copies: 2 },
-];
+function variantsFor(microBatchCounts: readonly number[]): Variant[] {
+  return [
+    { name: 'single thread', threads: 1, pipeline: null, copies: 1 },
+    ...microBatchCounts.flatMap((microBatches) =>
+      (['gpipe', '1f1b'] as const).map((schedule) => ({ name: `pipeline M=${microBatches} ${schedule}`, threads: 1, pipeline: { microBatches, schedule }, copies: 1 })),
+    ),
+    { name: 'threaded wasm, 2 threads', threads: 2, pipeline: null, copies: 1 },
+    { name: 'two single-thread trainers at once', threads: 1, pipeline: null, copies: 2 },
+  ];
+}
 
 interface ChildResult {
   readonly stepMs: number;
@@ -92,6 +94,7 @@ export async function runPipelineBenchmark(argv: string[]): Promise<void> {
       steps: { type: 'string', default: '5' },
       warmup: { type: 'string', default: '2' },
       rounds: { type: 'string', default: '3' },
+      'micro-batches': { type: 'string', default: '4,8' },
       variants: { type: 'string' },
       'child-model': { type: 'string' },
       'child-variant': { type: 'string' },
@@ -100,16 +103,17 @@ export async function runPipelineBenchmark(argv: string[]): Promise<void> {
   const batchSize = Number(values['batch-size']);
   const steps = Number(values.steps);
   const warmup = Number(values.warmup);
+  const all = variantsFor(values['micro-batches']!.split(',').map(Number));
   if (values['child-model']) {
-    const variant = VARIANTS.find((v) => v.name === values['child-variant'])!;
+    const variant = all.find((v) => v.name === values['child-variant'])!;
     const result = await measure(values['child-model'] as ModelName, variant, batchSize, steps, warmup);
     process.stdout.write(`\n${JSON.stringify(result)}\n`);
     return;
   }
   const models = values.models!.split(',') as ModelName[];
-  const variants = values.variants ? VARIANTS.filter((v) => values.variants!.split(',').some((name) => v.name.startsWith(name))) : VARIANTS;
+  const variants = values.variants ? all.filter((v) => values.variants!.split(',').some((name) => v.name.startsWith(name))) : all;
   const rounds = Number(values.rounds);
-  const common = ['--batch-size', String(batchSize), '--steps', String(steps), '--warmup', String(warmup)];
+  const common = ['--batch-size', String(batchSize), '--steps', String(steps), '--warmup', String(warmup), '--micro-batches', values['micro-batches']!];
   const samples: Record<string, Record<string, number[]>> = {};
   const extras: Record<string, Record<string, ChildResult[]>> = {};
   for (let round = 0; round < rounds; round++) {

@@ -1,3 +1,4 @@
+export const PACKAGE_NAME = '@trainhooks/plugin-pipeline';
 export { PipelinePlugin, pipelinePlugin, type PipelineReport } from './pipeline-plugin.js';
 export { DEFAULT_PIPELINE_OPTIONS, resolvePipelineOptions, type PipelineOptions, type PipelineSchedule } from './options.js';
 export { partitionUnits, stageCost, type Partition, type PartitionCosts, type StageRange } from './partition.js';
