@@ -284,3 +284,44 @@ describe('plugin hooks and typed events', () => {
     expect(errors[0]).toMatch(/misspelled-event\.ts\(14,\d+\): error TS2769: No overload matches this call/);
   }, 60_000);
 });
+
+describe('selectBatch: a step may train on part of the batch (a data-parallel shard)', () => {
+  it('the step trains on what the tap returns, frees it afterwards, and equals a step on that part', async () => {
+    const { x, y } = toyData(8, 8, 3, 9);
+    const sharded = newTrainer(4);
+    const reference = newTrainer(4);
+    const sizes: number[] = [];
+    sharded.hooks.selectBatch.tap('shard', (batch, info) => {
+      expect(info.step).toBe(sizes.length);
+      return { x: tf.slice(batch.x, 0, 4), y: tf.slice(batch.y, 0, 4) };
+    });
+    sharded.hooks.beforeStep.tap('watch', (context) => void sizes.push(context.batchSize));
+    const half = { x: tf.slice(x, 0, 4), y: tf.slice(y, 0, 4) };
+    await sharded.step({ x, y });
+    await reference.step(half);
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      await sharded.step({ x, y });
+      await reference.step(half);
+    }
+    expect(sizes).toEqual([4, 4, 4, 4]);
+    sharded.variables.forEach((variable, i) => expect(tf.tidy(() => tf.max(tf.abs(tf.sub(variable, reference.variables[i]!))).dataSync()[0])).toBe(0));
+    // The shards were freed; the caller's x and y were not.
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(x.isDisposed || y.isDisposed).toBe(false);
+    tf.dispose([x, y, half.x, half.y]);
+  });
+
+  it('a tap that returns no batch fails the step with a clear error', async () => {
+    const { x, y } = toyData(4, 8, 3);
+    const trainer = newTrainer();
+    trainer.hooks.selectBatch.tap('broken', () => null as never);
+    await expect(trainer.step({ x, y })).rejects.toThrow(/a selectBatch tap must return a batch \{ x, y, ids\? \}, got null/);
+    tf.dispose([x, y]);
+  });
+
+  it('HookStage.AGREE sits between the freeze decision and pruning', () => {
+    expect(HookStage.FREEZE).toBeLessThan(HookStage.AGREE);
+    expect(HookStage.AGREE).toBeLessThan(HookStage.PRUNE);
+  });
+});

@@ -1,5 +1,5 @@
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
-import type { GradientMap, StepContext } from './step-context.js';
+import type { Batch, GradientMap, StepContext } from './step-context.js';
 
 /**
  * Tap stages, so plugins order themselves without knowing each other. Lower runs first:
@@ -9,6 +9,11 @@ import type { GradientMap, StepContext } from './step-context.js';
 export const HookStage = Object.freeze({
   /** decide which units are frozen (freeze plugin). */
   FREEZE: -300,
+  /**
+   * make the decisions taken so far identical across processes (a data-parallel plugin broadcasts
+   * rank 0's frozen prefix here, before pruning and the cache build on it).
+   */
+  AGREE: -250,
   /** decide which variables get no gradient this step (gradient pruning). */
   PRUNE: -200,
   /** decide where the forward pass starts (activation cache). */
@@ -23,6 +28,12 @@ export const HookStage = Object.freeze({
 export interface EpochInfo {
   readonly epoch: number;
   readonly logs: Record<string, number>;
+}
+
+/** Which step a batch is for, as selectBatch sees it. */
+export interface BatchInfo {
+  readonly step: number;
+  readonly epoch: number;
 }
 
 export interface LearningRateChange {
@@ -40,6 +51,12 @@ export function createHooks() {
     lrChange: new AsyncSeriesHook<[LearningRateChange]>(['change']),
     teardown: new AsyncSeriesHook<[]>([]),
     // step, in the order they fire
+    /**
+     * Before the step's context exists: a tap may replace the batch the step trains on (a data-parallel
+     * rank keeps its shard). Tensors of a returned batch that are not the given batch's are freed by the
+     * trainer when the step ends.
+     */
+    selectBatch: new AsyncSeriesWaterfallHook<[Batch, BatchInfo]>(['batch', 'info']),
     beforeStep: new AsyncSeriesHook<[StepContext]>(['context']),
     beforeForward: new AsyncSeriesHook<[StepContext]>(['context']),
     /** Synchronous: it fires inside the gradient tape, right after the loss is computed. */

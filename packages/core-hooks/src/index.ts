@@ -1,6 +1,6 @@
 export { createTrainer, Trainer, type TrainerPlugin, type TrainableModel, type TrainerState } from './trainer.js';
 export { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
-export { createHooks, HookStage, type TrainerHooks, type EpochInfo, type LearningRateChange } from './hooks.js';
+export { createHooks, HookStage, type TrainerHooks, type EpochInfo, type BatchInfo, type LearningRateChange } from './hooks.js';
 export { definePluginHooks } from './plugin-hooks.js';
 export { checkOptionNames, optionError } from './plugin-options.js';
 export { createEvents, type TrainerEvents, type TrainerEventMap, type StepEvent } from './events.js';

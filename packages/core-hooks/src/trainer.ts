@@ -374,12 +374,33 @@ export class Trainer {
     }
   }
 
-  private async runHookedStep(batch: Batch): Promise<Record<string, number>> {
+  private async runHookedStep(given: Batch): Promise<Record<string, number>> {
     const { hooks, telemetry } = this;
     const stepStart = performance.now();
     // tfjs code schedules the rate by writing the compiled optimizer's field; model.fit follows it, so do we.
     const requestedRate = this.optimizers.templateLearningRate;
     if (requestedRate !== this.learningRate) await this.setLearningRate(requestedRate);
+    const batch = hooks.selectBatch.isUsed() ? await this.selectBatch(given) : given;
+    try {
+      return await this.runStepOn(batch, stepStart);
+    } finally {
+      // A batch a tap made (a shard) is the trainer's to free; the caller's own tensors are not.
+      if (batch !== given) tf.dispose([batch.x, batch.y].filter((t) => t !== given.x && t !== given.y));
+    }
+  }
+
+  private async selectBatch(given: Batch): Promise<Batch> {
+    const selected = await this.hooks.selectBatch.promise(given, { step: this.stepCount, epoch: this.epochCount });
+    if (selected === given) return given;
+    if (selected === null || typeof selected !== 'object' || !(selected.x instanceof tf.Tensor) || !(selected.y instanceof tf.Tensor)) {
+      throw new Error(`trainhooks: a selectBatch tap must return a batch { x, y, ids? }, got ${String(selected)}`);
+    }
+    checkSamples(['selected batch.x', 'selected batch.y'], selected.x, selected.y, this.declaredShapes);
+    return selected;
+  }
+
+  private async runStepOn(batch: Batch, stepStart: number): Promise<Record<string, number>> {
+    const { hooks, telemetry } = this;
     const context = createStepContext({
       step: this.stepCount,
       epoch: this.epochCount,
