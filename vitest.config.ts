@@ -12,6 +12,7 @@ export default defineConfig({
       '@trainhooks/plugin-grad-prune': src('./packages/plugin-grad-prune/src/index.ts'),
       '@trainhooks/plugin-act-cache': src('./packages/plugin-act-cache/src/index.ts'),
       '@trainhooks/plugin-pipeline': src('./packages/plugin-pipeline/src/index.ts'),
+      '@trainhooks/plugin-mpi': src('./packages/plugin-mpi/src/index.ts'),
       '@trainhooks/cli': src('./packages/cli/src/index.ts'),
     },
   },

@@ -1,0 +1,177 @@
+// Two ranks under mpirun on this machine, against single-process training on the full batch.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from '@trainhooks/backend';
+import { createTrainer, unitsFromLayersModel } from '@trainhooks/core-hooks';
+import { createModel } from '@trainhooks/cli';
+import { namesSignature, planBuckets, resolveMpiOptions, shardRange } from '@trainhooks/plugin-mpi';
+import { makeOptimizer, STEPS, trainingData, type Scenario } from './fixtures/scenario.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RANK_SCRIPT = fileURLToPath(new URL('./fixtures/train-rank.ts', import.meta.url));
+const hasMpirun = spawnSync('mpirun', ['--version']).status === 0;
+// CI installs Open MPI and sets this: there the MPI tests must run, not be skipped.
+if (!hasMpirun && process.env.TRAINHOOKS_REQUIRE_MPI) throw new Error('TRAINHOOKS_REQUIRE_MPI is set but mpirun is not on PATH');
+const ALLOW_ROOT = { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
+
+interface RankRecord {
+  rank: number;
+  size: number;
+  bytes: number[];
+  skipped: string[][];
+  frozen: Array<[number, number]>;
+}
+
+interface Job {
+  code: number | null;
+  output: string;
+  ms: number;
+  ranks: Array<RankRecord & { weights: Float32Array }>;
+}
+
+function runJob(scenario: Scenario, ranks = 2, timeoutMs = 120_000): Promise<Job> {
+  const out = mkdtempSync(join(tmpdir(), `trainhooks-mpi-${scenario}-`));
+  const began = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('mpirun', ['-np', String(ranks), '--oversubscribe', process.execPath, '--import', 'tsx', RANK_SCRIPT, scenario, out], {
+      cwd: ROOT,
+      env: { ...process.env, ...ALLOW_ROOT },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const records = Array.from({ length: ranks }, (_, rank) => join(out, `rank-${rank}`)).filter((base) => existsSync(`${base}.json`));
+      resolve({
+        code,
+        output,
+        ms: Date.now() - began,
+        ranks: records.map((base) => ({ ...(JSON.parse(readFileSync(`${base}.json`, 'utf8')) as RankRecord), weights: new Float32Array(readFileSync(`${base}.bin`).buffer.slice(0)) })),
+      });
+    });
+  });
+}
+
+/** The same 20 steps in this process on the full batches: what data parallelism must reproduce. */
+async function referenceWeights(scenario: Scenario): Promise<Float32Array> {
+  const model = createModel('mlp', { seed: 3, dropout: false });
+  const trainer = createTrainer(model, { optimizer: makeOptimizer(scenario), loss: 'categoricalCrossentropy' });
+  const batches = trainingData();
+  for (let step = 0; step < STEPS; step++) {
+    if (scenario === 'frozen-prefix' && step === 10) trainer.frozenPrefix = 2;
+    await trainer.step(batches[step % batches.length]!);
+  }
+  const weights = model.getWeights().map((weight) => weight.dataSync() as Float32Array);
+  const flat = new Float32Array(weights.reduce((sum, w) => sum + w.length, 0));
+  weights.reduce((offset, w) => (flat.set(w, offset), offset + w.length), 0);
+  await trainer.dispose();
+  tf.dispose(batches.flatMap((batch) => [batch.x, batch.y]));
+  return flat;
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+describe('the pieces, without MPI', () => {
+  it('buckets follow variable order, never split a variable, stay under bucketBytes unless one variable is larger', () => {
+    const buckets = planBuckets([{ name: 'a', size: 10 }, { name: 'b', size: 10 }, { name: 'c', size: 100 }, { name: 'd', size: 1 }], 80);
+    expect(buckets.map((bucket) => bucket.entries.map((entry) => `${entry.name}@${entry.offset}`))).toEqual([['a@0', 'b@10'], ['c@0'], ['d@0']]);
+    expect(buckets.map((bucket) => bucket.size)).toEqual([20, 100, 1]);
+  });
+
+  it('shards are contiguous, cover the batch, and differ in size by at most one', () => {
+    for (const [batch, size] of [[32, 2], [33, 2], [10, 3], [5, 5]] as const) {
+      const shards = Array.from({ length: size }, (_, rank) => shardRange(batch, rank, size));
+      expect(shards[0]!.from).toBe(0);
+      expect(shards.at(-1)!.to).toBe(batch);
+      shards.forEach((shard, rank) => rank > 0 && expect(shard.from).toBe(shards[rank - 1]!.to));
+      const sizes = shards.map((shard) => shard.to - shard.from);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('the gradient-set signature depends on names and order; options are checked', () => {
+    expect(namesSignature(['a', 'b'])).not.toBe(namesSignature(['b', 'a']));
+    expect(namesSignature(['ab'])).not.toBe(namesSignature(['a', 'b']));
+    expect(() => resolveMpiOptions({ bucketBytes: 0 })).toThrow(/option bucketBytes must be an integer ≥ 4, got 0/);
+    expect(() => resolveMpiOptions({ bucketSize: 1 } as never)).toThrow(/option bucketSize must be one of/);
+  });
+
+  it('without Open MPI, creating the plugin fails with what to install', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/no-mpi.ts', import.meta.url))], {
+      cwd: ROOT,
+      env: { ...process.env, TRAINHOOKS_LIBMPI: '/nonexistent/libmpi.so' },
+      encoding: 'utf8',
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/plugin-mpi: Open MPI is not available .*apt-get install openmpi-bin libopenmpi-dev/);
+  });
+});
+
+describe.runIf(hasMpirun)('2 ranks under mpirun', () => {
+  beforeAll(async () => {
+    await setupBackend('wasm', { threads: 1, log: () => {} });
+  });
+
+  for (const scenario of ['sgd', 'adam'] as const) {
+    it(`${scenario}: after 20 steps both ranks hold the weights of single-process training on the full batch (1e-4)`, async () => {
+      const job = await runJob(scenario);
+      expect(job.code, job.output).toBe(0);
+      expect(job.ranks.map((rank) => [rank.rank, rank.size])).toEqual([[0, 2], [1, 2]]);
+      const expected = await referenceWeights(scenario);
+      for (const rank of job.ranks) expect(maxDiff(rank.weights, expected)).toBeLessThan(1e-4);
+      expect(maxDiff(job.ranks[0]!.weights, job.ranks[1]!.weights)).toBe(0);
+    });
+  }
+
+  it('with a frozen prefix the bytes all-reduced fall by exactly the frozen variables’ share', async () => {
+    const job = await runJob('frozen-prefix');
+    expect(job.code, job.output).toBe(0);
+    const units = unitsFromLayersModel(createModel('mlp', { seed: 3 }));
+    const bytesOf = (from: number, to: number) => units.slice(from, to).flatMap((unit) => unit.variables).reduce((sum, v) => sum + v.size * 4, 0);
+    for (const rank of job.ranks) {
+      expect(rank.bytes.slice(0, 10)).toEqual(Array(10).fill(bytesOf(0, units.length)));
+      expect(rank.bytes.slice(10)).toEqual(Array(10).fill(bytesOf(0, units.length) - bytesOf(0, 2)));
+    }
+    expect(maxDiff(job.ranks[0]!.weights, await referenceWeights('frozen-prefix'))).toBeLessThan(1e-4);
+  });
+
+  it('with grad-prune both ranks skip identical groups, step by step', async () => {
+    const job = await runJob('prune');
+    expect(job.code, job.output).toBe(0);
+    const [zero, one] = job.ranks;
+    expect(zero!.skipped).toEqual(one!.skipped);
+    expect(zero!.skipped.some((names) => names.length > 0)).toBe(true);
+    expect(zero!.bytes).toEqual(one!.bytes);
+  });
+
+  it('with plugin-freeze both ranks freeze at the same step (rank 0 decides)', async () => {
+    const job = await runJob('freeze');
+    expect(job.code, job.output).toBe(0);
+    const [zero, one] = job.ranks;
+    expect(zero!.frozen.length).toBeGreaterThan(0);
+    expect(one!.frozen).toEqual(zero!.frozen);
+    expect(maxDiff(zero!.weights, one!.weights)).toBe(0);
+  });
+
+  it('a killed rank ends the job with an error naming it, no hang', async () => {
+    const job = await runJob('killed', 2, 90_000);
+    expect(job.code).not.toBe(0);
+    expect(job.ms).toBeLessThan(60_000);
+    expect(job.output).toMatch(/rank 1|process rank 1|signal 9|Killed/i);
+    expect(job.ranks).toHaveLength(0);
+  });
+});
