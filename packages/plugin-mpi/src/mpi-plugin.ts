@@ -125,7 +125,7 @@ export class MpiPlugin implements TrainerPlugin {
     const skippedBytes = variables.filter((variable) => variable.trainable && gradients[variable.name] === undefined).reduce((sum, variable) => sum + variable.size * 4, 0);
     let reduced = gradients;
     if (this.size > 1) {
-      await this.checkSameGradients(sent.map((variable) => variable.name), context.step);
+      await this.checkSameGradients(sent.map((variable) => `${variable.name}:${variable.size}`), context.step);
       // Each rank's gradient is the mean over its shard: weight it by the shard's share of the batch.
       const share = context.batchSize / this.globalBatchSize;
       reduced = {};
