@@ -3,6 +3,7 @@
 import { runBackendBenchmark } from './backend.js';
 import { runCacheBenchmark } from './cache.js';
 import { runFreezeBenchmark } from './freeze.js';
+import { runMpiBenchmark } from './mpi.js';
 import { runOverheadBenchmark } from './overhead.js';
 import { runPipelineBenchmark } from './pipeline.js';
 import { runPruneBenchmark } from './prune.js';
@@ -16,6 +17,7 @@ const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   cache: runCacheBenchmark,
   'prune-update': runPruneUpdateBenchmark,
   pipeline: runPipelineBenchmark,
+  mpi: runMpiBenchmark,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,0 +1,147 @@
+// `npm run bench -- mpi`: data parallelism on Open MPI, 2 ranks (one wasm thread each) against the
+// single-thread trainer on cnn and mlp at a global batch of 256, in the same run as the other ways of
+// using 2 cores on the same models: the pipeline plugin (2 stages, M = 8, gpipe) and threaded wasm (2
+// threads) — those two are the pipeline benchmark's own children. Also the gradient bytes each rank
+// all-reduces per step with everything trained, with the first two units frozen, and with grad-prune.
+// Every figure is a process (or an mpirun job) of its own; rounds rotate the order.
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@trainhooks/backend';
+import { createTrainer } from '@trainhooks/core-hooks';
+import { createModel, MODEL_INPUT_LAYOUT, type ModelName } from '@trainhooks/cli';
+import { gradPrunePlugin } from '@trainhooks/plugin-grad-prune';
+import { mpiPlugin } from '@trainhooks/plugin-mpi';
+import { median, writeResult } from './stats.js';
+
+/** What each rank trains: everything, the first two units frozen, or with gradient pruning. */
+const RANK_VARIANTS = ['all trained', 'first 2 units frozen', 'grad-prune'] as const;
+type RankVariant = (typeof RANK_VARIANTS)[number];
+
+interface Measurement {
+  readonly stepMs: number;
+  /** Mean gradient bytes a rank all-reduced per timed step (null outside MPI). */
+  readonly bytesPerStep: number | null;
+  readonly allreduceMs: number | null;
+}
+
+async function measureRank(model: ModelName, variant: RankVariant, batchSize: number, steps: number, warmup: number): Promise<Measurement | null> {
+  await setupBackend('wasm', { threads: 1, log: () => {} });
+  const mpi = mpiPlugin();
+  const trainer = createTrainer(createModel(model, { seed: 1 })).use(mpi);
+  // Aggressive on purpose: the point is the bytes a pruned step does not send.
+  if (variant === 'grad-prune') trainer.use(gradPrunePlugin({ seed: 1, monitorEvery: 2, minObservations: 2, startAt: 0, fullAt: 0.05 }));
+  if (variant === 'first 2 units frozen') trainer.frozenPrefix = 2;
+  const shape = MODEL_INPUT_LAYOUT[model] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
+  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
+  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
+  const times: number[] = [];
+  const bytes: number[] = [];
+  const allreduceMs: number[] = [];
+  trainer.events.on('allreduce', (event) => {
+    bytes.push(event.bytes);
+    allreduceMs.push(event.ms);
+  });
+  // grad-prune prunes only once its monitor has seen a few points: time the steps after that.
+  const untimed = variant === 'grad-prune' ? Math.max(warmup, 12) : warmup;
+  for (let step = 0; step < untimed + steps; step++) {
+    const began = performance.now();
+    await trainer.step({ x, y });
+    if (step >= untimed) times.push(performance.now() - began);
+    else bytes.length = allreduceMs.length = 0;
+  }
+  const rank = mpi.rank;
+  await trainer.dispose();
+  tf.dispose([x, y]);
+  if (rank !== 0) return null;
+  return { stepMs: median(times), bytesPerStep: bytes.reduce((a, b) => a + b, 0) / bytes.length, allreduceMs: median(allreduceMs) };
+}
+
+function lastJsonLine(output: string): Measurement | null {
+  const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{"stepMs"'));
+  return line ? (JSON.parse(line) as Measurement) : null;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const result = lastJsonLine(output);
+      if (code !== 0 || !result) reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
+      else resolve(result);
+    });
+  });
+}
+
+/** The pipeline benchmark's children, whose result also holds stepMs. */
+function pipelineChild(model: ModelName, variant: string, common: string[]): Promise<Measurement> {
+  return run(process.execPath, [...process.execArgv, process.argv[1]!, 'pipeline', ...common, '--micro-batches', '8', '--child-model', model, '--child-variant', variant]);
+}
+
+function ranksJob(ranks: number, model: ModelName, variant: RankVariant, common: string[]): Promise<Measurement> {
+  const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
+  return run('mpirun', ['-np', String(ranks), process.execPath, ...process.execArgv, process.argv[1]!, 'mpi', ...common, '--child-model', model, '--child-variant', variant], env);
+}
+
+export async function runMpiBenchmark(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      models: { type: 'string', default: 'cnn,mlp' },
+      'batch-size': { type: 'string', default: '256' },
+      steps: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
+      'child-model': { type: 'string' },
+      'child-variant': { type: 'string' },
+    },
+  });
+  const batchSize = Number(values['batch-size']);
+  const common = ['--batch-size', String(batchSize), '--steps', values.steps!, '--warmup', values.warmup!];
+  if (values['child-model']) {
+    const result = await measureRank(values['child-model'] as ModelName, values['child-variant'] as RankVariant, batchSize, Number(values.steps), Number(values.warmup));
+    if (result) process.stdout.write(`\n${JSON.stringify(result)}\n`);
+    return;
+  }
+  const models = values.models!.split(',') as ModelName[];
+  const rounds = Number(values.rounds);
+  type Entry = { label: string; measure: (model: ModelName) => Promise<Measurement> };
+  const entries: Entry[] = [
+    { label: 'single thread', measure: (model) => pipelineChild(model, 'single thread', common) },
+    { label: 'MPI, 1 rank', measure: (model) => ranksJob(1, model, 'all trained', common) },
+    ...RANK_VARIANTS.map((variant) => ({ label: `MPI, 2 ranks, ${variant}`, measure: (model: ModelName) => ranksJob(2, model, variant, common) })),
+    { label: 'pipeline, 2 stages, M=8 gpipe', measure: (model) => pipelineChild(model, 'pipeline M=8 gpipe', common) },
+    { label: 'threaded wasm, 2 threads', measure: (model) => pipelineChild(model, 'threaded wasm, 2 threads', common) },
+  ];
+  const results: Record<string, Record<string, Measurement[]>> = {};
+  for (let round = 0; round < rounds; round++) {
+    for (const model of models) {
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[(i + round) % entries.length]!;
+        const result = await entry.measure(model);
+        ((results[model] ??= {})[entry.label] ??= []).push(result);
+        console.log(`round ${round + 1}, ${model}, ${entry.label}: ${((batchSize * 1000) / result.stepMs).toFixed(1)} samples/s${result.bytesPerStep !== null && result.bytesPerStep !== undefined ? `, ${(result.bytesPerStep / 2 ** 20).toFixed(2)} MiB all-reduced per step` : ''}`);
+      }
+    }
+  }
+  const path = writeResult('mpi', { batchSize, rounds, cores: availableParallelism(), results });
+  console.log(`\nwasm + our kernels, global batch ${batchSize}, one wasm thread per rank or stage; medians of ${rounds} rounds × ${values.steps} steps; ${availableParallelism()} cores\n`);
+  console.log('| model | variant | samples/s | × single thread | MiB all-reduced per rank and step | all-reduce ms |');
+  console.log('|---|---|---|---|---|---|');
+  for (const model of models) {
+    const samples = (label: string) => median(results[model]![label]!.map((r) => (batchSize * 1000) / r.stepMs));
+    const base = samples('single thread');
+    for (const { label } of entries) {
+      const runs = results[model]![label]!;
+      const bytes = runs[0]!.bytesPerStep;
+      const mib = bytes === null || bytes === undefined ? '' : (median(runs.map((r) => r.bytesPerStep!)) / 2 ** 20).toFixed(2);
+      const ms = runs[0]!.allreduceMs === null || runs[0]!.allreduceMs === undefined ? '' : median(runs.map((r) => r.allreduceMs!)).toFixed(1);
+      console.log(`| ${model} | ${label} | ${samples(label).toFixed(1)} | ${(samples(label) / base).toFixed(2)}× | ${mib} | ${ms} |`);
+    }
+  }
+  console.log(`\nraw: ${path}`);
+}
