@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CORE = 'core-hooks';
-const PLUGINS = ['plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline'] as const;
+const PLUGINS = ['plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline', 'plugin-mpi'] as const;
 const TFJS_VERSION = '4.22.0';
 const TFJS = ['tfjs-core', 'tfjs-layers', 'tfjs-backend-cpu'].map((name) => `@tensorflow/${name}@${TFJS_VERSION}`);
 /** Bundling tfjs-core alone makes dist/index.js ~630 kB; our own code is ~35 kB. */
@@ -88,6 +88,7 @@ async function pack(name: string): Promise<Packed> {
 function trainingScript(esm: boolean, pluginName: string | null): string {
   const freezes = pluginName === '@trainhooks/plugin-freeze';
   const pipelines = pluginName === '@trainhooks/plugin-pipeline';
+  const mpis = pluginName === '@trainhooks/plugin-mpi';
   const load = (what: string, from: string) =>
     esm ? `import ${what} from '${from}';` : `const ${what.replace('* as ', '')} = require('${from}');`;
   const body = `
@@ -107,6 +108,9 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   ${pipelines ? `// The stage workers are a file of their own in dist: they must load from the installed package.
   const pipeline = pluginExports.pipelinePlugin({ stages: 2, microBatches: 2 });
   trainer.use(pipeline);` : ''}
+  ${mpis ? `// koffi and Open MPI from the installed package: a singleton job (no mpirun) of one rank.
+  const mpi = pluginExports.mpiPlugin();
+  trainer.use(mpi);` : ''}
   const history = await trainer.fit(x, y, { epochs: ${freezes ? 3 : 1}, batchSize: 4 });
   console.log('RESULT ' + JSON.stringify({
     loss: history.history.loss[0],
@@ -115,6 +119,7 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
     packageName: ${pluginName ? 'pluginExports.PACKAGE_NAME' : 'null'},
     freeze: ${freezes ? '{ ...freeze.report(), units: undefined, frozenPrefix: trainer.frozenPrefix }' : 'null'},
     pipelineStages: ${pipelines ? 'pipeline.plan().stages.length' : 'null'},
+    mpi: ${mpis ? '{ rank: mpi.rank, size: mpi.size, steps: mpi.stats().steps }' : 'null'},
   }));
   await trainer.dispose();`;
   const lines = [
@@ -134,6 +139,7 @@ interface ScriptResult {
   packageName: string | null;
   freeze: { evaluations: number; failures: number; placement: string; frozenPrefix: number } | null;
   pipelineStages: number | null;
+  mpi: { rank: number; size: number; steps: number } | null;
 }
 
 async function runScript(project: string, file: string): Promise<ScriptResult> {
@@ -228,6 +234,8 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
         }
         // The stages ran from dist (ESM or CJS): two of them, each with its slice of the model.
         if (name === 'plugin-pipeline') expect(result.pipelineStages).toBe(2);
+        // 16 samples in batches of 4: four all-reduce steps of a one-rank job.
+        if (name === 'plugin-mpi') expect(result.mpi).toEqual({ rank: 0, size: 1, steps: 4 });
       }
     },
     TIMEOUT,

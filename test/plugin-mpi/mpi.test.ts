@@ -174,6 +174,19 @@ describe.runIf(hasMpirun)('2 ranks under mpirun', () => {
     expect(job.ranks).toHaveLength(0);
   });
 
+  it('ranks that shuffle without a shared seed are told to share one, not silently trained on other batches', async () => {
+    const job = await runJob('unseeded-shuffle', 2, 90_000);
+    expect(job.code).not.toBe(0);
+    expect(job.output).toMatch(/plugin-mpi: rank 1: step 0 has another batch than rank 0's .*same shuffleSeed/);
+  });
+
+  it('a rank that stops answering makes the others fail after timeoutMs, naming the waiting rank', async () => {
+    const job = await runJob('hung', 2, 90_000);
+    expect(job.code).not.toBe(0);
+    expect(job.ms).toBeLessThan(45_000);
+    expect(job.output).toMatch(/plugin-mpi: rank 0 of 2: .* did not complete within 3000 ms/);
+  });
+
   it('a killed rank ends the job with an error naming it, no hang', async () => {
     const job = await runJob('killed', 2, 90_000);
     expect(job.code).not.toBe(0);

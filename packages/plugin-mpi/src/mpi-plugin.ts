@@ -47,6 +47,8 @@ export class MpiPlugin implements TrainerPlugin {
   readonly options: MpiOptions;
   readonly communicator: MpiCommunicator;
   private globalBatchSize = 0;
+  /** Signature of the full batch's sample ids (0 without ids): ranks must train on the same batches. */
+  private batchSignature = 0;
   private steps = 0;
   private bytes = 0;
   private skippedBytes = 0;
@@ -97,6 +99,7 @@ export class MpiPlugin implements TrainerPlugin {
   private shard(batch: Batch): Batch {
     const batchSize = batch.x.shape[0]!;
     this.globalBatchSize = batchSize;
+    this.batchSignature = batch.ids ? idsSignature(batch.ids) : 0;
     if (this.size === 1) return batch;
     const { from, to } = shardRange(batchSize, this.rank, this.size);
     if (to <= from) throw new Error(`plugin-mpi: rank ${this.rank}: a batch of ${batchSize} cannot be shared by ${this.size} ranks`);
@@ -109,11 +112,21 @@ export class MpiPlugin implements TrainerPlugin {
     };
   }
 
-  /** Freeze decisions are made asynchronously per rank; rank 0's is everyone's. */
+  /**
+   * Freeze decisions are made asynchronously per rank; rank 0's is everyone's. With it comes rank 0's
+   * batch signature: a rank shuffled differently (no shared shuffleSeed) would train on other batches.
+   */
   private async agreeOnFrozenPrefix(context: StepContext): Promise<void> {
     if (this.size === 1) return;
     this.small[0] = context.frozenPrefix;
-    await this.communicator.broadcast(this.small, 0, 1, 'broadcast of the frozen prefix');
+    this.small[1] = this.batchSignature;
+    this.small[2] = this.globalBatchSize;
+    await this.communicator.broadcast(this.small, 0, 3, 'broadcast of the frozen prefix');
+    if (this.small[1] !== this.batchSignature || this.small[2] !== this.globalBatchSize) {
+      throw new Error(
+        `plugin-mpi: rank ${this.rank}: step ${context.step} has another batch than rank 0's (${this.globalBatchSize} samples here, ${this.small[2]} there, or other sample ids): give every rank the same data and the same shuffleSeed`,
+      );
+    }
     context.frozenPrefix = this.small[0]!;
   }
 
@@ -219,6 +232,13 @@ export class MpiPlugin implements TrainerPlugin {
     if (this.bucketBuffer.length < elements) this.bucketBuffer = MpiCommunicator.buffer(Float32Array, elements, 4);
     return this.bucketBuffer;
   }
+}
+
+/** A 32-bit FNV-1a over the ids, exact in a float64. */
+function idsSignature(ids: Int32Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < ids.length; i++) hash = Math.imul(hash ^ ids[i]!, 0x01000193) >>> 0;
+  return hash;
 }
 
 export function mpiPlugin(options: Partial<MpiOptions> = {}): MpiPlugin {
