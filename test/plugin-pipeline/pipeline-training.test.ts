@@ -77,6 +77,7 @@ describe('freeze-aware re-partitioning', () => {
     const data = batches('mlp', 32, 4);
     const { plainModel, pipedModel, plain, piped, plugin } = await pair('mlp', 'adam', { schedule: '1f1b', microBatches: 4 });
     const plans: Array<{ step: number; plan: PipelinePlan }> = [];
+    expect(plugin.explain()).toMatch(/none yet/);
     piped.events.on('pipelinePlan', (event) => plans.push(event));
     let frozenWeights: tf.Tensor[] = [];
     for (let step = 0; step < 20; step++) {
@@ -95,6 +96,8 @@ describe('freeze-aware re-partitioning', () => {
     expect(after.stages[0]!.to).toBeGreaterThan(before.stages[0]!.to);
     expect(after.stages.every((stage) => stage.to > stage.from)).toBe(true);
     expect(maxWeightDiff(plainModel, pipedModel)).toBeLessThan(1e-4);
+    expect(plugin.report().plans).toEqual(plans);
+    expect(plugin.report().steps).toHaveLength(20);
     pipedModel.getWeights().slice(0, 8).forEach((w, i) => expect(tf.tidy(() => tf.max(tf.abs(tf.sub(w, frozenWeights[i]!))).dataSync()[0])).toBe(0));
     await Promise.all([plain.dispose(), piped.dispose()]);
     tf.dispose([...frozenWeights, ...data.flatMap((b) => [b.x, b.y])]);
