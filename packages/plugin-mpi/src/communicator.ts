@@ -48,11 +48,11 @@ export class MpiCommunicator {
     return this.allreduce(values, count, this.mpi.max, what);
   }
 
-  /** In place: rank `root`'s values on every rank. */
-  async broadcast(values: Float32Array | Float64Array, root = 0, count = values.length, what = 'broadcast'): Promise<void> {
+  /** In place: rank `root`'s values on every rank. `timeoutMs` overrides the communicator's (e.g. at start-up). */
+  async broadcast(values: Float32Array | Float64Array, root = 0, count = values.length, what = 'broadcast', timeoutMs = this.timeoutMs): Promise<void> {
     const request: unknown[] = [null];
     check(this.mpi.ibcast(values, count, this.typeOf(values), root, this.mpi.commWorld, request), `MPI_Ibcast (${what})`, this.rank);
-    await this.wait(request, what);
+    await this.wait(request, what, timeoutMs);
   }
 
   private async allreduce(values: Float32Array | Float64Array, count: number, op: unknown, what: string): Promise<void> {
@@ -66,15 +66,15 @@ export class MpiCommunicator {
   }
 
   /** Polls the request: a tight loop for the first millisecond (the common case), then yielding. */
-  private async wait(request: unknown[], what: string): Promise<void> {
+  private async wait(request: unknown[], what: string, timeoutMs = this.timeoutMs): Promise<void> {
     const began = performance.now();
     const flag = [0];
     for (let polls = 0; ; polls++) {
       check(this.mpi.test(request, flag, null), `MPI_Test (${what})`, this.rank);
       if (flag[0]) return;
       const waited = performance.now() - began;
-      if (waited > this.timeoutMs) {
-        throw new Error(`plugin-mpi: rank ${this.rank} of ${this.size}: ${what} did not complete within ${this.timeoutMs} ms — another rank died, hangs or disagrees on the collective`);
+      if (waited > timeoutMs) {
+        throw new Error(`plugin-mpi: rank ${this.rank} of ${this.size}: ${what} did not complete within ${timeoutMs} ms — another rank died, hangs or disagrees on the collective`);
       }
       if (waited > 1) await yieldToEventLoop();
     }

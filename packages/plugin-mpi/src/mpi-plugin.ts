@@ -32,6 +32,9 @@ export interface MpiStats {
   readonly last: AllReduceEvent | null;
 }
 
+/** Ranks start at different moments (process start-up, imports): the first collective waits at least this long. */
+const MIN_START_TIMEOUT_MS = 60_000;
+
 /** The process's one communicator: MPI is initialised once per process. */
 let communicator: MpiCommunicator | null = null;
 
@@ -91,7 +94,8 @@ export class MpiPlugin implements TrainerPlugin {
   private async startFromRankZero(trainer: Trainer): Promise<void> {
     if (this.size === 1) return;
     const variables = trainer.units.flatMap((unit) => [...unit.variables, ...(unit.stateVariables ?? [])]);
-    await this.collective(variables, (buffer, count) => this.communicator.broadcast(buffer, 0, count, 'broadcast of rank 0’s weights'));
+    const timeoutMs = Math.max(this.options.timeoutMs, MIN_START_TIMEOUT_MS);
+    await this.collective(variables, (buffer, count) => this.communicator.broadcast(buffer, 0, count, 'broadcast of rank 0’s weights', timeoutMs));
     await trainer.weightsChanged();
   }
 

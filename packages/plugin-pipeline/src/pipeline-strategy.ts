@@ -54,6 +54,8 @@ interface StepGather {
 }
 
 const MESSAGE_PINGS = 7;
+/** Starting the threads and profiling are not steps: they get at least this long, whatever stepTimeoutMs says. */
+const MIN_SETUP_TIMEOUT_MS = 60_000;
 
 export class PipelineStrategy implements StepStrategy {
   readonly name = 'pipeline';
@@ -117,7 +119,7 @@ export class PipelineStrategy implements StepStrategy {
       backend: this.config.backend(),
       threads: options.threadsPerStage,
       workerSetup: options.workerSetup,
-      startTimeoutMs: options.stepTimeoutMs,
+      startTimeoutMs: Math.max(options.stepTimeoutMs, MIN_SETUP_TIMEOUT_MS),
     });
     // Fresh workers hold no weights of ours.
     this.stageVersions = Array.from({ length: options.stages }, () => new Map());
@@ -168,7 +170,8 @@ export class PipelineStrategy implements StepStrategy {
   }
 
   private async profileUnits(threads: StageThreads, inputShape: number[]): Promise<void> {
-    const { stepTimeoutMs, profileRepeats } = this.config.options;
+    const { profileRepeats } = this.config.options;
+    const stepTimeoutMs = Math.max(this.config.options.stepTimeoutMs, MIN_SETUP_TIMEOUT_MS);
     this.profile = await threads.run<UnitProfile>('profiling the units', stepTimeoutMs, () => 'stage 0', (_, message, finish) => {
       if (message.type === 'profile') finish(message.profile);
     }, () => threads.post(0, { type: 'profile', inputShape, repeats: profileRepeats }));
