@@ -392,9 +392,10 @@ export class Trainer {
   private async selectBatch(given: Batch): Promise<Batch> {
     const selected = await this.hooks.selectBatch.promise(given, { step: this.stepCount, epoch: this.epochCount });
     if (selected === given) return given;
-    if (selected === null || typeof selected !== 'object' || !(selected.x instanceof tf.Tensor) || !(selected.y instanceof tf.Tensor)) {
+    if (selected === null || typeof selected !== 'object') {
       throw new Error(`trainhooks: a selectBatch tap must return a batch { x, y, ids? }, got ${String(selected)}`);
     }
+    // checkSamples says which field is not a tensor, as it does for step() and fit().
     checkSamples(['selected batch.x', 'selected batch.y'], selected.x, selected.y, this.declaredShapes);
     return selected;
   }
