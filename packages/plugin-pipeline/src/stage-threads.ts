@@ -2,8 +2,8 @@
 // neighbours, one exchange (a profile, a step) at a time, and every way a worker can fail — an error
 // it reports, an uncaught error, an exit, silence past the timeout — turned into one error in the
 // training thread, after which every worker is ended. Never a hang.
-import { dirname, extname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -35,7 +35,7 @@ interface Exchange {
 function createStageWorker(stage: number): Worker {
   // workerData names the stage, for a workerSetup module that needs to know which one it runs in.
   const workerData = { stage };
-  const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+  const here = typeof __filename === 'string' && isAbsolute(__filename) ? __filename : fileURLToPath(import.meta.url);
   const extension = extname(here);
   const filename = join(dirname(here), `stage-worker${extension}`);
   if (extension !== '.ts') return new Worker(filename, { workerData });
