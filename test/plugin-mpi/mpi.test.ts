@@ -21,6 +21,7 @@ const ALLOW_ROOT = { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
 
 interface RankRecord {
   rank: number;
+  reportedSteps: number;
   size: number;
   bytes: number[];
   skipped: string[][];
@@ -130,7 +131,7 @@ describe.runIf(hasMpirun)('2 ranks under mpirun', () => {
     it(`${scenario}: after 20 steps both ranks hold the weights of single-process training on the full batch (1e-4)`, async () => {
       const job = await runJob(scenario);
       expect(job.code, job.output).toBe(0);
-      expect(job.ranks.map((rank) => [rank.rank, rank.size])).toEqual([[0, 2], [1, 2]]);
+      expect(job.ranks.map((rank) => [rank.rank, rank.size, rank.reportedSteps])).toEqual([[0, 2, STEPS], [1, 2, STEPS]]);
       const expected = await referenceWeights(scenario);
       for (const rank of job.ranks) expect(maxDiff(rank.weights, expected)).toBeLessThan(1e-4);
       expect(maxDiff(job.ranks[0]!.weights, job.ranks[1]!.weights)).toBe(0);

@@ -22,6 +22,12 @@ declare module '@trainhooks/core-hooks' {
   }
 }
 
+/** For plots: every step's all-reduce, with the options. */
+export interface MpiReport extends MpiStats {
+  readonly options: MpiOptions;
+  readonly series: readonly AllReduceEvent[];
+}
+
 export interface MpiStats {
   readonly rank: number;
   readonly size: number;
@@ -56,6 +62,7 @@ export class MpiPlugin implements TrainerPlugin {
   private bytes = 0;
   private skippedBytes = 0;
   private last: AllReduceEvent | null = null;
+  private readonly series: AllReduceEvent[] = [];
   private readonly bucketPlans = new Map<number, Bucket[]>();
   private bucketBuffer = MpiCommunicator.buffer(Float32Array, 0, 4);
   private readonly small = MpiCommunicator.buffer(Float64Array, 4, 8);
@@ -88,6 +95,10 @@ export class MpiPlugin implements TrainerPlugin {
 
   stats(): MpiStats {
     return { rank: this.rank, size: this.size, steps: this.steps, bytes: this.bytes, skippedBytes: this.skippedBytes, last: this.last };
+  }
+
+  report(): MpiReport {
+    return { ...this.stats(), options: this.options, series: [...this.series] };
   }
 
   /** Every rank starts from rank 0's weights (and BatchNorm statistics). */
@@ -165,6 +176,7 @@ export class MpiPlugin implements TrainerPlugin {
     } else {
       this.last = { step: context.step, rank: this.rank, bytes, skippedBytes, buckets: 0, ms: performance.now() - began };
     }
+    this.series.push(this.last);
     this.steps++;
     this.bytes += bytes;
     this.skippedBytes += skippedBytes;
