@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendChoice, ForwardBackwardResult, StepContext, StepModel, StepRun, StepStrategy, Unit } from '@trainhooks/core-hooks';
 import type { PipelineOptions } from './options.js';
 import { planStep, type PipelinePlan } from './plan.js';
-import { microBatchSizes, stageOperations } from './schedule.js';
+import { microBatchOffsets, microBatchSizes, stageOperations } from './schedule.js';
 import type { FromStage, SlotValue, StepDone, StepMessage, UnitProfile, VariableSlot } from './stage-protocol.js';
 import { StageThreads } from './stage-threads.js';
 import { buffersOf, fromTransfer, toTransfer } from './tensor-transfer.js';
@@ -62,6 +62,8 @@ export class PipelineStrategy implements StepStrategy {
   private threads: StageThreads | null = null;
   private units: readonly Unit[] = [];
   private slots: Slot[] = [];
+  /** The same slots by slotKey, for the stages' answers. */
+  private readonly slotByKey = new Map<string, Slot>();
   /** Bumped whenever a variable changes in the training thread; each stage remembers what it holds. */
   private readonly versions = new Map<tf.Variable, number>();
   private stageVersions: Array<Map<tf.Variable, number>> = [];
@@ -81,6 +83,7 @@ export class PipelineStrategy implements StepStrategy {
       ...unit.variables.map((variable, i) => ({ unit: index, index: i, state: false, variable })),
       ...(unit.stateVariables ?? []).map((variable, i) => ({ unit: index, index: i, state: true, variable })),
     ]);
+    for (const slot of this.slots) this.slotByKey.set(slotKey(slot), slot);
     await this.startThreads();
   }
 
@@ -235,7 +238,7 @@ export class PipelineStrategy implements StepStrategy {
     const lastStage = stageCount - 1;
     const needsBackward = context.frozenPrefix < this.units.length;
     const needsFrozen = context.frozenPrefix > context.forwardStart.unit;
-    const offsets = sizes.map((_, m) => sizes.slice(0, m).reduce((a, b) => a + b, 0));
+    const offsets = microBatchOffsets(sizes);
     const gather: StepGather = { outputs: [], losses: [], metrics: [], frozenOutputs: [], done: [], forwardReported: false };
     let outputsIn = 0;
     let frozenIn = 0;
@@ -360,7 +363,7 @@ export class PipelineStrategy implements StepStrategy {
   }
 
   private slotOf(slot: VariableSlot): Slot {
-    const found = this.slots.find((candidate) => candidate.unit === slot.unit && candidate.index === slot.index && candidate.state === slot.state);
+    const found = this.slotByKey.get(slotKey(slot));
     if (!found) throw new Error(`plugin-pipeline: a stage answered for an unknown variable (unit ${slot.unit}, ${slot.index})`);
     return found;
   }
@@ -388,4 +391,8 @@ export class PipelineStrategy implements StepStrategy {
     const metricValues = run.metrics.map((metric) => tf.tidy(() => tf.mean(metric.fn(context.batch.y, output))) as tf.Scalar);
     return { loss, gradients: {}, metricValues, frozenOutput: null, forwardMs: performance.now() - began, backwardMs: 0 };
   }
+}
+
+function slotKey(slot: VariableSlot): string {
+  return `${slot.unit}:${slot.index}:${slot.state ? 'state' : 'trained'}`;
 }

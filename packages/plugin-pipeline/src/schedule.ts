@@ -33,3 +33,14 @@ export function microBatchSizes(batchSize: number, microBatches: number): number
   const larger = batchSize % count;
   return Array.from({ length: count }, (_, m) => base + (m < larger ? 1 : 0));
 }
+
+/** Where each micro-batch starts in its batch (rows). */
+export function microBatchOffsets(sizes: readonly number[]): number[] {
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const size of sizes) {
+    offsets.push(offset);
+    offset += size;
+  }
+  return offsets;
+}

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runUnits, type Unit } from '@trainhooks/core-hooks';
 import { backwardOfRecorded, discardForward, recordForward, type RecordedForward } from './deferred-tape.js';
 import { Mailbox } from './mailbox.js';
+import { microBatchOffsets } from './schedule.js';
 import type { SlotValue, StepDone, StepMessage, VariableSlot } from './stage-protocol.js';
 import { fromTransfer, toTransfer, type TransferredTensor } from './tensor-transfer.js';
 
@@ -50,7 +51,7 @@ export class StageRuntime {
     const trainedVariables = message.trained.map((slot) => this.variableOf(slot));
     const sums: Array<tf.Tensor | null> = trainedVariables.map(() => null);
     const pending = new Map<number, PendingBackward>();
-    const offsets = microBatchSizes.map((_, m) => microBatchSizes.slice(0, m).reduce((a, b) => a + b, 0));
+    const offsets = microBatchOffsets(microBatchSizes);
     let forwardMs = 0;
     let backwardMs = 0;
 

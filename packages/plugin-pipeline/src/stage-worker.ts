@@ -81,7 +81,7 @@ port.on('message', (message: ToStage) => {
       runtime!.inbox.put(`gradient:${message.step}:${message.microBatch}`, message.tensor);
       return;
     case 'profile':
-      queue = queue.then(() => reply({ type: 'profile', profile: profileUnits(runtimeUnits(), message.inputShape, message.repeats) })).catch(fail);
+      queue = queue.then(() => reply({ type: 'profile', profile: profileUnits(runtime!.units, message.inputShape, message.repeats) })).catch(fail);
       return;
     case 'step':
       queue = queue
@@ -94,7 +94,3 @@ port.on('message', (message: ToStage) => {
       return;
   }
 });
-
-function runtimeUnits() {
-  return runtime!.units;
-}
