@@ -32,16 +32,6 @@ export function planBuckets(variables: ReadonlyArray<{ name: string; size: numbe
   return buckets;
 }
 
-/** FNV-1a of the names in order: ranks compare it to agree on which gradients they send. */
-export function namesSignature(names: readonly string[]): number {
-  let hash = 0x811c9dc5;
-  for (const name of names) {
-    for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193) >>> 0;
-    hash = Math.imul(hash ^ 0x2c, 0x01000193) >>> 0;
-  }
-  return hash;
-}
-
 /** Rows [from, to) of a batch of `batchSize` that rank `rank` of `size` trains on: contiguous, as equal as possible. */
 export function shardRange(batchSize: number, rank: number, size: number): { from: number; to: number } {
   return { from: Math.floor((batchSize * rank) / size), to: Math.floor((batchSize * (rank + 1)) / size) };

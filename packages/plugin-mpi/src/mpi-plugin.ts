@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HookStage, type Batch, type GradientMap, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { MpiCommunicator } from './communicator.js';
-import { namesSignature, planBuckets, shardRange, type Bucket } from './gradient-buckets.js';
+import { planBuckets, shardRange, type Bucket } from './gradient-buckets.js';
+import { idsSignature, namesSignature } from './signature.js';
 import { resolveMpiOptions, type MpiOptions } from './options.js';
 
 /** What one step's all-reduce moved, and what the other plugins spared it. */
@@ -104,7 +105,7 @@ export class MpiPlugin implements TrainerPlugin {
   /** Every rank starts from rank 0's weights (and BatchNorm statistics). */
   private async startFromRankZero(trainer: Trainer): Promise<void> {
     if (this.size === 1) return;
-    const variables = trainer.units.flatMap((unit) => [...unit.variables, ...(unit.stateVariables ?? [])]);
+    const variables = allWeights(trainer);
     const timeoutMs = Math.max(this.options.timeoutMs, MIN_START_TIMEOUT_MS);
     await this.collective(variables, (buffer, count) => this.communicator.broadcast(buffer, 0, count, 'broadcast of rank 0’s weights', timeoutMs));
     await trainer.weightsChanged();
@@ -152,12 +153,14 @@ export class MpiPlugin implements TrainerPlugin {
     const bytes = sent.reduce((sum, variable) => sum + variable.size * 4, 0);
     const skippedBytes = variables.filter((variable) => variable.trainable && gradients[variable.name] === undefined).reduce((sum, variable) => sum + variable.size * 4, 0);
     let reduced = gradients;
+    let bucketCount = 0;
     if (this.size > 1) {
-      await this.checkSameGradients(sent.map((variable) => `${variable.name}:${variable.size}`), context.step);
+      // Names and sizes: one signature checks the ranks agree and keys the bucket plan.
+      const signature = namesSignature(sent.map((variable) => `${variable.name}:${variable.size}`));
+      await this.checkSameGradients(sent.length, signature, context.step);
       // Each rank's gradient is the mean over its shard: weight it by the shard's share of the batch.
       const share = context.batchSize / this.globalBatchSize;
       reduced = {};
-      const signature = namesSignature(sent.map((variable) => variable.name));
       let buckets = this.bucketPlans.get(signature);
       if (!buckets) {
         buckets = planBuckets(sent.map((variable) => ({ name: variable.name, size: variable.size })), this.options.bucketBytes);
@@ -172,10 +175,9 @@ export class MpiPlugin implements TrainerPlugin {
         await this.communicator.allreduceSum(buffer, bucket.size, `all-reduce of ${bucket.entries.length} gradient(s) at step ${context.step}`);
         for (const entry of bucket.entries) reduced[entry.name] = tf.tensor(buffer.slice(entry.offset, entry.offset + entry.size), gradients[entry.name]!.shape, 'float32');
       }
-      this.last = { step: context.step, rank: this.rank, bytes, skippedBytes, buckets: buckets.length, ms: performance.now() - began };
-    } else {
-      this.last = { step: context.step, rank: this.rank, bytes, skippedBytes, buckets: 0, ms: performance.now() - began };
+      bucketCount = buckets.length;
     }
+    this.last = { step: context.step, rank: this.rank, bytes, skippedBytes, buckets: bucketCount, ms: performance.now() - began };
     this.series.push(this.last);
     this.steps++;
     this.bytes += bytes;
@@ -187,14 +189,13 @@ export class MpiPlugin implements TrainerPlugin {
   }
 
   /** Every rank must send the same gradients, or the all-reduce would add unrelated numbers. */
-  private async checkSameGradients(names: readonly string[], step: number): Promise<void> {
-    const signature = namesSignature(names);
-    const values = [names.length, signature, -names.length, -signature];
+  private async checkSameGradients(count: number, signature: number, step: number): Promise<void> {
+    const values = [count, signature, -count, -signature];
     values.forEach((value, i) => (this.small[i] = value));
     await this.communicator.allreduceMax(this.small, 4, 'comparing gradient sets');
-    if (this.small[0] !== names.length || this.small[1] !== signature || -this.small[2]! !== names.length || -this.small[3]! !== signature) {
+    if (this.small[0] !== count || this.small[1] !== signature || -this.small[2]! !== count || -this.small[3]! !== signature) {
       throw new Error(
-        `plugin-mpi: rank ${this.rank}: the ranks disagree on which gradients to all-reduce at step ${step} (this rank has ${names.length}, ranks range ${-this.small[2]!}–${this.small[0]}); a plugin decided differently on some rank`,
+        `plugin-mpi: rank ${this.rank}: the ranks disagree on which gradients to all-reduce at step ${step} (this rank has ${count}, ranks range ${-this.small[2]!}–${this.small[0]}); a plugin decided differently on some rank`,
       );
     }
   }
@@ -213,7 +214,7 @@ export class MpiPlugin implements TrainerPlugin {
   /** A checksum of every weight, compared across ranks: fails loudly on any divergence. */
   private async checkSameWeights(trainer: Trainer, step: number): Promise<void> {
     let checksum = 0;
-    for (const variable of trainer.units.flatMap((unit) => [...unit.variables, ...(unit.stateVariables ?? [])])) {
+    for (const variable of allWeights(trainer)) {
       const values = variable.dataSync();
       for (let i = 0; i < values.length; i++) checksum += values[i]! * ((i % 7) + 1);
     }
@@ -250,11 +251,9 @@ export class MpiPlugin implements TrainerPlugin {
   }
 }
 
-/** A 32-bit FNV-1a over the ids, exact in a float64. */
-function idsSignature(ids: Int32Array): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < ids.length; i++) hash = Math.imul(hash ^ ids[i]!, 0x01000193) >>> 0;
-  return hash;
+/** Every weight the ranks must hold alike: trained variables and BatchNorm statistics, in unit order. */
+function allWeights(trainer: Trainer): tf.Variable[] {
+  return trainer.units.flatMap((unit) => [...unit.variables, ...(unit.stateVariables ?? [])]);
 }
 
 export function mpiPlugin(options: Partial<MpiOptions> = {}): MpiPlugin {
