@@ -3,10 +3,10 @@
 // process starts wasm with one thread count only, so each (round, thread count) is a child process;
 // rounds alternate which count goes first, so drift of the shared machine hits both alike. With
 // --profile, the per-kernel time of one step (tf.profile) at each count shows which kernels scale.
-import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@trainhooks/backend';
 import { createModel, trainingStepFlops, type ModelName } from '@trainhooks/cli';
+import { benchChildArgs, runJsonChild } from './child-process.js';
 import { median, writeResult } from './stats.js';
 import { matMulGflops, timeTrainingStep } from './step-timing.js';
 
@@ -34,17 +34,7 @@ async function measureInThisProcess(threads: number, models: ModelName[], batchS
 }
 
 function measureInChild(threads: number, argv: string[]): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'backend', ...argv, '--child-threads', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = output.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !last.startsWith('{')) reject(new Error(`the ${threads}-thread child exited with ${code}`));
-      else resolve(JSON.parse(last) as ChildResult);
-    });
-  });
+  return runJsonChild<ChildResult>(process.execPath, benchChildArgs('backend', [...argv, '--child-threads', String(threads)]));
 }
 
 export interface ThreadBenchOptions {

@@ -4,16 +4,17 @@
 // threads) — those two are the pipeline benchmark's own children. Also the gradient bytes each rank
 // all-reduces per step with everything trained, with the first two units frozen, and with grad-prune.
 // Every figure is a process (or an mpirun job) of its own; rounds rotate the order.
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@trainhooks/backend';
 import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel, MODEL_INPUT_LAYOUT, type ModelName } from '@trainhooks/cli';
+import { createModel, type ModelName } from '@trainhooks/cli';
 import { gradPrunePlugin } from '@trainhooks/plugin-grad-prune';
 import { mpiPlugin } from '@trainhooks/plugin-mpi';
+import { benchChildArgs, runJsonChild } from './child-process.js';
 import { median, writeResult } from './stats.js';
+import { randomBatch } from './step-timing.js';
 
 /** What each rank trains: everything, the first two units frozen, or with gradient pruning. */
 const RANK_VARIANTS = ['all trained', 'first 2 units frozen', 'grad-prune'] as const;
@@ -33,9 +34,7 @@ async function measureRank(model: ModelName, variant: RankVariant, batchSize: nu
   // Aggressive on purpose: the point is the bytes a pruned step does not send.
   if (variant === 'grad-prune') trainer.use(gradPrunePlugin({ seed: 1, monitorEvery: 2, minObservations: 2, startAt: 0, fullAt: 0.05 }));
   if (variant === 'first 2 units frozen') trainer.frozenPrefix = 2;
-  const shape = MODEL_INPUT_LAYOUT[model] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
-  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
-  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
+  const { x, y } = randomBatch(model, batchSize);
   const times: number[] = [];
   const bytes: number[] = [];
   const allreduceMs: number[] = [];
@@ -58,33 +57,14 @@ async function measureRank(model: ModelName, variant: RankVariant, batchSize: nu
   return { stepMs: median(times), bytesPerStep: bytes.reduce((a, b) => a + b, 0) / bytes.length, allreduceMs: median(allreduceMs) };
 }
 
-function lastJsonLine(output: string): Measurement | null {
-  const line = output.trim().split('\n').reverse().find((l) => l.startsWith('{"stepMs"'));
-  return line ? (JSON.parse(line) as Measurement) : null;
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Measurement> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const result = lastJsonLine(output);
-      if (code !== 0 || !result) reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
-      else resolve(result);
-    });
-  });
-}
-
 /** The pipeline benchmark's children, whose result also holds stepMs. */
 function pipelineChild(model: ModelName, variant: string, common: string[]): Promise<Measurement> {
-  return run(process.execPath, [...process.execArgv, process.argv[1]!, 'pipeline', ...common, '--micro-batches', '8', '--child-model', model, '--child-variant', variant]);
+  return runJsonChild<Measurement>(process.execPath, benchChildArgs('pipeline', [...common, '--micro-batches', '8', '--child-model', model, '--child-variant', variant]));
 }
 
 function ranksJob(ranks: number, model: ModelName, variant: RankVariant, common: string[]): Promise<Measurement> {
   const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
-  return run('mpirun', ['-np', String(ranks), process.execPath, ...process.execArgv, process.argv[1]!, 'mpi', ...common, '--child-model', model, '--child-variant', variant], env);
+  return runJsonChild<Measurement>('mpirun', ['-np', String(ranks), process.execPath, ...benchChildArgs('mpi', [...common, '--child-model', model, '--child-variant', variant])], env);
 }
 
 export async function runMpiBenchmark(argv: string[]): Promise<void> {

@@ -4,15 +4,16 @@
 // wasm threads), and the two-worker ceiling (two independent single-thread trainers at once, their
 // samples/s added). Each measurement is a child process of its own (a process starts wasm with one
 // thread count); rounds rotate the order so drift of the shared machine hits every variant alike.
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@trainhooks/backend';
 import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel, MODEL_INPUT_LAYOUT, MODEL_NAMES, type ModelName } from '@trainhooks/cli';
+import { createModel, MODEL_NAMES, type ModelName } from '@trainhooks/cli';
 import { pipelinePlugin, type PipelineSchedule } from '@trainhooks/plugin-pipeline';
+import { benchChildArgs, runJsonChild } from './child-process.js';
 import { median, writeResult } from './stats.js';
+import { randomBatch } from './step-timing.js';
 
 interface Variant {
   readonly name: string;
@@ -48,9 +49,7 @@ async function measure(model: ModelName, variant: Variant, batchSize: number, st
   const plugin = variant.pipeline ? pipelinePlugin({ stages: 2, threadsPerStage: 1, ...variant.pipeline }) : null;
   const trainer = createTrainer(createModel(model, { seed: 1 }));
   if (plugin) trainer.use(plugin);
-  const shape = MODEL_INPUT_LAYOUT[model] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
-  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
-  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
+  const { x, y } = randomBatch(model, batchSize);
   const times: number[] = [];
   const bubbles: number[] = [];
   for (let step = 0; step < warmup + steps; step++) {
@@ -72,17 +71,7 @@ async function measure(model: ModelName, variant: Variant, batchSize: number, st
 }
 
 function runChild(argv: string[]): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'pipeline', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = output.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !last.startsWith('{')) reject(new Error(`child ${argv.join(' ')} exited with ${code}`));
-      else resolve(JSON.parse(last) as ChildResult);
-    });
-  });
+  return runJsonChild<ChildResult>(process.execPath, benchChildArgs('pipeline', argv));
 }
 
 export async function runPipelineBenchmark(argv: string[]): Promise<void> {

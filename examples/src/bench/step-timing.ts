@@ -22,13 +22,19 @@ export interface StepTiming {
   readonly kernelMs: Record<string, number> | null;
 }
 
+/** A seeded batch of random pixels and one-hot labels in the layout `name` takes: the same in every process. */
+export function randomBatch(name: ModelName, batchSize: number): { x: tf.Tensor; y: tf.Tensor } {
+  const shape = MODEL_INPUT_LAYOUT[name] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
+  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
+  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
+  return { x, y };
+}
+
 /** One training step of `name` at `batchSize`; null when the backend lacks a kernel the step needs. */
 export async function timeTrainingStep(name: ModelName, batchSize: number, repeats: number, warmup: number, { profile = false } = {}): Promise<StepTiming | null> {
   const model = createModel(name, { seed: 1 });
   const trainer = createTrainer(model);
-  const shape = MODEL_INPUT_LAYOUT[name] === 'flat' ? [batchSize, 784] : [batchSize, 28, 28, 1];
-  const x = tf.randomUniform(shape, 0, 1, 'float32', 7);
-  const y = tf.cast(tf.oneHot(tf.randomUniform([batchSize], 0, 10, 'int32', 8), 10), 'float32');
+  const { x, y } = randomBatch(name, batchSize);
   try {
     const times: number[] = [];
     for (let i = 0; i < warmup + repeats; i++) {
