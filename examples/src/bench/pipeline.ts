@@ -19,17 +19,22 @@ interface Variant {
   readonly name: string;
   /** Threads of the process's own wasm backend. */
   readonly threads: number;
-  readonly pipeline: { microBatches: number; schedule: PipelineSchedule } | null;
+  readonly pipeline: { microBatches: number; schedule: PipelineSchedule; deferWeightGradients?: boolean; threadsPerStage?: number } | null;
   /** Processes started at once (the ceiling runs two). */
   readonly copies: number;
 }
 
 function variantsFor(microBatchCounts: readonly number[]): Variant[] {
+  const most = Math.max(...microBatchCounts);
   return [
     { name: 'single thread', threads: 1, pipeline: null, copies: 1 },
     ...microBatchCounts.flatMap((microBatches) =>
       (['gpipe', '1f1b'] as const).map((schedule) => ({ name: `pipeline M=${microBatches} ${schedule}`, threads: 1, pipeline: { microBatches, schedule }, copies: 1 })),
     ),
+    // Ablations at the most micro-batches: dense weight gradients per micro-batch (no B/W split), and
+    // stages of 2 wasm threads each (more threads than cores: an idle stage's core helps the busy one).
+    { name: `pipeline M=${most} gpipe, W per micro-batch`, threads: 1, pipeline: { microBatches: most, schedule: 'gpipe', deferWeightGradients: false }, copies: 1 },
+    { name: `pipeline M=${most} gpipe, 2 threads per stage`, threads: 1, pipeline: { microBatches: most, schedule: 'gpipe', threadsPerStage: 2 }, copies: 1 },
     { name: 'threaded wasm, 2 threads', threads: 2, pipeline: null, copies: 1 },
     { name: 'two single-thread trainers at once', threads: 1, pipeline: null, copies: 2 },
   ];

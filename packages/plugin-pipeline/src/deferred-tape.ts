@@ -7,23 +7,30 @@
 // that tape later. This reads tfjs-core engine internals (verified on 4.22; checked at start-up), and
 // needs the gradients registered (tfjs-layers, which every stage loads, registers them).
 import * as tf from '@tensorflow/tfjs-core';
+import type { WeightGradientDeferral } from './weight-gradient-deferral.js';
 
-interface TapeNode {
+export interface TapeNode {
+  readonly kernelName: string;
   readonly inputs: Record<string, tf.Tensor>;
   readonly outputs: tf.Tensor[];
   readonly saved?: tf.Tensor[];
   readonly gradient?: (dys: Array<tf.Tensor | null>) => Record<string, () => tf.Tensor>;
+  /** The kernel's attributes, which tfjs keeps only inside `gradient`: recordForward adds them. */
+  attrs?: Record<string, unknown>;
 }
+
+type AddTapeNode = (kernelName: string, inputs: unknown, outputs: unknown, gradient: unknown, saved: unknown, attrs: Record<string, unknown>) => void;
 
 interface EngineInternals {
   startTape(): void;
   endTape(): void;
+  addTapeNode: AddTapeNode;
   state: { activeTape: TapeNode[] | null; gradientDepth: number };
 }
 
 function engineInternals(): EngineInternals {
   const engine = tf.engine() as unknown as Partial<EngineInternals>;
-  if (typeof engine.startTape !== 'function' || typeof engine.endTape !== 'function' || typeof engine.state?.gradientDepth !== 'number') {
+  if (typeof engine.startTape !== 'function' || typeof engine.endTape !== 'function' || typeof engine.addTapeNode !== 'function' || typeof engine.state?.gradientDepth !== 'number') {
     throw new Error('plugin-pipeline: this tfjs-core has no engine tape (startTape/endTape); the pipeline needs tfjs-core 4');
   }
   return engine as EngineInternals;
@@ -46,16 +53,28 @@ export function recordForward(forward: () => tf.Tensor): RecordedForward {
   const engine = engineInternals();
   if (engine.state.gradientDepth !== 0) throw new Error('plugin-pipeline: recordForward cannot run inside another gradient computation');
   engine.startTape();
+  const addTapeNode = engine.addTapeNode;
+  engine.addTapeNode = function (this: EngineInternals, ...args: Parameters<AddTapeNode>): void {
+    addTapeNode.apply(this, args);
+    const node = this.state.activeTape?.at(-1);
+    if (node) node.attrs = args[5];
+  };
   let output: tf.Tensor;
   try {
     output = tf.tidy(forward);
   } catch (error) {
-    engine.endTape();
+    endRecording(engine);
     releaseTape(takeTape(engine));
     throw error;
   }
-  engine.endTape();
+  endRecording(engine);
   return { output, outputId: output.id, tape: takeTape(engine) };
+}
+
+function endRecording(engine: EngineInternals): void {
+  // The wrapper above is an own property; deleting it brings back the prototype's addTapeNode.
+  delete (engine as Partial<EngineInternals>).addTapeNode;
+  engine.endTape();
 }
 
 function takeTape(engine: EngineInternals): TapeNode[] {
@@ -76,9 +95,15 @@ export function discardForward(recorded: RecordedForward): void {
 /**
  * The backward of a recorded forward: gradients of sum(output · outputGradient) with respect to
  * each of `sources` (variables or the forward's input, by tensor id; they may be disposed by now).
- * null where a source does not reach the output. Frees the tape's saved tensors.
+ * null where a source does not reach the output. Frees the tape's saved tensors. Weight gradients
+ * that `deferral` accepts are handed to it instead (and are null here unless reached otherwise).
  */
-export function backwardOfRecorded(recorded: RecordedForward, sources: readonly { readonly id: number }[], outputGradient: tf.Tensor): Array<tf.Tensor | null> {
+export function backwardOfRecorded(
+  recorded: RecordedForward,
+  sources: readonly { readonly id: number }[],
+  outputGradient: tf.Tensor,
+  deferral?: WeightGradientDeferral,
+): Array<tf.Tensor | null> {
   try {
     return tf.tidy(() => {
       const { reachedFromSources, leadingToOutput, nodes } = nodesBetween(recorded, sources);
@@ -91,6 +116,10 @@ export function backwardOfRecorded(recorded: RecordedForward, sources: readonly 
         const inputGradients = node.gradient(outputGradients);
         for (const [name, input] of Object.entries(node.inputs)) {
           if (!reachedFromSources.has(input.id) || !leadingToOutput.has(input.id)) continue;
+          if (deferral?.accepts(node, name)) {
+            deferral.defer(node, outputGradients[0]!);
+            continue;
+          }
           const gradientOf = inputGradients[name];
           if (!gradientOf) throw new Error(`plugin-pipeline: the gradient of a kernel gives nothing for its input '${name}'`);
           const gradient = gradientOf();

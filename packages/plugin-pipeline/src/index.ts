@@ -5,5 +5,6 @@ export { partitionUnits, stageCost, type Partition, type PartitionCosts, type St
 export { planStep, describePlan, partitionCosts, type PipelinePlan, type StagePlan, type PlanRequest } from './plan.js';
 export { stageOperations, microBatchSizes, microBatchOffsets, type StageOperation } from './schedule.js';
 export { recordForward, backwardOfRecorded, discardForward, type RecordedForward } from './deferred-tape.js';
+export { WeightGradientDeferral } from './weight-gradient-deferral.js';
 export { PipelineStrategy, type PipelineStepTiming, type PipelineStrategyConfig } from './pipeline-strategy.js';
 export type { UnitProfile } from './stage-protocol.js';

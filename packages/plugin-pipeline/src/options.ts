@@ -19,6 +19,12 @@ export interface PipelineOptions {
   workerSetup: string | null;
   /** Timed repetitions per unit when profiling forward and backward cost. */
   profileRepeats: number;
+  /**
+   * Dense (2-D matMul) weight gradients once per batch over all micro-batches' rows, after a stage's
+   * last backward, instead of one small product per micro-batch (the B/W split of zero-bubble
+   * pipelines). Keeps each micro-batch's layer inputs and output gradients until then.
+   */
+  deferWeightGradients: boolean;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Readonly<Omit<PipelineOptions, 'threadsPerStage'>> = Object.freeze({
@@ -28,6 +34,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<Omit<PipelineOptions, 'threadsPe
   stepTimeoutMs: 120_000,
   workerSetup: null,
   profileRepeats: 3,
+  deferWeightGradients: true,
 });
 
 const OPTION_NAMES = [...Object.keys(DEFAULT_PIPELINE_OPTIONS), 'threadsPerStage'];
@@ -54,6 +61,7 @@ export function resolvePipelineOptions(options: Partial<PipelineOptions> = {}): 
   checkInteger('threadsPerStage', resolved.threadsPerStage, 1);
   checkInteger('stepTimeoutMs', resolved.stepTimeoutMs, 1);
   checkInteger('profileRepeats', resolved.profileRepeats, 1);
+  if (typeof resolved.deferWeightGradients !== 'boolean') fail('deferWeightGradients', resolved.deferWeightGradients, 'true or false');
   if (resolved.schedule !== 'gpipe' && resolved.schedule !== '1f1b') fail('schedule', resolved.schedule, "'gpipe' or '1f1b'");
   if (resolved.workerSetup !== null && (typeof resolved.workerSetup !== 'string' || resolved.workerSetup === '')) {
     fail('workerSetup', resolved.workerSetup, 'null or a module path');

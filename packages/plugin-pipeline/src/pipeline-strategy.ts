@@ -36,6 +36,8 @@ export interface PipelineStepTiming {
   readonly bubbleFraction: number;
   /** Training-thread ms copying weights and the batch out to the stages, and gradients and statistics back in. */
   readonly copyMs: number;
+  /** Per stage: dense weight-gradient products computed once per batch instead of per micro-batch. */
+  readonly deferredProducts: readonly number[];
   readonly tensorsAlive: readonly number[];
 }
 
@@ -220,6 +222,7 @@ export class PipelineStrategy implements StepStrategy {
         operations: stageOperations(this.config.options.schedule, stage, stageCount, sizes.length, backward),
         trained,
         inputGradient: stage > 0 && from > frozenPrefix,
+        deferWeightGradients: this.config.options.deferWeightGradients,
         reportFrozenOutput: frozenPrefix > forwardStart.unit && from < frozenPrefix && frozenPrefix <= to,
         weights,
         input: stage === 0 ? toTransfer(forwardStart.input) : null,
@@ -314,6 +317,7 @@ export class PipelineStrategy implements StepStrategy {
       busyMs,
       bubbleFraction: Math.max(0, 1 - busyMs.reduce((a, b) => a + b, 0) / (stageCount * wallMs)),
       copyMs: sendMs + receiveMs,
+      deferredProducts: gather.done.map((done) => done.deferredProducts),
       tensorsAlive: gather.done.map((done) => done.tensorsAlive),
     };
     this.config.onStep(this.lastTiming);

@@ -44,6 +44,8 @@ export interface StepMessage {
   readonly trained: readonly VariableSlot[];
   /** Send the gradient of the stage input back to the previous stage. */
   readonly inputGradient: boolean;
+  /** Matrix-product weight gradients once per batch, after the last backward (see weight-gradient-deferral.ts). */
+  readonly deferWeightGradients: boolean;
   /** The stage's output is the frozen prefix's output: send it to the training thread too. */
   readonly reportFrozenOutput: boolean;
   /** Values newer than the stage's copy. */
@@ -96,6 +98,8 @@ export interface StepDone {
   readonly busyMs: number;
   readonly forwardMs: number;
   readonly backwardMs: number;
+  /** Weight-gradient products put off to the W pass (0 without deferWeightGradients). */
+  readonly deferredProducts: number;
   readonly tensorsAlive: number;
 }
 

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runUnits, type Unit } from '@trainhooks/core-hooks';
 import { backwardOfRecorded, discardForward, recordForward, type RecordedForward } from './deferred-tape.js';
 import { Mailbox } from './mailbox.js';
+import { WeightGradientDeferral } from './weight-gradient-deferral.js';
 import { microBatchOffsets } from './schedule.js';
 import type { SlotValue, StepDone, StepMessage, VariableSlot } from './stage-protocol.js';
 import { fromTransfer, toTransfer, type TransferredTensor } from './tensor-transfer.js';
@@ -17,6 +18,12 @@ export interface StageLinks {
   sendInputGradient(step: number, microBatch: number, tensor: TransferredTensor): void;
   sendFrozenOutput(step: number, microBatch: number, tensor: TransferredTensor): void;
 }
+
+/**
+ * Micro-batches whose weight gradients a stage computes while it would otherwise wait for a gradient:
+ * fewer would make each product as small (and as slow per row) as computing it per micro-batch.
+ */
+const MIN_MICRO_BATCHES_TO_FILL_IDLE_TIME = 2;
 
 /** What a forward left for its backward. */
 interface PendingBackward {
@@ -50,6 +57,12 @@ export class StageRuntime {
     const firstTrained = Math.max(from, frozenPrefix);
     const trainedVariables = message.trained.map((slot) => this.variableOf(slot));
     const sums: Array<tf.Tensor | null> = trainedVariables.map(() => null);
+    const addToSum = (i: number, gradient: tf.Tensor): void => {
+      const sum = sums[i];
+      sums[i] = sum ? tf.tidy(() => tf.add(sum, gradient)) : gradient;
+      if (sum) tf.dispose([sum, gradient]);
+    };
+    const deferral = message.deferWeightGradients ? new WeightGradientDeferral(new Set(trainedVariables.map((variable) => variable.id))) : undefined;
     const pending = new Map<number, PendingBackward>();
     const offsets = microBatchOffsets(microBatchSizes);
     let forwardMs = 0;
@@ -81,20 +94,40 @@ export class StageRuntime {
       forwardMs += performance.now() - began;
     };
 
+    // The W pass: deferred weight gradients as one product per variable over the rows deferred so far.
+    let deferredMicroBatches = 0;
+    const computeDeferred = (): void => {
+      if (!deferral) return;
+      deferredMicroBatches = 0;
+      const began = performance.now();
+      const late = deferral.compute();
+      trainedVariables.forEach((variable, i) => {
+        const gradient = late.get(variable.id);
+        if (gradient) addToSum(i, gradient);
+      });
+      backwardMs += performance.now() - began;
+    };
+
     const backward = async (m: number): Promise<void> => {
-      const outputGradient = fromTransfer(await this.inbox.take(`gradient:${step}:${m}`));
+      const key = `gradient:${step}:${m}`;
+      if (deferredMicroBatches >= MIN_MICRO_BATCHES_TO_FILL_IDLE_TIME && !this.inbox.has(key)) {
+        // Let messages that came in meanwhile be delivered; if the gradient is still not here the stage
+        // would idle, so it computes the weight gradients deferred so far instead (the pipeline's bubble,
+        // filled as zero-bubble schedules do).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!this.inbox.has(key)) computeDeferred();
+      }
+      const outputGradient = fromTransfer(await this.inbox.take(key));
       const began = performance.now();
       const { recorded, inputId } = pending.get(m)!;
       pending.delete(m);
       const sources = message.inputGradient ? [...trainedVariables, { id: inputId }] : trainedVariables;
-      const gradients = backwardOfRecorded(recorded, sources, outputGradient);
+      const gradients = backwardOfRecorded(recorded, sources, outputGradient, deferral);
+      if (deferral?.pendingProducts) deferredMicroBatches++;
       outputGradient.dispose();
       trainedVariables.forEach((_, i) => {
         const gradient = gradients[i];
-        if (!gradient) return;
-        const sum = sums[i];
-        sums[i] = sum ? tf.tidy(() => tf.add(sum, gradient)) : gradient;
-        if (sum) tf.dispose([sum, gradient]);
+        if (gradient) addToSum(i, gradient);
       });
       if (message.inputGradient) {
         const inputGradient = gradients[trainedVariables.length];
@@ -110,6 +143,7 @@ export class StageRuntime {
         if (operation.kind === 'forward') await forward(operation.microBatch);
         else await backward(operation.microBatch);
       }
+      computeDeferred();
       const gradients: SlotValue[] = [];
       message.trained.forEach((slot, i) => {
         const sum = sums[i];
@@ -119,9 +153,10 @@ export class StageRuntime {
       for (let unit = firstTrained; unit < to; unit++) {
         this.units[unit]!.stateVariables?.forEach((variable, index) => state.push({ unit, index, state: true, tensor: toTransfer(variable) }));
       }
-      return { type: 'done', step, gradients, state, busyMs: forwardMs + backwardMs, forwardMs, backwardMs, tensorsAlive: 0 };
+      return { type: 'done', step, gradients, state, busyMs: forwardMs + backwardMs, forwardMs, backwardMs, deferredProducts: deferral?.deferredProducts ?? 0, tensorsAlive: 0 };
     } finally {
       tf.dispose(sums.filter((sum): sum is tf.Tensor => sum !== null));
+      deferral?.dispose();
       for (const { recorded } of pending.values()) {
         discardForward(recorded);
         recorded.output.dispose();
