@@ -63,17 +63,16 @@ export function recordForward(forward: () => tf.Tensor): RecordedForward {
   try {
     output = tf.tidy(forward);
   } catch (error) {
-    endRecording(engine);
+    endRecording(engine, addTapeNode);
     releaseTape(takeTape(engine));
     throw error;
   }
-  endRecording(engine);
+  endRecording(engine, addTapeNode);
   return { output, outputId: output.id, tape: takeTape(engine) };
 }
 
-function endRecording(engine: EngineInternals): void {
-  // The wrapper above is an own property; deleting it brings back the prototype's addTapeNode.
-  delete (engine as Partial<EngineInternals>).addTapeNode;
+function endRecording(engine: EngineInternals, addTapeNode: AddTapeNode): void {
+  engine.addTapeNode = addTapeNode;
   engine.endTape();
 }
 
