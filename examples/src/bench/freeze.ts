@@ -2,7 +2,6 @@
 // process per core), on the same per-epoch samples, for each optimizer schedule:
 // `npm run bench -- freeze --full`. Each run is a child process (`--job`), so the two of a pair
 // share nothing but the machine; results are written to .bench-out/ as they arrive.
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +9,7 @@ import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
 import { freezePlugin, type FreezeReport } from '@trainhooks/plugin-freeze';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '@trainhooks/cli';
+import { benchChildArgs, runJsonChild } from './child-process.js';
 import { median, parseModelNumbers, timeToAccuracy, writeResult } from './stats.js';
 
 /** How the learning rate evolves: SGD + momentum with a ×0.1 step decay, or Adam / RMSProp at a constant rate. */
@@ -103,19 +103,9 @@ async function runJob(job: Job): Promise<JobResult> {
   return { ...job, points, finalAccuracy: points.at(-1)!.testAccuracy, stepMsMedian, freezes, unfreezes, report };
 }
 
-/** Runs a job as a child process; resolves to its result (the child's last stdout line). */
+/** Runs a job as a child process; resolves to its result (the child's last JSON line). */
 function spawnJob(job: Job): Promise<JobResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'freeze', '--job', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = output.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !last.startsWith('{')) reject(new Error(`${job.model} ${job.schedule} ${job.config} seed ${job.seed} exited with ${code}`));
-      else resolve(JSON.parse(last) as JobResult);
-    });
-  });
+  return runJsonChild<JobResult>(process.execPath, benchChildArgs('freeze', ['--job', JSON.stringify(job)]));
 }
 
 export async function runFreezeBenchmark(argv: string[]): Promise<void> {

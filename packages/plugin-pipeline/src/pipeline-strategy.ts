@@ -98,6 +98,11 @@ export class PipelineStrategy implements StepStrategy {
     return this.profile;
   }
 
+  /** Starting the threads and profiling: the step timeout, but never under MIN_SETUP_TIMEOUT_MS. */
+  private get setupTimeoutMs(): number {
+    return Math.max(this.config.options.stepTimeoutMs, MIN_SETUP_TIMEOUT_MS);
+  }
+
   get lastStep(): PipelineStepTiming | null {
     return this.lastTiming;
   }
@@ -124,7 +129,7 @@ export class PipelineStrategy implements StepStrategy {
       backend: this.config.backend(),
       threads: options.threadsPerStage,
       workerSetup: options.workerSetup,
-      startTimeoutMs: Math.max(options.stepTimeoutMs, MIN_SETUP_TIMEOUT_MS),
+      startTimeoutMs: this.setupTimeoutMs,
     });
     // Fresh workers hold no weights of ours.
     this.stageVersions = Array.from({ length: options.stages }, () => new Map());
@@ -175,18 +180,16 @@ export class PipelineStrategy implements StepStrategy {
   }
 
   private async profileUnits(threads: StageThreads, inputShape: number[]): Promise<void> {
-    const { profileRepeats } = this.config.options;
-    const stepTimeoutMs = Math.max(this.config.options.stepTimeoutMs, MIN_SETUP_TIMEOUT_MS);
-    this.profile = await threads.run<UnitProfile>('profiling the units', stepTimeoutMs, () => 'stage 0', (_, message, finish) => {
+    this.profile = await threads.run<UnitProfile>('profiling the units', this.setupTimeoutMs, () => 'stage 0', (_, message, finish) => {
       if (message.type === 'profile') finish(message.profile);
-    }, () => threads.post(0, { type: 'profile', inputShape, repeats: profileRepeats }));
+    }, () => threads.post(0, { type: 'profile', inputShape, repeats: this.config.options.profileRepeats }));
     this.profiledMicroBatch = inputShape[0]!;
     // Profiling trained stage 0's copy (BatchNorm statistics moved): it holds nothing of ours now.
     this.stageVersions[0] = new Map();
     const latencies: number[] = [];
     for (let ping = 0; ping < MESSAGE_PINGS; ping++) {
       const began = performance.now();
-      await threads.run('ping', stepTimeoutMs, () => 'stage 0', (_, message, finish) => message.type === 'pong' && finish(undefined), () => threads.post(0, { type: 'ping' }));
+      await threads.run('ping', this.setupTimeoutMs, () => 'stage 0', (_, message, finish) => message.type === 'pong' && finish(undefined), () => threads.post(0, { type: 'ping' }));
       latencies.push((performance.now() - began) / 2);
     }
     this.messageLatencyMs = latencies.sort((a, b) => a - b)[MESSAGE_PINGS >> 1]!;
