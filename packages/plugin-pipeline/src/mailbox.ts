@@ -11,11 +11,6 @@ export class Mailbox<T> {
     } else this.arrived.set(key, value);
   }
 
-  /** Whether `key` has arrived and waits to be taken. */
-  has(key: string): boolean {
-    return this.arrived.has(key);
-  }
-
   take(key: string): Promise<T> {
     const value = this.arrived.get(key);
     if (value !== undefined) {

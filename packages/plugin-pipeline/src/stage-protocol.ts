@@ -44,7 +44,7 @@ export interface StepMessage {
   readonly trained: readonly VariableSlot[];
   /** Send the gradient of the stage input back to the previous stage. */
   readonly inputGradient: boolean;
-  /** Dense weight gradients over many micro-batches at once, in idle time and after the last backward (weight-gradient-deferral.ts). */
+  /** Dense weight gradients over all micro-batches at once, after the last backward (weight-gradient-deferral.ts). */
   readonly deferWeightGradients: boolean;
   /** The stage's output is the frozen prefix's output: send it to the training thread too. */
   readonly reportFrozenOutput: boolean;

@@ -19,12 +19,6 @@ export interface StageLinks {
   sendFrozenOutput(step: number, microBatch: number, tensor: TransferredTensor): void;
 }
 
-/**
- * Micro-batches whose weight gradients a stage computes while it would otherwise wait for a gradient:
- * fewer would make each product as small (and as slow per row) as computing it per micro-batch.
- */
-const MIN_MICRO_BATCHES_TO_FILL_IDLE_TIME = 2;
-
 /** What a forward left for its backward. */
 interface PendingBackward {
   readonly recorded: RecordedForward;
@@ -94,36 +88,13 @@ export class StageRuntime {
       forwardMs += performance.now() - began;
     };
 
-    // The W pass: deferred weight gradients as one product per variable over the rows deferred so far.
-    let deferredMicroBatches = 0;
-    const computeDeferred = (): void => {
-      if (!deferral) return;
-      deferredMicroBatches = 0;
-      const began = performance.now();
-      const late = deferral.compute();
-      trainedVariables.forEach((variable, i) => {
-        const gradient = late.get(variable.id);
-        if (gradient) addToSum(i, gradient);
-      });
-      backwardMs += performance.now() - began;
-    };
-
     const backward = async (m: number): Promise<void> => {
-      const key = `gradient:${step}:${m}`;
-      if (deferredMicroBatches >= MIN_MICRO_BATCHES_TO_FILL_IDLE_TIME && !this.inbox.has(key)) {
-        // Let messages that came in meanwhile be delivered; if the gradient is still not here the stage
-        // would idle, so it computes the weight gradients deferred so far instead (the pipeline's bubble,
-        // filled as zero-bubble schedules do).
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (!this.inbox.has(key)) computeDeferred();
-      }
-      const outputGradient = fromTransfer(await this.inbox.take(key));
+      const outputGradient = fromTransfer(await this.inbox.take(`gradient:${step}:${m}`));
       const began = performance.now();
       const { recorded, inputId } = pending.get(m)!;
       pending.delete(m);
       const sources = message.inputGradient ? [...trainedVariables, { id: inputId }] : trainedVariables;
       const gradients = backwardOfRecorded(recorded, sources, outputGradient, deferral);
-      if (deferral?.pendingProducts) deferredMicroBatches++;
       outputGradient.dispose();
       trainedVariables.forEach((_, i) => {
         const gradient = gradients[i];
@@ -143,7 +114,17 @@ export class StageRuntime {
         if (operation.kind === 'forward') await forward(operation.microBatch);
         else await backward(operation.microBatch);
       }
-      computeDeferred();
+      if (deferral) {
+        // The W pass, after the last backward: one product per variable over every micro-batch's rows,
+        // in micro-batch order (the full batch's own product, and the same whatever the timing).
+        const began = performance.now();
+        const late = deferral.compute();
+        trainedVariables.forEach((variable, i) => {
+          const gradient = late.get(variable.id);
+          if (gradient) addToSum(i, gradient);
+        });
+        backwardMs += performance.now() - began;
+      }
       const gradients: SlotValue[] = [];
       message.trained.forEach((slot, i) => {
         const sum = sums[i];

@@ -44,13 +44,6 @@ export class WeightGradientDeferral {
     this.kept.set(variableId, pairs);
   }
 
-  /** Products deferred and not yet computed. */
-  get pendingProducts(): number {
-    let count = 0;
-    for (const pairs of this.kept.values()) count += pairs.length;
-    return count;
-  }
-
   /** Σ xᵀ·dy over everything deferred, one product per variable id; frees what was kept. */
   compute(): Map<number, tf.Tensor> {
     const gradients = new Map<number, tf.Tensor>();
