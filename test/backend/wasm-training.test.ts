@@ -120,19 +120,36 @@ describe('wasm MaxPoolGrad', () => {
     }
   });
 
-  it('leaves overlapping windows to stock wasm (right for distinct positive values; not for ties or negative windows)', async () => {
-    // Stock wasm sends a tie to the last maximum where tfjs-cpu takes the first; distinct values avoid ties.
-    const p: Pool = { x: [2, 9, 9, 3], filter: [3, 3], strides: [2, 2], pad: 'same' };
-    const x = Float32Array.from({ length: elementCount(p.x) }, (_, i) => ((i * 7919) % elementCount(p.x)) / 97 + 0.01);
-    const dy = randomValues(seededRandom(9), 2 * 5 * 5 * 3);
-    await expectWasmMatchesCpu('overlapping', () =>
-      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, p.filter, p.strides, p.pad), tf.tensor(dy, [2, 5, 5, 3]))))(
-        tf.tensor(x, p.x),
-      ),
-    );
+  it('matches tfjs-cpu on overlapping windows, ties and all-negative windows included (stock wasm does not)', async () => {
+    const cases: Pool[] = [
+      { x: [2, 9, 9, 3], filter: [3, 3], strides: [2, 2], pad: 'same' },
+      { x: [2, 10, 7, 4], filter: [3, 2], strides: [1, 1], pad: 'valid' },
+      { x: [1, 8, 8, 2], filter: [4, 4], strides: [2, 3], pad: 'same' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      await expectWasmMatchesCpu(`maxPoolGrad overlapping ${JSON.stringify(c)}`, gradOf(c, 350 + i * 7));
+    }
   });
 
-  it(`matches tfjs-cpu on ${RANDOM_CASES} randomised seeded pools with disjoint windows`, async () => {
+  it('passes no gradient from windows of -Infinity / NaN and never picks a NaN, like tfjs-cpu', async () => {
+    const shape: [number, number, number, number] = [1, 4, 6, 2];
+    const x = Float32Array.from({ length: elementCount(shape) }, (_, i) => (i % 5) - 2);
+    const at = (r: number, c: number, d: number) => (r * 6 + c) * 2 + d;
+    for (const [r, c] of [[0, 0], [0, 1], [1, 0], [1, 1]]) x[at(r!, c!, 0)] = -Infinity; // a window of -Infinity
+    for (const [r, c] of [[0, 2], [0, 3], [1, 2], [1, 3]]) x[at(r!, c!, 1)] = NaN; // a window of NaN
+    x[at(2, 4, 0)] = NaN; // a NaN beside finite values
+    const dy = randomValues(seededRandom(11), 1 * 2 * 3 * 2);
+    for (const strides of [[2, 2], [1, 1]] as const) {
+      await expectWasmMatchesCpu(`maxPoolGrad special values, strides ${strides}`, () =>
+        tf.grad((t: tf.Tensor) => {
+          const y = tf.maxPool(t as tf.Tensor4D, [2, 2], [...strides], 'valid');
+          return tf.sum(tf.mul(y, strides[0] === 2 ? tf.tensor(dy, y.shape) : tf.onesLike(y)));
+        })(tf.tensor(x, shape)),
+      );
+    }
+  });
+
+  it(`matches tfjs-cpu on ${RANDOM_CASES} randomised seeded pools`, async () => {
     const random = seededRandom(4);
     for (let i = 0; i < RANDOM_CASES; i++) {
       const int = (lo: number, hi: number) => randomInt(random, lo, hi);
@@ -141,7 +158,7 @@ describe('wasm MaxPoolGrad', () => {
       const c: Pool = {
         x: [int(1, 3), int(filter[0], 12), int(filter[1], 12), int(1, 5)],
         filter,
-        strides: [filter[0] + (random() < 0.3 ? int(1, 2) : 0), filter[1] + (random() < 0.3 ? int(1, 2) : 0)],
+        strides: [int(1, filter[0] + 2), int(1, filter[1] + 2)], // overlapping, touching and with gaps
         pad,
       };
       await expectWasmMatchesCpu(`maxPoolGrad random ${i} ${JSON.stringify(c)}`, gradOf(c, 400 + i * 7));
