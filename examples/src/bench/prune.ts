@@ -6,6 +6,7 @@ import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
 import { gradPrunePlugin, type GradPrunePlugin } from '@trainhooks/plugin-grad-prune';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '@trainhooks/cli';
+import { seedMathRandom } from './common-random.js';
 import { median, timeToAccuracy, writeResult } from './stats.js';
 
 interface Point {
@@ -35,6 +36,8 @@ async function trainOnce(
   data: { train: { xs: tf.Tensor; ys: tf.Tensor; ids: Int32Array }; test: { xs: tf.Tensor; ys: tf.Tensor } },
   options: { epochs: number; batchSize: number; evaluations: number },
 ): Promise<RunResult> {
+  // Baseline and prune of a seed draw the same Dropout masks.
+  seedMathRandom(seed);
   const trainer: Trainer = createTrainer(createModel(model, { seed }));
   const plugin = config === 'prune' ? gradPrunePlugin({ seed }) : null;
   if (plugin) trainer.use(plugin);
