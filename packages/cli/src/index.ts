@@ -10,6 +10,7 @@ export * from './models/index.js';
 export * from './run/run-spec.js';
 export * from './run/run-events.js';
 export * from './run/run-training.js';
+export * from './run/seeded-math-random.js';
 export * from './run/training-flops.js';
 export * from './run/work-meter.js';
 export * from './run/workload.js';

@@ -27,7 +27,10 @@ export interface RunSpec {
   readonly optimizer: OptimizerName;
   readonly learningRate: number;
   readonly lrSchedule: StepSchedule | null;
-  /** Seeds the model's initial weights, the shuffle and every plugin that draws random numbers. */
+  /**
+   * Seeds the model's initial weights, the shuffle, every plugin that draws random numbers and, through
+   * Math.random while the run trains, tfjs' unseeded random ops (Dropout's masks).
+   */
   readonly seed: number;
   /** auto | node-gpu | node | wasm | cpu (see @trainhooks/backend). */
   readonly backend: string;

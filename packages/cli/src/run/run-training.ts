@@ -9,6 +9,7 @@ import type { EpochPoint, RunListener } from './run-events.js';
 import { configurationLabel, type OptimizerName, type RunSpec } from './run-spec.js';
 import { Stopwatch } from './stopwatch.js';
 import { WorkMeter, type FrozenPrefixChange, type WorkTotals } from './work-meter.js';
+import { seedMathRandom } from './seeded-math-random.js';
 import { loadWorkload } from './workload.js';
 
 export interface RunResult {
@@ -43,7 +44,17 @@ const OPTIMIZERS: Record<OptimizerName, (learningRate: number) => tf.Optimizer> 
 /** Minimum time between two 'step' events: enough for a smooth bar, cheap for a child's stdout. */
 const STEP_EVENT_INTERVAL_MS = 100;
 
+/** One training run; Math.random is seeded with `spec.seed` while it runs (seeded-math-random.ts). */
 export async function runTraining(spec: RunSpec, listen: RunListener = () => {}): Promise<RunResult> {
+  const restoreMathRandom = seedMathRandom(spec.seed);
+  try {
+    return await train(spec, listen);
+  } finally {
+    restoreMathRandom();
+  }
+}
+
+async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
   const backend = await setupBackend(spec.backend as BackendChoice, {
     ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
     log: (message) => listen({ type: 'log', message }),
