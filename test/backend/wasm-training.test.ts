@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { WASM_KERNELS } from '@trainhooks/backend';
 import { seededRandom } from '@trainhooks/cli';
+import { activeElementwisePool } from '../../packages/backend/src/wasm-threads/active-elementwise-pool.js';
 import {
   elementCount,
   expectWasmMatchesCpu,
@@ -251,6 +252,54 @@ describe('wasm per-channel Multiply, Add and Sub', () => {
         expect(ours.map(String), `${op.name} vectorFirst ${vectorFirst}`).toEqual(ref.map(String));
       }
     }
+  });
+});
+
+describe('wasm Add, Sub, Multiply and RealDiv on large tensors (every thread in the threaded pass)', () => {
+  const threads = Number(process.env.TRAINHOOKS_WASM_THREADS ?? 1);
+
+  it(`${threads > 1 ? 'run on the elementwise pool' : 'stay on one thread'} with ${threads} wasm thread(s)`, () => {
+    expect(activeElementwisePool()?.threads ?? 1).toBe(threads);
+  });
+
+  it('match tfjs-cpu bit for bit: same shape, scalar and per-channel operands, both orders, odd sizes', async () => {
+    // Sizes above PARALLEL_BINARY_MIN_SIZE with tails that are no multiple of 4 (or of the thread count).
+    const cases: [number[], number[]][] = [
+      [[40003], [40003]],
+      [[64, 28, 28, 16], [64, 28, 28, 16]],
+      [[40003], []],
+      [[7, 5717], [1]],
+      [[64, 28, 28, 16], [16]],
+      [[3001, 37], [1, 37]],
+      [[257, 129], [129]],
+    ];
+    for (const [i, [shape, otherShape]] of cases.entries()) {
+      const r = seededRandom(800 + i);
+      const x = randomValues(r, elementCount(shape));
+      // Away from zero, so that division stays finite and the error measure meaningful.
+      const y = randomValues(r, elementCount(otherShape)).map((v) => v + Math.sign(v || 1) * 0.5);
+      for (const op of [tf.mul, tf.add, tf.sub, tf.div]) {
+        for (const otherFirst of [false, true]) {
+          const f = () => {
+            const [a, b] = [tf.tensor(x, shape), tf.tensor(y, otherShape)];
+            return otherFirst ? op(b, a) : op(a, b);
+          };
+          const ref = await runOnBackend('cpu', f);
+          const ours = await runOnBackend('wasm', f);
+          expect(ours.shape).toEqual(ref.shape);
+          expect(Buffer.from(ours.data.buffer).equals(Buffer.from(ref.data.buffer)), `${op.name} ${JSON.stringify(shape)} ${JSON.stringify(otherShape)} otherFirst ${otherFirst}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    const [a, b] = [tf.ones([300, 300]), tf.ones([300])];
+    const before = wasmDataIdCount();
+    for (const op of [tf.mul, tf.add, tf.sub, tf.div]) op(a, b).dispose();
+    expect(wasmDataIdCount()).toBe(before);
+    tf.dispose([a, b]);
   });
 });
 

@@ -5,6 +5,7 @@ import { CPU_KERNELS } from './cpu/index.js';
 import { installKernels, type KernelOverride } from './kernel-registry.js';
 import { WASM_KERNELS } from './wasm/index.js';
 import { preservingProcessErrorHandlers } from './wasm-threads/process-error-handlers.js';
+import { activeElementwisePool, startElementwisePool, stopElementwisePool } from './wasm-threads/active-elementwise-pool.js';
 import { startThreadedWasm } from './wasm-threads/start-threaded-wasm.js';
 
 export type { BackendChoice };
@@ -50,10 +51,11 @@ export function backendInfo(): BackendSetup | null {
 }
 
 /**
- * Removes the backend setupBackend chose and ends its threads (the wasm pthread workers). tfjs cannot
- * register a removed backend again in the same process.
+ * Removes the backend setupBackend chose and ends its threads (the wasm pthread workers and the binary
+ * kernels' helpers). tfjs cannot register a removed backend again in the same process.
  */
 export function disposeBackend(): void {
+  void stopElementwisePool();
   if (current && current.backend in tf.engine().registryFactory) tf.removeBackend(current.backend);
   current = null;
 }
@@ -107,6 +109,7 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
   if (threads > 1 && !started) {
     try {
       const threadCount = await startThreadedWasm({ threads, timeoutMs: options.threadStartTimeoutMs, workerSource: options.pthreadWorkerSource });
+      if (threadCount > 1) startBinaryKernelThreads(threadCount, options);
       return { selected: { choice: 'wasm', backend: 'wasm' }, threadCount };
     } catch (error) {
       const warn = options.warn ?? ((message: string) => console.warn(message));
@@ -115,4 +118,16 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
   }
   const selected = await selectBackend('wasm', () => {});
   return { selected, threadCount: wasm.getThreadsCount() };
+}
+
+/** Our binary kernels' threads, beside XNNPACK's (tfjs-wasm's own binary kernels use one); a warning if they cannot start. */
+function startBinaryKernelThreads(threads: number, options: BackendOptions): void {
+  if (activeElementwisePool()) return;
+  try {
+    const memory = (tf.findBackend('wasm') as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm.wasmMemory;
+    startElementwisePool(memory, threads);
+  } catch (error) {
+    const warn = options.warn ?? ((message: string) => console.warn(message));
+    warn(`[trainhooks] elementwise threads did not start (${(error as Error).message}); binary kernels run on one thread`);
+  }
 }

@@ -1,19 +1,24 @@
-// wasm Add, Sub and Multiply of a tensor and a per-channel vector, with the vector's rows folded long (see
-// channel-broadcast.ts): bias, BatchNormalization and their gradients combine NHWC activations with [C]
-// vectors many times a step. Any other operand shapes go to the stock kernel.
+// wasm Add, Sub, Multiply and RealDiv. With threaded wasm, same-shape, scalar and per-channel operands run
+// on every thread (parallel-binary.ts). Otherwise a tensor and a per-channel vector get the vector's rows
+// folded long (see channel-broadcast.ts): bias, BatchNormalization and their gradients combine NHWC
+// activations with [C] vectors many times a step. Any other operand shapes go to the stock kernel.
 import type * as tf from '@tensorflow/tfjs-core';
-import { Add, Multiply, Sub } from '@tensorflow/tfjs-core';
+import { Add, Multiply, RealDiv, Sub } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
+import { activeElementwisePool } from '../wasm-threads/active-elementwise-pool.js';
 import { channelBinary, channelOperands } from './channel-broadcast.js';
 import type { KernelArgs } from './kernel-utils.js';
+import { parallelBinary } from './parallel-binary.js';
 
 const WASM = 'wasm';
 
-function channelBroadcastKernel(kernelName: typeof Add | typeof Sub | typeof Multiply): KernelOverride {
+function binaryKernel(kernelName: typeof Add | typeof Sub | typeof Multiply | typeof RealDiv, { fold }: { fold: boolean }): KernelOverride {
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const channel = channelOperands(a, b);
+    const parallel = parallelBinary(activeElementwisePool(), kernelName, a, b, backend);
+    if (parallel) return parallel;
+    const channel = fold ? channelOperands(a, b) : null;
     if (!channel) return callStockKernel(kernelName, backend, WASM, inputs, attrs);
     return runScoped(backend, WASM, (scope) =>
       channelBinary(scope, kernelName, channel.x, channel.v, channel.vectorFirst, channel.fold),
@@ -22,6 +27,7 @@ function channelBroadcastKernel(kernelName: typeof Add | typeof Sub | typeof Mul
   return { kernelName, backendName: WASM, kernelFunc: kernelFunc as tf.KernelFunc };
 }
 
-export const wasmAddKernel = channelBroadcastKernel(Add);
-export const wasmSubKernel = channelBroadcastKernel(Sub);
-export const wasmMultiplyKernel = channelBroadcastKernel(Multiply);
+export const wasmAddKernel = binaryKernel(Add, { fold: true });
+export const wasmSubKernel = binaryKernel(Sub, { fold: true });
+export const wasmMultiplyKernel = binaryKernel(Multiply, { fold: true });
+export const wasmRealDivKernel = binaryKernel(RealDiv, { fold: false });

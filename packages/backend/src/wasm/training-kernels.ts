@@ -3,7 +3,7 @@ import { wasmFusedBatchNormKernel } from './fused-batch-norm.js';
 import { wasmIdentityKernel } from './identity.js';
 import { wasmMaxPoolGradKernel } from './max-pool-grad.js';
 import { wasmMeanKernel } from './mean.js';
-import { wasmAddKernel, wasmMultiplyKernel, wasmSubKernel } from './channel-broadcast-kernels.js';
+import { wasmAddKernel, wasmMultiplyKernel, wasmRealDivKernel, wasmSubKernel } from './channel-broadcast-kernels.js';
 import { wasmSumKernel } from './sum.js';
 import { wasmTileKernel } from './tile.js';
 import { wasmTransposeKernel } from './transpose.js';
@@ -11,7 +11,8 @@ import { wasmTransposeKernel } from './transpose.js';
 /**
  * Kernels a training step leans on that stock wasm runs far below its speed for their work: the tile,
  * leading-axes reductions and per-channel arithmetic of BatchNormalization and bias gradients, the batch
- * norm itself, max-pool gradients, Identity's copies, and the transposes of every backward kernel.
+ * norm itself, max-pool gradients, Identity's copies, the transposes of every backward kernel, and (with
+ * threaded wasm) the binary arithmetic on every thread.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmTileKernel,
@@ -22,6 +23,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmMultiplyKernel,
   wasmAddKernel,
   wasmSubKernel,
+  wasmRealDivKernel,
   wasmIdentityKernel,
   wasmTransposeKernel,
 ];

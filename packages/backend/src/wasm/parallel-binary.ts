@@ -1,0 +1,75 @@
+// Add, Sub, Multiply and RealDiv of float32 tensors on every thread of the threaded backend: the same
+// shape, a tensor and a scalar, or a tensor and a per-channel vector (bias, BatchNormalization, the
+// optimizers' updates), split by elements or rows over the elementwise pool. Anything else — and any
+// tensor too small for a split to pay — returns null and goes to the kernels it went to before.
+import type * as tf from '@tensorflow/tfjs-core';
+import { Add, backend_util, Multiply, RealDiv, Sub, util } from '@tensorflow/tfjs-core';
+import type { CallArguments, ElementwisePool } from '../wasm-threads/elementwise-pool.js';
+import { elementwiseFunctionName, type ElementwiseLayout, type ElementwiseOp } from '../wasm-threads/elementwise-wat.js';
+import { isChannelVector } from './channel-broadcast.js';
+
+/** Outputs smaller than this run on one thread (waking a helper costs a few microseconds). */
+export const PARALLEL_BINARY_MIN_SIZE = 32768;
+
+const OPS: Record<string, ElementwiseOp> = { [Multiply]: 'mul', [Add]: 'add', [Sub]: 'sub', [RealDiv]: 'div' };
+
+interface WasmMemoryBackend {
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/** [start, end) of part i of `count` items split `parts` ways, in multiples of `align`. */
+function partRange(count: number, parts: number, i: number, align: number): [number, number] {
+  const chunk = Math.ceil(count / parts / align) * align;
+  return [Math.min(count, i * chunk), Math.min(count, (i + 1) * chunk)];
+}
+
+export function parallelBinary(pool: ElementwisePool | null, kernelName: string, a: tf.TensorInfo, b: tf.TensorInfo, backend: tf.KernelBackend): tf.TensorInfo | null {
+  const op = OPS[kernelName];
+  if (!pool || !op || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const size = util.sizeFromShape(outShape);
+  if (size < PARALLEL_BINARY_MIN_SIZE) return null;
+  const [sizeA, sizeB] = [util.sizeFromShape(a.shape), util.sizeFromShape(b.shape)];
+
+  let layout: ElementwiseLayout;
+  let x = a;
+  let other = b;
+  if (util.arraysEqual(a.shape, b.shape)) layout = 'same';
+  else if (sizeB === 1 && sizeA === size) layout = 'scalar';
+  else if (sizeA === 1 && sizeB === size) [layout, x, other] = ['scalarFirst', b, a];
+  else if (isChannelVector(b, a) && sizeA === size) layout = 'row';
+  else if (isChannelVector(a, b) && sizeB === size) [layout, x, other] = ['rowFirst', b, a];
+  else return null;
+
+  const heap = backend as unknown as WasmMemoryBackend;
+  const out = heap.makeOutput(outShape, 'float32');
+  const at = (info: tf.TensorInfo) => heap.dataIdMap.get(info.dataId).memoryOffset;
+  const [xAt, otherAt, outAt] = [at(x), at(other), at(out)];
+  const parts: CallArguments[] = [];
+  if (layout === 'row' || layout === 'rowFirst') {
+    const run = other.shape[other.shape.length - 1]!;
+    const rows = size / run;
+    for (let i = 0; i < pool.threads; i++) {
+      const [first, end] = partRange(rows, pool.threads, i, 1);
+      if (end > first) parts.push([xAt + 4 * first * run, otherAt, outAt + 4 * first * run, end - first, run]);
+    }
+  } else {
+    for (let i = 0; i < pool.threads; i++) {
+      // Parts start on 16-byte boundaries, where the 4-lane loop begins.
+      const [first, end] = partRange(size, pool.threads, i, 4);
+      if (end <= first) continue;
+      const otherPart = layout === 'same' ? otherAt + 4 * first : otherAt;
+      parts.push([xAt + 4 * first, otherPart, outAt + 4 * first, end - first, 0]);
+    }
+  }
+  try {
+    pool.run(elementwiseFunctionName(op, layout), parts);
+  } catch (error) {
+    // The pool has stopped itself; this call and every later one go to the stock kernels.
+    (backend as unknown as { disposeData(dataId: object): void }).disposeData(out.dataId);
+    process.emitWarning(`trainhooks: elementwise threads stopped (${(error as Error).message}); binary kernels run on one thread`);
+    return null;
+  }
+  return out;
+}
