@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { installKernels, type KernelOverride } from '@trainhooks/backend';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { activeKernelPool, startKernelPool } from '../../packages/backend/src/wasm-threads/active-kernel-pool.js';
 
 /** Largest relative error our kernels may have against the stock tfjs-cpu reference. */
 export const KERNEL_TOLERANCE = 1e-4;
@@ -71,9 +72,16 @@ export async function expectWasmMatchesCpu(label: string, f: () => tf.Tensor): P
 /** Tensors on the wasm backend (data ids, which also counts what kernels leak internally). */
 export const wasmDataIdCount = (): number => tf.findBackend('wasm')!.numDataIds();
 
-/** Makes `backend` current (initialising it) and installs our kernels over its stock ones. */
+/**
+ * Makes `backend` current (initialising it) and installs our kernels over its stock ones; on wasm, with
+ * the kernel pool setupBackend would start (its helpers in the threaded pass, none otherwise).
+ */
 export async function useBackendWithKernels(backend: 'cpu' | 'wasm', kernels: readonly KernelOverride[]): Promise<void> {
   await tf.setBackend(backend);
   await tf.ready();
   installKernels(kernels);
+  if (backend === 'wasm' && !activeKernelPool()) {
+    const module = (tf.backend() as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory: WebAssembly.Memory } } }).wasm;
+    startKernelPool(module.wasmMemory ?? module.asm!.memory, getThreadsCount());
+  }
 }

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { WASM_KERNELS } from '@trainhooks/backend';
 import { seededRandom } from '@trainhooks/cli';
-import { activeElementwisePool } from '../../packages/backend/src/wasm-threads/active-elementwise-pool.js';
+import { activeKernelPool } from '../../packages/backend/src/wasm-threads/active-kernel-pool.js';
 import {
   elementCount,
   expectWasmMatchesCpu,
@@ -259,7 +259,7 @@ describe('wasm Add, Sub, Multiply and RealDiv on large tensors (every thread in 
   const threads = Number(process.env.TRAINHOOKS_WASM_THREADS ?? 1);
 
   it(`${threads > 1 ? 'run on the elementwise pool' : 'stay on one thread'} with ${threads} wasm thread(s)`, () => {
-    expect(activeElementwisePool()?.threads ?? 1).toBe(threads);
+    expect(activeKernelPool()?.threads ?? 1).toBe(threads);
   });
 
   it('match tfjs-cpu bit for bit: same shape, scalar and per-channel operands, both orders, odd sizes', async () => {

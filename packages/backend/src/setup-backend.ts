@@ -5,7 +5,7 @@ import { CPU_KERNELS } from './cpu/index.js';
 import { installKernels, type KernelOverride } from './kernel-registry.js';
 import { WASM_KERNELS } from './wasm/index.js';
 import { preservingProcessErrorHandlers } from './wasm-threads/process-error-handlers.js';
-import { activeElementwisePool, startElementwisePool, stopElementwisePool } from './wasm-threads/active-elementwise-pool.js';
+import { activeKernelPool, startKernelPool, stopKernelPool } from './wasm-threads/active-kernel-pool.js';
 import { startThreadedWasm } from './wasm-threads/start-threaded-wasm.js';
 
 export type { BackendChoice };
@@ -55,7 +55,7 @@ export function backendInfo(): BackendSetup | null {
  * kernels' helpers). tfjs cannot register a removed backend again in the same process.
  */
 export function disposeBackend(): void {
-  void stopElementwisePool();
+  void stopKernelPool();
   if (current && current.backend in tf.engine().registryFactory) tf.removeBackend(current.backend);
   current = null;
 }
@@ -109,7 +109,7 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
   if (threads > 1 && !started) {
     try {
       const threadCount = await startThreadedWasm({ threads, timeoutMs: options.threadStartTimeoutMs, workerSource: options.pthreadWorkerSource });
-      if (threadCount > 1) startBinaryKernelThreads(threadCount, options);
+      startKernelPoolOrWarn(threadCount, options);
       return { selected: { choice: 'wasm', backend: 'wasm' }, threadCount };
     } catch (error) {
       const warn = options.warn ?? ((message: string) => console.warn(message));
@@ -117,17 +117,25 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
     }
   }
   const selected = await selectBackend('wasm', () => {});
-  return { selected, threadCount: wasm.getThreadsCount() };
+  const threadCount = wasm.getThreadsCount();
+  startKernelPoolOrWarn(threadCount, options);
+  return { selected, threadCount };
 }
 
-/** Our binary kernels' threads, beside XNNPACK's (tfjs-wasm's own binary kernels use one); a warning if they cannot start. */
-function startBinaryKernelThreads(threads: number, options: BackendOptions): void {
-  if (activeElementwisePool()) return;
+/**
+ * The kernel pool: our binary kernels and transposes as SIMD wasm, on as many threads as XNNPACK has
+ * (tfjs-wasm's own binary kernels use one). A warning, and the kernels as before, if it cannot start.
+ */
+function startKernelPoolOrWarn(threads: number, options: BackendOptions): void {
+  if (activeKernelPool()) return;
   try {
-    const memory = (tf.findBackend('wasm') as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm.wasmMemory;
-    startElementwisePool(memory, threads);
+    const module = (tf.findBackend('wasm') as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
+    // The threaded build hands its memory to the glue, the one-threaded one exports it.
+    const memory = module.wasmMemory ?? module.asm?.memory;
+    if (!memory) throw new Error("tfjs-wasm's memory is not reachable");
+    startKernelPool(memory, threads);
   } catch (error) {
     const warn = options.warn ?? ((message: string) => console.warn(message));
-    warn(`[trainhooks] elementwise threads did not start (${(error as Error).message}); binary kernels run on one thread`);
+    warn(`[trainhooks] the kernel pool did not start (${(error as Error).message}); binary kernels and transposes run as before`);
   }
 }

@@ -1,10 +1,6 @@
-// The text of a small wasm module of elementwise float32 kernels that work on tfjs-backend-wasm's own
-// (shared) memory: imported, never written outside the ranges they are given, no data, no stack. Several
-// threads run one kernel on disjoint ranges at once (elementwise-pool.ts) — tfjs-wasm's own binary
-// kernels use one thread only. Arithmetic is the same IEEE float32 operation stock wasm does, 4 lanes at a
-// time (f32x4), so results are bit-identical to it.
-//
-// scripts/build-elementwise-wasm.ts assembles this text (wabt) into elementwise-wasm.generated.ts.
+// The text of the pool module's elementwise float32 kernels (pool-module-wat.ts): binary arithmetic
+// that tfjs-wasm runs on one thread only. Arithmetic is the same IEEE float32 operation stock wasm does,
+// 4 lanes at a time (f32x4), so results are bit-identical to it.
 
 /** The binary operations, as wasm instructions on f32x4 and f32. */
 export const ELEMENTWISE_OPS = { mul: 'mul', add: 'add', sub: 'sub', div: 'div' } as const;
@@ -25,7 +21,7 @@ export function elementwiseFunctionName(op: ElementwiseOp, layout: ElementwiseLa
   return `${op}_${layout}`;
 }
 
-/** Every exported function, in a fixed order (the index a helper thread is told to run). */
+/** The elementwise functions' names. */
 export const ELEMENTWISE_FUNCTIONS: readonly string[] = Object.keys(ELEMENTWISE_OPS).flatMap((op) =>
   ELEMENTWISE_LAYOUTS.map((layout) => elementwiseFunctionName(op as ElementwiseOp, layout)),
 );
@@ -82,14 +78,9 @@ function elementwiseFunction(op: ElementwiseOp, layout: ElementwiseLayout): stri
       (br $rows_loop))))`;
 }
 
-/** The module's text; `shared` memory for the threaded backend (the only one it is used with). */
+/** The elementwise functions' text, for the pool's module (pool-module-wat.ts). */
 export function elementwiseWat(): string {
-  const functions = Object.keys(ELEMENTWISE_OPS).flatMap((op) =>
-    ELEMENTWISE_LAYOUTS.map((layout) => elementwiseFunction(op as ElementwiseOp, layout)),
-  );
-  return `(module
-  (import "env" "memory" (memory 1 65536 shared))
-${functions.join('\n')}
-)
-`;
+  return Object.keys(ELEMENTWISE_OPS)
+    .flatMap((op) => ELEMENTWISE_LAYOUTS.map((layout) => elementwiseFunction(op as ElementwiseOp, layout)))
+    .join('\n');
 }

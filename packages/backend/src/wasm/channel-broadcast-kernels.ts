@@ -6,7 +6,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { Add, Multiply, RealDiv, Sub } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
-import { activeElementwisePool } from '../wasm-threads/active-elementwise-pool.js';
+import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
 import { channelBinary, channelOperands } from './channel-broadcast.js';
 import type { KernelArgs } from './kernel-utils.js';
 import { parallelBinary } from './parallel-binary.js';
@@ -16,7 +16,7 @@ const WASM = 'wasm';
 function binaryKernel(kernelName: typeof Add | typeof Sub | typeof Multiply | typeof RealDiv, { fold }: { fold: boolean }): KernelOverride {
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const parallel = parallelBinary(activeElementwisePool(), kernelName, a, b, backend);
+    const parallel = parallelBinary(activeKernelPool(), kernelName, a, b, backend);
     if (parallel) return parallel;
     const channel = fold ? channelOperands(a, b) : null;
     if (!channel) return callStockKernel(kernelName, backend, WASM, inputs, attrs);

@@ -8,6 +8,13 @@ export interface WasmHeap {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
+/** What kernels that address tensors by their byte offset in the wasm memory use (the kernel pool's). */
+export interface WasmMemoryBackend {
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): void;
+}
+
 /**
  * Entry i of x3 = [batch, rows, cols] as a new [1, rows, cols] tensor owned by `scope`: one contiguous
  * heap copy. (The Slice kernel copies the whole tensor out of the heap first; Gather copies element by

@@ -1,10 +1,11 @@
 // Add, Sub, Multiply and RealDiv of float32 tensors on every thread of the threaded backend: the same
 // shape, a tensor and a scalar, or a tensor and a per-channel vector (bias, BatchNormalization, the
-// optimizers' updates), split by elements or rows over the elementwise pool. Anything else — and any
+// optimizers' updates), split by elements or rows over the kernel pool. Anything else — and any
 // tensor too small for a split to pay — returns null and goes to the kernels it went to before.
 import type * as tf from '@tensorflow/tfjs-core';
 import { Add, backend_util, Multiply, RealDiv, Sub, util } from '@tensorflow/tfjs-core';
-import type { CallArguments, ElementwisePool } from '../wasm-threads/elementwise-pool.js';
+import type { WasmMemoryBackend } from './kernel-utils.js';
+import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { elementwiseFunctionName, type ElementwiseLayout, type ElementwiseOp } from '../wasm-threads/elementwise-wat.js';
 import { isChannelVector } from './channel-broadcast.js';
 
@@ -13,18 +14,7 @@ export const PARALLEL_BINARY_MIN_SIZE = 32768;
 
 const OPS: Record<string, ElementwiseOp> = { [Multiply]: 'mul', [Add]: 'add', [Sub]: 'sub', [RealDiv]: 'div' };
 
-interface WasmMemoryBackend {
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-/** [start, end) of part i of `count` items split `parts` ways, in multiples of `align`. */
-function partRange(count: number, parts: number, i: number, align: number): [number, number] {
-  const chunk = Math.ceil(count / parts / align) * align;
-  return [Math.min(count, i * chunk), Math.min(count, (i + 1) * chunk)];
-}
-
-export function parallelBinary(pool: ElementwisePool | null, kernelName: string, a: tf.TensorInfo, b: tf.TensorInfo, backend: tf.KernelBackend): tf.TensorInfo | null {
+export function parallelBinary(pool: KernelPool | null, kernelName: string, a: tf.TensorInfo, b: tf.TensorInfo, backend: tf.KernelBackend): tf.TensorInfo | null {
   const op = OPS[kernelName];
   if (!pool || !op || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -67,8 +57,8 @@ export function parallelBinary(pool: ElementwisePool | null, kernelName: string,
     pool.run(elementwiseFunctionName(op, layout), parts);
   } catch (error) {
     // The pool has stopped itself; this call and every later one go to the stock kernels.
-    (backend as unknown as { disposeData(dataId: object): void }).disposeData(out.dataId);
-    process.emitWarning(`trainhooks: elementwise threads stopped (${(error as Error).message}); binary kernels run on one thread`);
+    heap.disposeData(out.dataId);
+    process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); binary kernels and transposes run on one thread`);
     return null;
   }
   return out;

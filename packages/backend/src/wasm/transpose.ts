@@ -1,4 +1,5 @@
-// wasm Transpose, cache-blocked, in JavaScript on the wasm heap.
+// wasm Transpose, cache-blocked, in JavaScript on the wasm heap — or, for 4-byte elements and up to three
+// axes after merging, as SIMD wasm on every thread of the kernel pool (pool-transpose.ts).
 //
 // Stock wasm walks the output in order and reads the input at a stride: every read a cache miss once the
 // tensor outgrows the cache, ~8 ns per element (10 ms for a 64×26×26×32 activation). Transposes are the
@@ -10,7 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Transpose } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
+import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
 import type { KernelArgs, WasmHeap } from './kernel-utils.js';
+import { poolTranspose } from './pool-transpose.js';
 
 const WASM = 'wasm';
 /** Tile edge: 16 × 16 floats read and written, 2 KB, well inside L1. */
@@ -89,6 +92,8 @@ function transpose({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   if (x.dtype === 'string' || x.dtype === 'complex64' || rank < 2 || simple.perm[rank - 1] === rank - 1) {
     return callStockKernel(Transpose, backend, WASM, inputs, attrs);
   }
+  const pooled = poolTranspose(activeKernelPool(), x, perm, simple, backend);
+  if (pooled) return pooled;
   const heap = backend as unknown as WasmHeap;
   const out = heap.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
   // Views only after the allocation: growing the wasm memory detaches earlier ones.

@@ -1,14 +1,14 @@
-// Runs the elementwise module (elementwise-wat.ts) on several threads at once, over tfjs-wasm's shared
+// Runs the pool module's kernels (pool-module-wat.ts) on several threads at once, over tfjs-wasm's shared
 // memory: the calling thread takes the first part of the range, each helper thread one of the others.
 // tfjs calls kernels synchronously, so the caller blocks until its helpers are done (Atomics.wait, which
 // Node allows on its main thread); a helper sleeps in Atomics.wait between calls and costs nothing while
 // XNNPACK's own pool runs. Helpers are unref'd (a script still exits by itself) and ended by stop().
 import { Worker } from 'node:worker_threads';
-import { ELEMENTWISE_FUNCTIONS } from './elementwise-wat.js';
-import { ELEMENTWISE_WASM_BASE64 } from './elementwise-wasm.generated.js';
+import { POOL_FUNCTIONS } from './pool-module-wat.js';
+import { POOL_WASM_BASE64, POOL_WASM_SHARED_BASE64 } from './pool-wasm.generated.js';
 
-/** Int32 slots per helper: [generation, done generation (negative: failed), function index, 5 arguments]. */
-const SLOTS = 8;
+/** Int32 slots per helper: [generation, done generation (negative: failed), function index, up to 9 arguments]. */
+const SLOTS = 12;
 /** A helper that has not answered within this long is taken for dead: the call throws, the pool stops. */
 const HELPER_TIMEOUT_MS = 10_000;
 
@@ -27,7 +27,7 @@ for (;;) {
   if (seen < 0) break;
   let done = seen;
   try {
-    functions[slots[2]](slots[3], slots[4], slots[5], slots[6], slots[7]);
+    functions[slots[2]](slots[3], slots[4], slots[5], slots[6], slots[7], slots[8], slots[9], slots[10], slots[11]);
   } catch {
     done = -seen;
   }
@@ -38,27 +38,37 @@ for (;;) {
 
 type Exported = Record<string, (...args: number[]) => void>;
 
-/** One part of a call: the function's five arguments (unused ones 0). */
-export type CallArguments = readonly [number, number, number, number, number];
+/** [start, end) of part i of `count` items split `parts` ways, in multiples of `align`. */
+export function partRange(count: number, parts: number, i: number, align: number): [number, number] {
+  const chunk = Math.ceil(count / parts / align) * align;
+  return [Math.min(count, i * chunk), Math.min(count, (i + 1) * chunk)];
+}
 
-export class ElementwisePool {
+/** One part of a call: the function's arguments (at most 9). */
+export type CallArguments = readonly number[];
+
+export class KernelPool {
   private readonly functions: Exported;
   private readonly slots: Int32Array;
   private readonly helpers: Worker[];
   private generation = 0;
   private broken: Error | null = null;
 
-  /** Starts `helpers` threads on `memory` (a shared WebAssembly.Memory, tfjs-wasm's in practice). */
+  /**
+   * Starts `helpers` threads on `memory` (tfjs-wasm's in practice): a shared memory for helpers, any
+   * memory for none (one-threaded wasm: the kernels then run on the calling thread only).
+   */
   constructor(memory: WebAssembly.Memory, helpers: number) {
-    if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('the elementwise pool needs a shared wasm memory');
-    const module = new WebAssembly.Module(Buffer.from(ELEMENTWISE_WASM_BASE64, 'base64'));
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    if (helpers > 0 && !shared) throw new Error('helper threads need a shared wasm memory');
+    const module = new WebAssembly.Module(Buffer.from(shared ? POOL_WASM_SHARED_BASE64 : POOL_WASM_BASE64, 'base64'));
     this.functions = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exported;
     const control = new SharedArrayBuffer(Math.max(1, helpers) * SLOTS * 4);
     this.slots = new Int32Array(control);
     this.helpers = Array.from({ length: helpers }, (_, index) => {
       const worker = new Worker(HELPER_SOURCE, {
         eval: true,
-        workerData: { module, memory, control, offset: index * SLOTS, names: ELEMENTWISE_FUNCTIONS },
+        workerData: { module, memory, control, offset: index * SLOTS, names: POOL_FUNCTIONS },
       });
       worker.unref();
       return worker;
@@ -82,12 +92,13 @@ export class ElementwisePool {
   run(name: string, parts: readonly CallArguments[]): void {
     if (this.broken) throw this.broken;
     if (parts.length > this.threads) throw new Error(`${parts.length} parts for ${this.threads} threads`);
-    const index = ELEMENTWISE_FUNCTIONS.indexOf(name);
-    if (index < 0) throw new Error(`no elementwise function ${name}`);
+    const index = POOL_FUNCTIONS.indexOf(name);
+    if (index < 0) throw new Error(`no pool function ${name}`);
     const generation = ++this.generation;
     for (let helper = 0; helper < parts.length - 1; helper++) {
       const slots = this.helperSlots(helper);
       slots[2] = index;
+      slots.fill(0, 3);
       slots.set(parts[helper + 1]!, 3);
       Atomics.store(slots, 0, generation);
       Atomics.notify(slots, 0);
@@ -98,7 +109,7 @@ export class ElementwisePool {
 
   /** Ends the helpers; later calls throw. */
   async stop(): Promise<void> {
-    if (!this.broken) this.broken = new Error('the elementwise pool was stopped');
+    if (!this.broken) this.broken = new Error('the kernel pool was stopped');
     for (let helper = 0; helper < this.helpers.length; helper++) {
       const slots = this.helperSlots(helper);
       Atomics.store(slots, 0, -1);
@@ -117,9 +128,9 @@ export class ElementwisePool {
     for (;;) {
       const done = Atomics.load(slots, 1);
       if (done === generation) return;
-      if (done === -generation) return this.fail(`elementwise helper ${helper} failed`);
+      if (done === -generation) return this.fail(`kernel pool helper ${helper} failed`);
       const left = deadline - performance.now();
-      if (left <= 0) return this.fail(`elementwise helper ${helper} did not answer within ${HELPER_TIMEOUT_MS} ms`);
+      if (left <= 0) return this.fail(`kernel pool helper ${helper} did not answer within ${HELPER_TIMEOUT_MS} ms`);
       Atomics.wait(slots, 1, done, left);
     }
   }

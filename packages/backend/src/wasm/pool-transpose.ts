@@ -1,0 +1,59 @@
+// Transpose on the kernel pool (transpose-wat.ts): the two axes that trade the innermost place form an
+// A × B matrix per index of the third (if any), copied in 4 × 4 SIMD blocks; the matrices — or, with fewer
+// of them than threads, the rows of A — are split over the threads. Null when the pool is absent, the
+// elements are not 4 bytes, more than three axes remain after merging, or the tensor is small.
+import type * as tf from '@tensorflow/tfjs-core';
+import { util } from '@tensorflow/tfjs-core';
+import type { WasmMemoryBackend } from './kernel-utils.js';
+import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { TRANSPOSE_FUNCTION } from '../wasm-threads/transpose-wat.js';
+
+/** Smaller transposes stay in JavaScript (a call into the pool costs a few microseconds). */
+export const POOL_TRANSPOSE_MIN_SIZE = 16384;
+
+/**
+ * `simple` is x's transpose with size-1 axes dropped and adjacent axes merged (simplifyTranspose); its
+ * innermost axis moves.
+ */
+export function poolTranspose(
+  pool: KernelPool | null,
+  x: tf.TensorInfo,
+  perm: readonly number[],
+  simple: { shape: number[]; perm: number[] },
+  backend: tf.KernelBackend,
+): tf.TensorInfo | null {
+  const rank = simple.shape.length;
+  if (!pool || (x.dtype !== 'float32' && x.dtype !== 'int32') || rank > 3 || util.sizeFromShape(x.shape) < POOL_TRANSPOSE_MIN_SIZE) return null;
+  const inStrides = util.computeStrides(simple.shape).concat(1);
+  const outStrideOf = new Array<number>(rank);
+  for (let j = rank - 1, stride = 1; j >= 0; stride *= simple.shape[simple.perm[j]!]!, j--) outStrideOf[simple.perm[j]!] = stride;
+  const inner = rank - 1; // contiguous in x: the matrix's columns (B)
+  const outInner = simple.perm[rank - 1]!; // contiguous in the output: its rows (A)
+  const outerAxis = [0, 1, 2].find((axis) => axis < rank && axis !== inner && axis !== outInner);
+  const [a, b] = [simple.shape[outInner]!, simple.shape[inner]!];
+  const [xStride, outStride] = [inStrides[outInner]!, outStrideOf[inner]!];
+  const outer = outerAxis === undefined ? 1 : simple.shape[outerAxis]!;
+  const [xOuter, outOuter] = outerAxis === undefined ? [0, 0] : [inStrides[outerAxis]!, outStrideOf[outerAxis]!];
+
+  const heap = backend as unknown as WasmMemoryBackend;
+  const out = heap.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
+  const [xAt, outAt] = [heap.dataIdMap.get(x.dataId).memoryOffset, heap.dataIdMap.get(out.dataId).memoryOffset];
+  const parts: CallArguments[] = [];
+  for (let i = 0; i < pool.threads; i++) {
+    if (outer >= pool.threads) {
+      const [first, end] = partRange(outer, pool.threads, i, 1);
+      if (end > first) parts.push([xAt + 4 * first * xOuter, outAt + 4 * first * outOuter, a, b, xStride, outStride, end - first, xOuter, outOuter]);
+    } else {
+      const [first, end] = partRange(a, pool.threads, i, 4);
+      if (end > first) parts.push([xAt + 4 * first * xStride, outAt + 4 * first, end - first, b, xStride, outStride, outer, xOuter, outOuter]);
+    }
+  }
+  try {
+    pool.run(TRANSPOSE_FUNCTION, parts);
+  } catch (error) {
+    heap.disposeData(out.dataId);
+    process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); binary kernels and transposes run as before`);
+    return null;
+  }
+  return out;
+}
