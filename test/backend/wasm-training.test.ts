@@ -272,6 +272,10 @@ describe('wasm Add, Sub, Multiply and RealDiv on large tensors (every thread in 
       [[64, 28, 28, 16], [16]],
       [[3001, 37], [1, 37]],
       [[257, 129], [129]],
+      // From POOL_SPLIT_MIN_SIZE on, split over the threads in the threaded pass.
+      [[1048579], [1048579]],
+      [[1048579], []],
+      [[65537, 16], [16]],
     ];
     for (const [i, [shape, otherShape]] of cases.entries()) {
       const r = seededRandom(800 + i);

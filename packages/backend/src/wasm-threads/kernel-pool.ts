@@ -38,6 +38,14 @@ for (;;) {
 
 type Exported = Record<string, (...args: number[]) => void>;
 
+/**
+ * Calls over fewer elements run on the calling thread alone. In a training step on this project's 2-vCPU
+ * machine, splitting smaller ones measured slower (a helper's wake-up and XNNPACK's spinning workers cost
+ * more than half of a memory-bound pass saves; BENCHMARKS.md); from about this size a split pays in
+ * isolation.
+ */
+export const POOL_SPLIT_MIN_SIZE = 1 << 20;
+
 /** [start, end) of part i of `count` items split `parts` ways, in multiples of `align`. */
 export function partRange(count: number, parts: number, i: number, align: number): [number, number] {
   const chunk = Math.ceil(count / parts / align) * align;

@@ -1,15 +1,15 @@
-// Add, Sub, Multiply and RealDiv of float32 tensors on every thread of the threaded backend: the same
-// shape, a tensor and a scalar, or a tensor and a per-channel vector (bias, BatchNormalization, the
-// optimizers' updates), split by elements or rows over the kernel pool. Anything else — and any
+// Add, Sub, Multiply and RealDiv of float32 tensors as the kernel pool's SIMD wasm: the same shape, a
+// tensor and a scalar, or a tensor and a per-channel vector (bias, BatchNormalization, the optimizers'
+// updates); the largest split by elements or rows over its threads. Anything else — and any
 // tensor too small for a split to pay — returns null and goes to the kernels it went to before.
 import type * as tf from '@tensorflow/tfjs-core';
 import { Add, backend_util, Multiply, RealDiv, Sub, util } from '@tensorflow/tfjs-core';
 import type { WasmMemoryBackend } from './kernel-utils.js';
-import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { POOL_SPLIT_MIN_SIZE, partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { elementwiseFunctionName, type ElementwiseLayout, type ElementwiseOp } from '../wasm-threads/elementwise-wat.js';
 import { isChannelVector } from './channel-broadcast.js';
 
-/** Outputs smaller than this run on one thread (waking a helper costs a few microseconds). */
+/** Smaller outputs stay on the stock kernels (a call into the pool costs a few microseconds). */
 export const PARALLEL_BINARY_MIN_SIZE = 32768;
 
 const OPS: Record<string, ElementwiseOp> = { [Multiply]: 'mul', [Add]: 'add', [Sub]: 'sub', [RealDiv]: 'div' };
@@ -37,17 +37,18 @@ export function parallelBinary(pool: KernelPool | null, kernelName: string, a: t
   const at = (info: tf.TensorInfo) => heap.dataIdMap.get(info.dataId).memoryOffset;
   const [xAt, otherAt, outAt] = [at(x), at(other), at(out)];
   const parts: CallArguments[] = [];
+  const threads = size >= POOL_SPLIT_MIN_SIZE ? pool.threads : 1;
   if (layout === 'row' || layout === 'rowFirst') {
     const run = other.shape[other.shape.length - 1]!;
     const rows = size / run;
-    for (let i = 0; i < pool.threads; i++) {
-      const [first, end] = partRange(rows, pool.threads, i, 1);
+    for (let i = 0; i < threads; i++) {
+      const [first, end] = partRange(rows, threads, i, 1);
       if (end > first) parts.push([xAt + 4 * first * run, otherAt, outAt + 4 * first * run, end - first, run]);
     }
   } else {
-    for (let i = 0; i < pool.threads; i++) {
+    for (let i = 0; i < threads; i++) {
       // Parts start on 16-byte boundaries, where the 4-lane loop begins.
-      const [first, end] = partRange(size, pool.threads, i, 4);
+      const [first, end] = partRange(size, threads, i, 4);
       if (end <= first) continue;
       const otherPart = layout === 'same' ? otherAt + 4 * first : otherAt;
       parts.push([xAt + 4 * first, otherPart, outAt + 4 * first, end - first, 0]);

@@ -1,11 +1,11 @@
 // Transpose on the kernel pool (transpose-wat.ts): the two axes that trade the innermost place form an
-// A × B matrix per index of the third (if any), copied in 4 × 4 SIMD blocks; the matrices — or, with fewer
-// of them than threads, the rows of A — are split over the threads. Null when the pool is absent, the
+// A × B matrix per index of the third (if any), copied in 4 × 4 SIMD blocks; for the largest, the
+// matrices — or, with fewer of them than threads, the rows of A — are split over the threads. Null when the pool is absent, the
 // elements are not 4 bytes, more than three axes remain after merging, or the tensor is small.
 import type * as tf from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
 import type { WasmMemoryBackend } from './kernel-utils.js';
-import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { POOL_SPLIT_MIN_SIZE, partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { TRANSPOSE_FUNCTION } from '../wasm-threads/transpose-wat.js';
 
 /** Smaller transposes stay in JavaScript (a call into the pool costs a few microseconds). */
@@ -39,12 +39,13 @@ export function poolTranspose(
   const out = heap.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
   const [xAt, outAt] = [heap.dataIdMap.get(x.dataId).memoryOffset, heap.dataIdMap.get(out.dataId).memoryOffset];
   const parts: CallArguments[] = [];
-  for (let i = 0; i < pool.threads; i++) {
-    if (outer >= pool.threads) {
-      const [first, end] = partRange(outer, pool.threads, i, 1);
+  const threads = util.sizeFromShape(x.shape) >= POOL_SPLIT_MIN_SIZE ? pool.threads : 1;
+  for (let i = 0; i < threads; i++) {
+    if (outer >= threads) {
+      const [first, end] = partRange(outer, threads, i, 1);
       if (end > first) parts.push([xAt + 4 * first * xOuter, outAt + 4 * first * outOuter, a, b, xStride, outStride, end - first, xOuter, outOuter]);
     } else {
-      const [first, end] = partRange(a, pool.threads, i, 4);
+      const [first, end] = partRange(a, threads, i, 4);
       if (end > first) parts.push([xAt + 4 * first * xStride, outAt + 4 * first, end - first, b, xStride, outStride, outer, xOuter, outOuter]);
     }
   }
