@@ -135,6 +135,18 @@ describe('kernel pool: elementwise functions', () => {
     await pool.stop();
   });
 
+  it('waits for its helpers before throwing when the calling thread’s part fails', async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true });
+    const pool = new KernelPool(memory, 1);
+    const floats = new Float32Array(memory.buffer);
+    floats.fill(1, 0, 4096);
+    expect(() => pool.run('add_same', [[2 ** 30, 0, 64, 4, 0], [0, 0, 20000, 4096, 0]])).toThrow(/calling thread/);
+    // The helper's part was complete when run() threw.
+    expect(Array.from(floats.subarray(5000, 5000 + 4096)).every((value) => value === 2)).toBe(true);
+    expect(pool.running).toBe(false);
+    await pool.stop();
+  });
+
   it('ends its helpers on stop()', async () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true });
     const pool = new KernelPool(memory, 2);

@@ -2,16 +2,16 @@
 // process per core), on the same per-epoch samples, for each optimizer schedule:
 // `npm run bench -- freeze --full`. Each run is a child process (`--job`), so the two of a pair
 // share nothing but the machine; results are written to .bench-out/ as they arrive. Each child seeds
-// Math.random with its seed, so baseline and freeze of a seed draw the same Dropout masks (common-random.ts).
+// Math.random with its seed, so baseline and freeze of a seed draw the same Dropout masks (the CLI's
+// seedMathRandom, as `trainhooks train --seed` does).
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
 import { freezePlugin, type FreezeReport } from '@trainhooks/plugin-freeze';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '@trainhooks/cli';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli';
 import { benchChildArgs, runJsonChild } from './child-process.js';
-import { seedMathRandom } from './common-random.js';
 import { median, parseModelNumbers, timeToAccuracy, writeResult } from './stats.js';
 
 /** How the learning rate evolves: SGD + momentum with a ×0.1 step decay, or Adam / RMSProp at a constant rate. */

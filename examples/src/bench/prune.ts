@@ -5,8 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
 import { gradPrunePlugin, type GradPrunePlugin } from '@trainhooks/plugin-grad-prune';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '@trainhooks/cli';
-import { seedMathRandom } from './common-random.js';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli';
 import { median, timeToAccuracy, writeResult } from './stats.js';
 
 interface Point {

@@ -39,10 +39,9 @@ for (;;) {
 type Exported = Record<string, (...args: number[]) => void>;
 
 /**
- * Calls over fewer elements run on the calling thread alone. In a training step on this project's 2-vCPU
- * machine, splitting smaller ones measured slower (a helper's wake-up and XNNPACK's spinning workers cost
- * more than half of a memory-bound pass saves; BENCHMARKS.md); from about this size a split pays in
- * isolation.
+ * Calls over fewer elements run on the calling thread alone. In training steps on this project's 2-vCPU
+ * machine, splitting smaller ones measured no faster or slower: a memory-bound pass gains little from a
+ * second thread, and waking a helper beside XNNPACK's own threads costs (BENCHMARKS.md).
  */
 export const POOL_SPLIT_MIN_SIZE = 1 << 20;
 
@@ -111,8 +110,15 @@ export class KernelPool {
       Atomics.store(slots, 0, generation);
       Atomics.notify(slots, 0);
     }
-    if (parts.length > 0) this.functions[name]!(...parts[0]!);
+    let failure: unknown = null;
+    try {
+      if (parts.length > 0) this.functions[name]!(...parts[0]!);
+    } catch (error) {
+      failure = error;
+    }
+    // Even when this thread's part failed: the caller may free the output once run() returns.
     for (let helper = 0; helper < parts.length - 1; helper++) this.await(helper, generation);
+    if (failure) this.fail(`kernel pool: ${name} failed on the calling thread (${(failure as Error).message})`);
   }
 
   /** Ends the helpers; later calls throw. */
