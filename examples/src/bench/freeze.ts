@@ -124,6 +124,8 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
       models: { type: 'string', default: 'cnn,resnet' },
       schedules: { type: 'string', default: 'sgd-step,adam' },
       seeds: { type: 'string', default: '3' },
+      // The first seed; with --seeds N the run takes seeds first … first + N − 1 (to repeat one seed).
+      'first-seed': { type: 'string', default: '1' },
       epochs: { type: 'string', default: '15' },
       'samples-per-epoch': { type: 'string', default: 'cnn:4096,resnet:2048,mlp:8192' },
       'test-samples': { type: 'string', default: '2000' },
@@ -139,7 +141,7 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
     return;
   }
   const samples = parseModelNumbers(values['samples-per-epoch'] as string);
-  const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
+  const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + Number(values['first-seed']));
   const parallel = Number(values.parallel);
   const dataArgs = argv.filter((arg, i) => arg === '--full' || arg.startsWith('--data-dir') || argv[i - 1] === '--data-dir');
   const outputName = `freeze-${(values.models as string).replaceAll(',', '-')}-${(values.schedules as string).replaceAll(',', '-')}`;
