@@ -51,8 +51,8 @@ export function backendInfo(): BackendSetup | null {
 }
 
 /**
- * Removes the backend setupBackend chose and ends its threads (the wasm pthread workers and the binary
- * kernels' helpers). tfjs cannot register a removed backend again in the same process.
+ * Removes the backend setupBackend chose and ends its threads (the wasm pthread workers and the kernel
+ * pool's helpers). tfjs cannot register a removed backend again in the same process.
  */
 export function disposeBackend(): void {
   void stopKernelPool();

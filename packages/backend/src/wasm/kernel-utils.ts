@@ -1,6 +1,7 @@
 // Small helpers shared by our wasm kernels.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelScope } from '../kernel-scope.js';
+import type { CallArguments, KernelPool } from '../wasm-threads/kernel-pool.js';
 
 /** The parts of the wasm backend that kernels use to address its heap. */
 export interface WasmHeap {
@@ -36,4 +37,19 @@ export interface KernelArgs {
   inputs: tf.NamedTensorInfoMap;
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
+}
+
+/**
+ * Runs a kernel pool call that writes `out`. If the pool fails (it then stops itself), frees `out`, warns
+ * and returns false: the kernel goes back to what it did without the pool, now and later.
+ */
+export function runPoolCall(pool: KernelPool, name: string, parts: readonly CallArguments[], heap: WasmMemoryBackend, out: tf.TensorInfo): boolean {
+  try {
+    pool.run(name, parts);
+    return true;
+  } catch (error) {
+    heap.disposeData(out.dataId);
+    process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); binary kernels and transposes run as before`);
+    return false;
+  }
 }

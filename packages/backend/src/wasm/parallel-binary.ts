@@ -1,10 +1,10 @@
 // Add, Sub, Multiply and RealDiv of float32 tensors as the kernel pool's SIMD wasm: the same shape, a
 // tensor and a scalar, or a tensor and a per-channel vector (bias, BatchNormalization, the optimizers'
-// updates); the largest split by elements or rows over its threads. Anything else — and any
-// tensor too small for a split to pay — returns null and goes to the kernels it went to before.
+// updates); the largest split by elements or rows over its threads. Anything else — and any output
+// too small for a call into the pool to pay — returns null and goes to the kernels it went to before.
 import type * as tf from '@tensorflow/tfjs-core';
 import { Add, backend_util, Multiply, RealDiv, Sub, util } from '@tensorflow/tfjs-core';
-import type { WasmMemoryBackend } from './kernel-utils.js';
+import { runPoolCall, type WasmMemoryBackend } from './kernel-utils.js';
 import { POOL_SPLIT_MIN_SIZE, partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { elementwiseFunctionName, type ElementwiseLayout, type ElementwiseOp } from '../wasm-threads/elementwise-wat.js';
 import { isChannelVector } from './channel-broadcast.js';
@@ -54,13 +54,5 @@ export function parallelBinary(pool: KernelPool | null, kernelName: string, a: t
       parts.push([xAt + 4 * first, otherPart, outAt + 4 * first, end - first, 0]);
     }
   }
-  try {
-    pool.run(elementwiseFunctionName(op, layout), parts);
-  } catch (error) {
-    // The pool has stopped itself; this call and every later one go to the stock kernels.
-    heap.disposeData(out.dataId);
-    process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); binary kernels and transposes run on one thread`);
-    return null;
-  }
-  return out;
+  return runPoolCall(pool, elementwiseFunctionName(op, layout), parts, heap, out) ? out : null;
 }

@@ -4,7 +4,7 @@
 // elements are not 4 bytes, more than three axes remain after merging, or the tensor is small.
 import type * as tf from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
-import type { WasmMemoryBackend } from './kernel-utils.js';
+import { runPoolCall, type WasmMemoryBackend } from './kernel-utils.js';
 import { POOL_SPLIT_MIN_SIZE, partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { TRANSPOSE_FUNCTION } from '../wasm-threads/transpose-wat.js';
 
@@ -49,12 +49,5 @@ export function poolTranspose(
       if (end > first) parts.push([xAt + 4 * first * xStride, outAt + 4 * first, end - first, b, xStride, outStride, outer, xOuter, outOuter]);
     }
   }
-  try {
-    pool.run(TRANSPOSE_FUNCTION, parts);
-  } catch (error) {
-    heap.disposeData(out.dataId);
-    process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); binary kernels and transposes run as before`);
-    return null;
-  }
-  return out;
+  return runPoolCall(pool, TRANSPOSE_FUNCTION, parts, heap, out) ? out : null;
 }

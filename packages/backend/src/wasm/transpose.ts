@@ -1,5 +1,5 @@
 // wasm Transpose, cache-blocked, in JavaScript on the wasm heap — or, for 4-byte elements and up to three
-// axes after merging, as SIMD wasm on every thread of the kernel pool (pool-transpose.ts).
+// axes after merging, as the kernel pool's SIMD wasm (pool-transpose.ts).
 //
 // Stock wasm walks the output in order and reads the input at a stride: every read a cache miss once the
 // tensor outgrows the cache, ~8 ns per element (10 ms for a 64×26×26×32 activation). Transposes are the
