@@ -80,8 +80,5 @@ export async function useBackendWithKernels(backend: 'cpu' | 'wasm', kernels: re
   await tf.setBackend(backend);
   await tf.ready();
   installKernels(kernels);
-  if (backend === 'wasm' && !activeKernelPool()) {
-    const module = (tf.backend() as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory: WebAssembly.Memory } } }).wasm;
-    startKernelPool(module.wasmMemory ?? module.asm!.memory, getThreadsCount());
-  }
+  if (backend === 'wasm' && !activeKernelPool()) startKernelPool(tf.backend(), getThreadsCount());
 }

@@ -12,7 +12,7 @@ import { createTrainer, SeededRandom, shuffleInPlace } from '@trainhooks/core-ho
 import { freezePlugin, type FreezeReport } from '@trainhooks/plugin-freeze';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli';
 import { benchChildArgs, runJsonChild } from './child-process.js';
-import { median, parseModelNumbers, timeToAccuracy, writeResult } from './stats.js';
+import { median, medianSpeedup, parseModelNumbers, timeToAccuracy, writeResult } from './stats.js';
 
 /** How the learning rate evolves: SGD + momentum with a ×0.1 step decay, or Adam / RMSProp at a constant rate. */
 const SCHEDULES = {
@@ -210,8 +210,7 @@ function summarise(model: string, schedule: string, pairs: Array<{ seed: number;
     schedule,
     seeds: pairs.length,
     speedups,
-    // A seed that missed counts as speedup 0 (as in the CLI's reports): the median says missed only when most did.
-      speedupMedian: median(speedups.map((s) => s ?? 0)) || null,
+    speedupMedian: medianSpeedup(speedups),
     baselineAccuracy: median(pairs.map((p) => p.baseline.finalAccuracy)),
     freezeAccuracy: median(pairs.map((p) => p.freeze.finalAccuracy)),
     accuracyDeltaPoints: median(pairs.map((p) => (p.freeze.finalAccuracy - p.baseline.finalAccuracy) * 100)),

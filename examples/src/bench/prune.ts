@@ -6,7 +6,7 @@ import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
 import { gradPrunePlugin, type GradPrunePlugin } from '@trainhooks/plugin-grad-prune';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli';
-import { median, timeToAccuracy, writeResult } from './stats.js';
+import { median, medianSpeedup, timeToAccuracy, writeResult } from './stats.js';
 
 interface Point {
   readonly step: number;
@@ -140,8 +140,7 @@ export async function runPruneBenchmark(argv: string[]): Promise<void> {
     summary.push({
       model,
       seeds: seeds.length,
-      // A seed that missed counts as speedup 0 (as in the CLI's reports): the median says missed only when most did.
-      speedupMedian: median(speedups.map((s) => s ?? 0)) || null,
+      speedupMedian: medianSpeedup(speedups),
       speedups,
       missed: speedups.filter((s) => s === null).length,
       baselineAccuracy: median(perSeed.map((s) => s.baseline.finalAccuracy)),

@@ -1,6 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 
+import { median } from '@trainhooks/cli';
+
 export { median, timeToAccuracy } from '@trainhooks/cli';
+
+/**
+ * Median of per-seed speedups, a missed seed (null) counting as 0 as in the CLI's reports: it says
+ * missed (null) only when the middle seeds missed.
+ */
+export function medianSpeedup(speedups: ReadonlyArray<number | null>): number | null {
+  return median(speedups.map((speedup) => speedup ?? 0)) || null;
+}
 
 export function writeResult(name: string, result: unknown): string {
   mkdirSync('.bench-out', { recursive: true });

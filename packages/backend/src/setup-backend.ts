@@ -129,11 +129,7 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
 function startKernelPoolOrWarn(threads: number, options: BackendOptions): void {
   if (activeKernelPool()) return;
   try {
-    const module = (tf.findBackend('wasm') as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
-    // The threaded build hands its memory to the glue, the one-threaded one exports it.
-    const memory = module.wasmMemory ?? module.asm?.memory;
-    if (!memory) throw new Error("tfjs-wasm's memory is not reachable");
-    startKernelPool(memory, threads);
+    startKernelPool(tf.findBackend('wasm'), threads);
   } catch (error) {
     const warn = options.warn ?? ((message: string) => console.warn(message));
     warn(`[trainhooks] the kernel pool did not start (${(error as Error).message}); binary kernels and transposes run as before`);

@@ -87,6 +87,11 @@ export class KernelPool {
     return this.helpers.length + 1;
   }
 
+  /** How many parts a call over `size` elements should be split into (1 below POOL_SPLIT_MIN_SIZE). */
+  partsFor(size: number): number {
+    return size >= POOL_SPLIT_MIN_SIZE ? this.threads : 1;
+  }
+
   /** Whether calls can run (false once a helper failed or stop() ran). */
   get running(): boolean {
     return this.broken === null;

@@ -39,6 +39,24 @@ export interface KernelArgs {
   attrs: tf.NamedAttrMap;
 }
 
+/** Where `info`'s data starts in the wasm memory, in bytes. */
+export function memoryOffset(heap: WasmMemoryBackend, info: tf.TensorInfo): number {
+  return heap.dataIdMap.get(info.dataId).memoryOffset;
+}
+
+/**
+ * Strides of a transpose of `shape` by `perm`, per input axis: in the input, and where that axis lands in
+ * the output (as an output stride).
+ */
+export function transposeStrides(shape: readonly number[], perm: readonly number[]): { inStrides: number[]; outStrideOf: number[] } {
+  const rank = shape.length;
+  const inStrides = new Array<number>(rank);
+  for (let axis = rank - 1, stride = 1; axis >= 0; stride *= shape[axis]!, axis--) inStrides[axis] = stride;
+  const outStrideOf = new Array<number>(rank);
+  for (let j = rank - 1, stride = 1; j >= 0; stride *= shape[perm[j]!]!, j--) outStrideOf[perm[j]!] = stride;
+  return { inStrides, outStrideOf };
+}
+
 /**
  * Runs a kernel pool call that writes `out`. If the pool fails (it then stops itself), frees `out`, warns
  * and returns false: the kernel goes back to what it did without the pool, now and later.

@@ -4,8 +4,8 @@
 // too small for a call into the pool to pay — returns null and goes to the kernels it went to before.
 import type * as tf from '@tensorflow/tfjs-core';
 import { Add, backend_util, Multiply, RealDiv, Sub, util } from '@tensorflow/tfjs-core';
-import { runPoolCall, type WasmMemoryBackend } from './kernel-utils.js';
-import { POOL_SPLIT_MIN_SIZE, partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { memoryOffset, runPoolCall, type WasmMemoryBackend } from './kernel-utils.js';
+import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { elementwiseFunctionName, type ElementwiseLayout, type ElementwiseOp } from '../wasm-threads/elementwise-wat.js';
 import { isChannelVector } from './channel-broadcast.js';
 
@@ -34,10 +34,9 @@ export function parallelBinary(pool: KernelPool | null, kernelName: string, a: t
 
   const heap = backend as unknown as WasmMemoryBackend;
   const out = heap.makeOutput(outShape, 'float32');
-  const at = (info: tf.TensorInfo) => heap.dataIdMap.get(info.dataId).memoryOffset;
-  const [xAt, otherAt, outAt] = [at(x), at(other), at(out)];
+  const [xAt, otherAt, outAt] = [memoryOffset(heap, x), memoryOffset(heap, other), memoryOffset(heap, out)];
   const parts: CallArguments[] = [];
-  const threads = size >= POOL_SPLIT_MIN_SIZE ? pool.threads : 1;
+  const threads = pool.partsFor(size);
   if (layout === 'row' || layout === 'rowFirst') {
     const run = other.shape[other.shape.length - 1]!;
     const rows = size / run;

@@ -1,11 +1,12 @@
 // Transpose on the kernel pool (transpose-wat.ts): the two axes that trade the innermost place form an
 // A × B matrix per index of the third (if any), copied in 4 × 4 SIMD blocks; for the largest, the
-// matrices — or, with fewer of them than threads, the rows of A — are split over the threads. Null when the pool is absent, the
-// elements are not 4 bytes, more than three axes remain after merging, or the tensor is small.
+// matrices — or, with fewer of them than threads, the rows of A — are split over the threads. Null when
+// the pool is absent, the elements are not 4 bytes, more than three axes remain after merging, or the
+// tensor is small.
 import type * as tf from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
-import { runPoolCall, type WasmMemoryBackend } from './kernel-utils.js';
-import { POOL_SPLIT_MIN_SIZE, partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { memoryOffset, runPoolCall, transposeStrides, type WasmMemoryBackend } from './kernel-utils.js';
+import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { TRANSPOSE_FUNCTION } from '../wasm-threads/transpose-wat.js';
 
 /** Smaller transposes stay in JavaScript (a call into the pool costs a few microseconds). */
@@ -24,9 +25,7 @@ export function poolTranspose(
 ): tf.TensorInfo | null {
   const rank = simple.shape.length;
   if (!pool || (x.dtype !== 'float32' && x.dtype !== 'int32') || rank > 3 || util.sizeFromShape(x.shape) < POOL_TRANSPOSE_MIN_SIZE) return null;
-  const inStrides = util.computeStrides(simple.shape).concat(1);
-  const outStrideOf = new Array<number>(rank);
-  for (let j = rank - 1, stride = 1; j >= 0; stride *= simple.shape[simple.perm[j]!]!, j--) outStrideOf[simple.perm[j]!] = stride;
+  const { inStrides, outStrideOf } = transposeStrides(simple.shape, simple.perm);
   const inner = rank - 1; // contiguous in x: the matrix's columns (B)
   const outInner = simple.perm[rank - 1]!; // contiguous in the output: its rows (A)
   const outerAxis = [0, 1, 2].find((axis) => axis < rank && axis !== inner && axis !== outInner);
@@ -37,9 +36,9 @@ export function poolTranspose(
 
   const heap = backend as unknown as WasmMemoryBackend;
   const out = heap.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
-  const [xAt, outAt] = [heap.dataIdMap.get(x.dataId).memoryOffset, heap.dataIdMap.get(out.dataId).memoryOffset];
+  const [xAt, outAt] = [memoryOffset(heap, x), memoryOffset(heap, out)];
   const parts: CallArguments[] = [];
-  const threads = util.sizeFromShape(x.shape) >= POOL_SPLIT_MIN_SIZE ? pool.threads : 1;
+  const threads = pool.partsFor(util.sizeFromShape(x.shape));
   for (let i = 0; i < threads; i++) {
     if (outer >= threads) {
       const [first, end] = partRange(outer, threads, i, 1);

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Transpose } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
-import type { KernelArgs, WasmHeap } from './kernel-utils.js';
+import { transposeStrides, type KernelArgs, type WasmHeap } from './kernel-utils.js';
 import { poolTranspose } from './pool-transpose.js';
 
 const WASM = 'wasm';
@@ -39,11 +39,7 @@ export function simplifyTranspose(shape: readonly number[], perm: readonly numbe
 /** out = src transposed by perm (shape is src's), for a perm that moves the innermost axis. */
 export function transposeInto(src: ArrayLike<number>, out: { [i: number]: number }, shape: readonly number[], perm: readonly number[]): void {
   const rank = shape.length;
-  const inStrides = new Array<number>(rank);
-  for (let axis = rank - 1, stride = 1; axis >= 0; stride *= shape[axis]!, axis--) inStrides[axis] = stride;
-  // Where each input axis lands in the output, as an output stride.
-  const outStrideOf = new Array<number>(rank);
-  for (let j = rank - 1, stride = 1; j >= 0; stride *= shape[perm[j]!]!, j--) outStrideOf[perm[j]!] = stride;
+  const { inStrides, outStrideOf } = transposeStrides(shape, perm);
 
   const inner = rank - 1; // contiguous in the input
   const outInner = perm[rank - 1]!; // contiguous in the output
