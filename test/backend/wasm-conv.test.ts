@@ -1,7 +1,7 @@
 // Our wasm convolution-gradient kernels against stock tfjs-cpu, kernel by kernel (randomised and
 // named edge cases) and end to end (gradients of a tfjs-layers conv model).
 // Error measure everywhere: max|ours − ref| / max(1, max|ref|) ≤ 1e-4.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -16,6 +16,8 @@ import {
   useBackendWithKernels,
   type ConvPadding,
 } from './kernel-test-helpers.js';
+import { activeKernelPool } from '../../packages/backend/src/wasm-threads/active-kernel-pool.js';
+import { FILTER_GRAD_FUNCTION } from '../../packages/backend/src/wasm-threads/filter-grad-wat.js';
 
 const CONV_KERNELS = [
   'Conv2DBackpropFilter',
@@ -221,6 +223,26 @@ const DEPTHWISE_ONLY_CASES: ConvCase[] = [
   edge({ x: [2, 8, 8, 4], kernel: [3, 3], out: 4, strides: [2, 2], pad: 'same' }, 'channel multiplier 4, stride 2'),
 ];
 
+/** Cases the kernel pool's filter gradient takes: NHWC, input channels a multiple of 4, output channels of 8. */
+const POOL_FILTER_GRAD_CASES: ConvCase[] = [
+  edge({ x: [2, 9, 8, 4], kernel: [3, 3], out: 8, strides: [1, 1], pad: 'valid' }, 'valid'),
+  edge({ x: [3, 9, 10, 8], kernel: [3, 3], out: 16, strides: [1, 1], pad: 'same' }, 'same'),
+  edge({ x: [2, 11, 9, 4], kernel: [3, 2], out: 8, strides: [2, 2], pad: 'same' }, 'stride 2, same, odd sizes'),
+  edge({ x: [2, 8, 8, 12], kernel: [1, 1], out: 8, strides: [2, 2], pad: 'valid' }, '1×1 projection, stride 2'),
+  edge({ x: [1, 7, 6, 4], kernel: [2, 3], out: 8, strides: [2, 3], pad: 2, dimRoundingMode: 'ceil' }, 'numeric pad, ceil'),
+  edge({ x: [2, 10, 9, 4], kernel: [2, 4], out: 8, strides: [3, 1], pad: 'valid' }, 'stride > kernel, leftover rows'),
+  edge(
+    { x: [1, 8, 8, 4], kernel: [2, 2], out: 8, strides: [1, 1], pad: [[0, 0], [3, 1], [0, 4], [0, 0]] },
+    'explicit pads larger than the kernel',
+  ),
+  edge(
+    { x: [1, 1, 3, 4], kernel: [1, 1], out: 8, strides: [3, 3], pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
+    'no window touches the input rows',
+  ),
+  // 16·14·14·9·16·32 multiply-adds: over FILTER_GRAD_SPLIT_MIN_MACS, so split by images with threads.
+  edge({ x: [17, 14, 14, 16], kernel: [3, 3], out: 32, strides: [1, 1], pad: 'same' }, 'large enough to split, odd batch'),
+];
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
   await useBackendWithKernels('wasm', WASM_KERNELS);
@@ -250,6 +272,33 @@ describe.each(CONV_KERNELS)('%s on wasm matches tfjs-cpu', (kernelName) => {
 
   it.each([...EDGE_CASES, ...extra].map((c) => [c.label, c] as const))('%s', async (_label, c) => {
     await expectMatchesCpu(kernelName, c, seededRandom(seed * 13));
+  });
+});
+
+describe('Conv2DBackpropFilter on the kernel pool', () => {
+  it.each(POOL_FILTER_GRAD_CASES.map((c) => [c.label, c] as const))('%s: runs in the pool and matches tfjs-cpu', async (_label, c) => {
+    const pool = activeKernelPool()!;
+    const run = vi.spyOn(pool, 'run');
+    try {
+      await expectMatchesCpu('Conv2DBackpropFilter', c, seededRandom(77));
+      const call = run.mock.calls.find(([name]) => name === FILTER_GRAD_FUNCTION);
+      expect(call, 'a call of the pool filter gradient').toBeDefined();
+      // One part per thread for the large case (split by images), one otherwise.
+      expect(call![1].length).toBe(c.label.startsWith('large') ? pool.threads : 1);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
+  it('leaves NCHW to the XNNPACK route', async () => {
+    const pool = activeKernelPool()!;
+    const run = vi.spyOn(pool, 'run');
+    try {
+      await expectMatchesCpu('Conv2DBackpropFilter', edge({ x: [2, 9, 8, 4], kernel: [3, 3], out: 8, strides: [1, 1], pad: 'same', dataFormat: 'NCHW' }, 'NCHW'), seededRandom(78));
+      expect(run.mock.calls.map(([name]) => name)).not.toContain(FILTER_GRAD_FUNCTION);
+    } finally {
+      run.mockRestore();
+    }
   });
 });
 

@@ -5,9 +5,14 @@
 // Its output [Ci, KH, KW, Co] is transposed to [KH, KW, Ci, Co]. One XNNPACK convolution does the work
 // (with one input channel, a depthwise one: see below). Measured on wasm, this beats im2col + MatMul:
 // tfjs-wasm's Slice is a JS loop, and the GEMM has to pack dy either way.
+// Where the kernel pool handles the case (NHWC, channels in multiples of 4 and 8), its own SIMD loop
+// runs instead: 2× the XNNPACK route on one thread (which streams dy, packed as a huge filter, past
+// every output tile) and split over the pool's threads by images (pool-filter-grad.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
+import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
+import { poolFilterGrad } from './pool-filter-grad.js';
 import {
   convGeometry,
   convolve,
@@ -29,6 +34,10 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const channelsLast = isChannelsLast(dataFormat, KERNEL);
   const g = convGeometry(KERNEL, x.shape, filterShape, { strides, pad, dimRoundingMode, channelsLast });
   const [kh, kw, ci, co] = filterShape;
+  if (channelsLast && tf.util.arraysEqual(dy.shape, [g.inShape[0], g.outHeight, g.outWidth, co])) {
+    const pooled = poolFilterGrad(activeKernelPool(), x, dy, g, filterShape, backend);
+    if (pooled) return pooled;
+  }
 
   return runScoped(backend, 'wasm', (scope) => {
     // [Ci, H, W, N] and [OH, OW, N, Co], straight from either layout.

@@ -1,0 +1,112 @@
+// The text of the module's convolution filter gradient, NHWC, dilation 1, any stride and padding:
+//   dW[kh, kw, ci, co] += Σ_{n, oh, ow} x[n, oh·sh + kh − padTop, ow·sw + kw − padLeft, ci] · dy[n, oh, ow, co]
+// over the images [n0, n1) — so that threads can each sum a range of images into a partial dW of their
+// own. A 4 × 8 tile of dW (4 input channels × 8 output channels) stays in eight SIMD registers while
+// the pixels stream past: per pixel, 4 broadcast loads of x, 2 loads of dy, 8 multiplies and 8 adds.
+// Images go in chunks that fit the cache, and every tile of dW takes its turn on a chunk. Needs
+// Ci % 4 = 0 and Co % 8 = 0. The order of the sums differs from XNNPACK's: results agree to rounding.
+
+export const FILTER_GRAD_FUNCTION = 'conv_filter_grad';
+
+/** The int32 parameter block the function reads (its fifth argument points to it), in this order. */
+export const FILTER_GRAD_PARAMS = ['H', 'W', 'Ci', 'OH', 'OW', 'Co', 'KH', 'KW', 'sh', 'sw', 'padTop', 'padLeft', 'chunk'] as const;
+
+export function filterGradWat(): string {
+  const params = FILTER_GRAD_PARAMS.map((name) => `(local $${name} i32)`).join(' ');
+  const readParams = FILTER_GRAD_PARAMS.map((name, i) => `(local.set $${name} (i32.load offset=${4 * i} (local.get $p)))`).join('\n    ');
+  // acc[2r], acc[2r+1]: row r of the tile (input channel ci0 + r), output channels co0..co0+3 and +4..+7.
+  const accumulators = Array.from({ length: 8 }, (_, i) => `(local $a${i} v128)`).join(' ');
+  const row = (r: number) => `(i32.add (local.get $tile) (i32.mul (i32.const ${r}) (local.get $rowBytes)))`;
+  const loadTile = [0, 1, 2, 3]
+    .map((r) => `(local.set $a${2 * r} (v128.load ${row(r)})) (local.set $a${2 * r + 1} (v128.load offset=16 ${row(r)}))`)
+    .join('\n              ');
+  const storeTile = [0, 1, 2, 3].map((r) => `(v128.store ${row(r)} (local.get $a${2 * r})) (v128.store offset=16 ${row(r)} (local.get $a${2 * r + 1}))`).join('\n              ');
+  const pixel = [0, 1, 2, 3]
+    .map(
+      (r) => `(local.set $s (v128.load32_splat offset=${4 * r} (local.get $xp)))
+                    (local.set $a${2 * r} (f32x4.add (local.get $a${2 * r}) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a${2 * r + 1} (f32x4.add (local.get $a${2 * r + 1}) (f32x4.mul (local.get $s) (local.get $d1))))`,
+    )
+    .join('\n                    ');
+  return `  (func (export "${FILTER_GRAD_FUNCTION}") (param $x i32) (param $dy i32) (param $out i32) (param $n0 i32) (param $n1 i32) (param $p i32)
+    ${params}
+    (local $kh i32) (local $kw i32) (local $ci i32) (local $co i32) (local $n i32) (local $oh i32) (local $ih i32)
+    (local $nc i32) (local $ne i32) (local $owLo i32) (local $owHi i32) (local $count i32) (local $left i32)
+    (local $tile i32) (local $rowBytes i32) (local $xPixel i32) (local $xp i32) (local $dp i32) (local $i i32)
+    ${accumulators} (local $d0 v128) (local $d1 v128) (local $s v128)
+    ${readParams}
+    (local.set $rowBytes (i32.shl (local.get $Co) (i32.const 2)))
+    (local.set $xPixel (i32.shl (i32.mul (local.get $sw) (local.get $Ci)) (i32.const 2)))
+    ;; dW starts at zero.
+    (local.set $i (i32.mul (i32.mul (i32.mul (local.get $KH) (local.get $KW)) (local.get $Ci)) (local.get $rowBytes)))
+    (memory.fill (local.get $out) (i32.const 0) (local.get $i))
+    (local.set $nc (local.get $n0))
+    (block $chunks_done (loop $chunks
+      (br_if $chunks_done (i32.ge_u (local.get $nc) (local.get $n1)))
+      (local.set $ne (select (local.get $n1) (i32.add (local.get $nc) (local.get $chunk)) (i32.lt_u (i32.sub (local.get $n1) (local.get $nc)) (local.get $chunk))))
+      (local.set $kh (i32.const 0))
+      (block $kh_done (loop $kh_loop
+        (br_if $kh_done (i32.ge_u (local.get $kh) (local.get $KH)))
+        (local.set $kw (i32.const 0))
+        (block $kw_done (loop $kw_loop
+          (br_if $kw_done (i32.ge_u (local.get $kw) (local.get $KW)))
+          ;; Output columns whose input column ow·sw + kw − padLeft lies in [0, W).
+          (local.set $owLo (i32.const 0))
+          (block $lo_done (loop $lo_loop
+            (br_if $lo_done (i32.ge_s (i32.sub (i32.add (i32.mul (local.get $owLo) (local.get $sw)) (local.get $kw)) (local.get $padLeft)) (i32.const 0)))
+            (local.set $owLo (i32.add (local.get $owLo) (i32.const 1)))
+            (br $lo_loop)))
+          (local.set $owHi (local.get $OW))
+          (block $hi_done (loop $hi_loop
+            (br_if $hi_done (i32.le_u (local.get $owHi) (local.get $owLo)))
+            (br_if $hi_done (i32.lt_s (i32.sub (i32.add (i32.mul (i32.sub (local.get $owHi) (i32.const 1)) (local.get $sw)) (local.get $kw)) (local.get $padLeft)) (local.get $W)))
+            (local.set $owHi (i32.sub (local.get $owHi) (i32.const 1)))
+            (br $hi_loop)))
+          (local.set $count (i32.sub (local.get $owHi) (local.get $owLo)))
+          (if (i32.gt_s (local.get $count) (i32.const 0)) (then
+          (local.set $ci (i32.const 0))
+          (block $ci_done (loop $ci_loop
+            (br_if $ci_done (i32.ge_u (local.get $ci) (local.get $Ci)))
+            (local.set $co (i32.const 0))
+            (block $co_done (loop $co_loop
+              (br_if $co_done (i32.ge_u (local.get $co) (local.get $Co)))
+              (local.set $tile (i32.add (local.get $out) (i32.shl
+                (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $Ci)) (local.get $ci)) (local.get $Co)) (local.get $co))
+                (i32.const 2))))
+              ${loadTile}
+              (local.set $n (local.get $nc))
+              (block $n_done (loop $n_loop
+                (br_if $n_done (i32.ge_u (local.get $n) (local.get $ne)))
+                (local.set $oh (i32.const 0))
+                (block $oh_done (loop $oh_loop
+                  (br_if $oh_done (i32.ge_u (local.get $oh) (local.get $OH)))
+                  (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh)) (local.get $kh)) (local.get $padTop)))
+                  (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H))) (then
+                    (local.set $xp (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $ih)) (local.get $W))
+                      (i32.sub (i32.add (i32.mul (local.get $owLo) (local.get $sw)) (local.get $kw)) (local.get $padLeft))) (local.get $Ci)) (local.get $ci)) (i32.const 2))))
+                    (local.set $dp (i32.add (local.get $dy) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $OH)) (local.get $oh)) (local.get $OW)) (local.get $owLo)) (local.get $Co)) (local.get $co)) (i32.const 2))))
+                    (local.set $left (local.get $count))
+                    (loop $pixels
+                      (local.set $d0 (v128.load (local.get $dp)))
+                      (local.set $d1 (v128.load offset=16 (local.get $dp)))
+                      ${pixel}
+                      (local.set $xp (i32.add (local.get $xp) (local.get $xPixel)))
+                      (local.set $dp (i32.add (local.get $dp) (local.get $rowBytes)))
+                      (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+                      (br_if $pixels (local.get $left)))))
+                  (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+                  (br $oh_loop)))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br $n_loop)))
+              ${storeTile}
+              (local.set $co (i32.add (local.get $co) (i32.const 8)))
+              (br $co_loop)))
+            (local.set $ci (i32.add (local.get $ci) (i32.const 4)))
+            (br $ci_loop)))))
+          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+          (br $kw_loop)))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+        (br $kh_loop)))
+      (local.set $nc (local.get $ne))
+      (br $chunks))))`;
+}
