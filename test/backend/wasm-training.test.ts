@@ -2,7 +2,7 @@
 // Multiply / Add / Sub, zero-copy Identity) against stock tfjs-cpu: randomised seeded cases plus named
 // edge cases, and gradients of a small conv / batch-norm / max-pool model end to end.
 // Error measure everywhere: max|ours − ref| / max(1, max|ref|) ≤ 1e-4.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { WASM_KERNELS } from '@trainhooks/backend';
 import { seededRandom } from '@trainhooks/cli';
 import { activeKernelPool } from '../../packages/backend/src/wasm-threads/active-kernel-pool.js';
+import { MAX_POOL_GRAD_FUNCTION } from '../../packages/backend/src/wasm-threads/max-pool-grad-wat.js';
 import {
   elementCount,
   expectWasmMatchesCpu,
@@ -164,6 +165,73 @@ describe('wasm MaxPoolGrad', () => {
       };
       await expectWasmMatchesCpu(`maxPoolGrad random ${i} ${JSON.stringify(c)}`, gradOf(c, 400 + i * 7));
     }
+  });
+});
+
+describe('wasm MaxPoolGrad on the kernel pool (channels in multiples of 4)', () => {
+  type Pool = { x: [number, number, number, number]; filter: [number, number]; strides: [number, number]; pad: 'same' | 'valid' };
+  const gradOf = (p: Pool, x: Float32Array, seed: number) => () =>
+    tf.grad((t: tf.Tensor) => {
+      const y = tf.maxPool(t as tf.Tensor4D, p.filter, p.strides, p.pad);
+      return tf.sum(tf.mul(y, tf.tensor(randomValues(seededRandom(seed), elementCount(y.shape)), y.shape)));
+    })(tf.tensor(x, p.x));
+
+  /** Runs `body` and returns the number of parts of each pool MaxPoolGrad call it made. */
+  async function poolCalls(body: () => Promise<void>): Promise<number[]> {
+    const run = vi.spyOn(activeKernelPool()!, 'run');
+    try {
+      await body();
+      return run.mock.calls.filter(([name]) => name === MAX_POOL_GRAD_FUNCTION).map(([, parts]) => parts.length);
+    } finally {
+      run.mockRestore();
+    }
+  }
+
+  it('matches tfjs-cpu exactly-ruled on named and random cases, ties, overlaps and gaps included', async () => {
+    const cases: Pool[] = [
+      { x: [2, 24, 24, 8], filter: [2, 2], strides: [2, 2], pad: 'valid' },
+      { x: [2, 11, 13, 4], filter: [2, 2], strides: [2, 2], pad: 'same' },
+      { x: [2, 9, 9, 12], filter: [3, 3], strides: [2, 2], pad: 'same' }, // overlapping
+      { x: [1, 8, 8, 4], filter: [4, 4], strides: [2, 3], pad: 'same' },
+      { x: [2, 13, 11, 4], filter: [3, 2], strides: [4, 3], pad: 'same' }, // gaps, padded
+    ];
+    const random = seededRandom(5);
+    for (let i = 0; i < 12; i++) {
+      const int = (lo: number, hi: number) => randomInt(random, lo, hi);
+      const filter: [number, number] = [int(1, 3), int(1, 3)];
+      cases.push({ x: [int(1, 3), int(filter[0], 12), int(filter[1], 12), 4 * int(1, 3)], filter, strides: [int(1, filter[0] + 2), int(1, filter[1] + 2)], pad: randomPick(random, ['same', 'valid'] as const) });
+    }
+    const parts = await poolCalls(async () => {
+      for (const [i, c] of cases.entries()) {
+        // Small integers: ties in most windows.
+        const x = randomSmallIntegers(seededRandom(500 + i), elementCount(c.x));
+        await expectWasmMatchesCpu(`pool maxPoolGrad ${JSON.stringify(c)}`, gradOf(c, x, 600 + i));
+      }
+    });
+    expect(parts.length).toBe(cases.length);
+  });
+
+  it('passes no gradient from windows of -Infinity / NaN and never picks a NaN', async () => {
+    const shape: [number, number, number, number] = [1, 4, 6, 4];
+    const x = Float32Array.from({ length: elementCount(shape) }, (_, i) => (i % 5) - 2);
+    const at = (r: number, c: number, d: number) => (r * 6 + c) * 4 + d;
+    for (const [r, c] of [[0, 0], [0, 1], [1, 0], [1, 1]]) x[at(r!, c!, 0)] = -Infinity;
+    for (const [r, c] of [[0, 2], [0, 3], [1, 2], [1, 3]]) x[at(r!, c!, 1)] = NaN;
+    x[at(2, 4, 2)] = NaN;
+    x[at(3, 5, 3)] = Infinity;
+    const parts = await poolCalls(async () => {
+      for (const strides of [[2, 2], [1, 1]] as const) {
+        await expectWasmMatchesCpu(`pool maxPoolGrad special values, strides ${strides}`, gradOf({ x: shape, filter: [2, 2], strides: [...strides], pad: 'valid' }, x, 21));
+      }
+    });
+    expect(parts).toEqual([1, 1]);
+  });
+
+  it('splits a large input by images over the threads', async () => {
+    const c: Pool = { x: [5, 64, 64, 64], filter: [2, 2], strides: [2, 2], pad: 'valid' };
+    const x = randomSmallIntegers(seededRandom(31), elementCount(c.x));
+    const parts = await poolCalls(() => expectWasmMatchesCpu('pool maxPoolGrad large', gradOf(c, x, 32)));
+    expect(parts).toEqual([activeKernelPool()!.threads]);
   });
 });
 

@@ -1,4 +1,6 @@
-// wasm MaxPoolGrad: one pass over x and dy in JavaScript, on the wasm heap.
+// wasm MaxPoolGrad: one pass over x and dy — on the kernel pool with channels in multiples of 4
+// (pool-max-pool-grad.ts: SIMD wasm, split by images over its threads), in JavaScript on the wasm heap
+// otherwise. Both follow the rule below.
 //
 // Stock wasm re-finds every window's maximum and then, for every input pixel, scans all windows that might
 // hold it: 28 ms for a 64×24×24×32 input. It also breaks ties towards the last maximum and sends the
@@ -12,6 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, MaxPoolGrad, util } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import type { KernelArgs, WasmHeap } from './kernel-utils.js';
+import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
+import { poolMaxPoolGrad } from './pool-max-pool-grad.js';
 
 const WASM = 'wasm';
 
@@ -78,6 +82,8 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
     pad,
     dimRoundingMode,
   );
+  const pooled = poolMaxPoolGrad(activeKernelPool(), input, dy, info, backend);
+  if (pooled) return pooled;
   const heap = backend as unknown as WasmHeap;
   const out = heap.makeOutput([...input.shape], 'float32');
   // Views only after the allocation: growing the wasm memory detaches earlier ones.
