@@ -17,7 +17,7 @@ import {
   type ConvPadding,
 } from './kernel-test-helpers.js';
 import { activeKernelPool } from '../../packages/backend/src/wasm-threads/active-kernel-pool.js';
-import { FILTER_GRAD_FUNCTION } from '../../packages/backend/src/wasm-threads/filter-grad-wat.js';
+import { FILTER_GRAD_FUNCTIONS } from '../../packages/backend/src/wasm-threads/filter-grad-wat.js';
 
 const CONV_KERNELS = [
   'Conv2DBackpropFilter',
@@ -223,7 +223,7 @@ const DEPTHWISE_ONLY_CASES: ConvCase[] = [
   edge({ x: [2, 8, 8, 4], kernel: [3, 3], out: 4, strides: [2, 2], pad: 'same' }, 'channel multiplier 4, stride 2'),
 ];
 
-/** Cases the kernel pool's filter gradient takes: NHWC, input channels a multiple of 4, output channels of 8. */
+/** Cases the kernel pool's filter gradient takes: NHWC, output channels a multiple of 8 (tiles 4 × 8, 1 × 16, 1 × 8). */
 const POOL_FILTER_GRAD_CASES: ConvCase[] = [
   edge({ x: [2, 9, 8, 4], kernel: [3, 3], out: 8, strides: [1, 1], pad: 'valid' }, 'valid'),
   edge({ x: [3, 9, 10, 8], kernel: [3, 3], out: 16, strides: [1, 1], pad: 'same' }, 'same'),
@@ -239,6 +239,10 @@ const POOL_FILTER_GRAD_CASES: ConvCase[] = [
     { x: [1, 1, 3, 4], kernel: [1, 1], out: 8, strides: [3, 3], pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
     'no window touches the input rows',
   ),
+  edge({ x: [2, 10, 10, 1], kernel: [3, 3], out: 32, strides: [1, 1], pad: 'valid' }, 'one input channel (1 × 16 tile)'),
+  edge({ x: [2, 9, 8, 3], kernel: [3, 3], out: 16, strides: [2, 2], pad: 'same' }, 'three input channels, stride 2 (1 × 16 tile)'),
+  edge({ x: [2, 7, 9, 2], kernel: [2, 3], out: 8, strides: [1, 1], pad: 'same' }, 'two input channels (1 × 8 tile)'),
+  edge({ x: [2, 7, 9, 6], kernel: [3, 3], out: 24, strides: [1, 1], pad: 'valid' }, 'six input channels (1 × 8 tile)'),
   // 16·14·14·9·16·32 multiply-adds: over FILTER_GRAD_SPLIT_MIN_MACS, so split by images with threads.
   edge({ x: [17, 14, 14, 16], kernel: [3, 3], out: 32, strides: [1, 1], pad: 'same' }, 'large enough to split, odd batch'),
 ];
@@ -281,7 +285,7 @@ describe('Conv2DBackpropFilter on the kernel pool', () => {
     const run = vi.spyOn(pool, 'run');
     try {
       await expectMatchesCpu('Conv2DBackpropFilter', c, seededRandom(77));
-      const call = run.mock.calls.find(([name]) => name === FILTER_GRAD_FUNCTION);
+      const call = run.mock.calls.find(([name]) => FILTER_GRAD_FUNCTIONS.includes(name));
       expect(call, 'a call of the pool filter gradient').toBeDefined();
       // One part per thread for the large case (split by images), one otherwise.
       expect(call![1].length).toBe(c.label.startsWith('large') ? pool.threads : 1);
@@ -295,7 +299,7 @@ describe('Conv2DBackpropFilter on the kernel pool', () => {
     const run = vi.spyOn(pool, 'run');
     try {
       await expectMatchesCpu('Conv2DBackpropFilter', edge({ x: [2, 9, 8, 4], kernel: [3, 3], out: 8, strides: [1, 1], pad: 'same', dataFormat: 'NCHW' }, 'NCHW'), seededRandom(78));
-      expect(run.mock.calls.map(([name]) => name)).not.toContain(FILTER_GRAD_FUNCTION);
+      expect(run.mock.calls.filter(([name]) => FILTER_GRAD_FUNCTIONS.includes(name))).toEqual([]);
     } finally {
       run.mockRestore();
     }

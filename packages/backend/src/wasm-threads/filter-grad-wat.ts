@@ -1,39 +1,62 @@
 // The text of the module's convolution filter gradient, NHWC, dilation 1, any stride and padding:
 //   dW[kh, kw, ci, co] += Σ_{n, oh, ow} x[n, oh·sh + kh − padTop, ow·sw + kw − padLeft, ci] · dy[n, oh, ow, co]
 // over the images [n0, n1) — so that threads can each sum a range of images into a partial dW of their
-// own. A 4 × 8 tile of dW (4 input channels × 8 output channels) stays in eight SIMD registers while
-// the pixels stream past: per pixel, 4 broadcast loads of x, 2 loads of dy, 8 multiplies and 8 adds.
-// Images go in chunks that fit the cache, and every tile of dW takes its turn on a chunk. Needs
-// Ci % 4 = 0 and Co % 8 = 0. The order of the sums differs from XNNPACK's: results agree to rounding.
+// own. A tile of dW (`rows` input × `cols` output channels) stays in SIMD registers while the pixels
+// stream past: per pixel, one broadcast load of x per row, cols / 4 loads of dy, and rows · cols / 4
+// multiplies and adds. Images go in chunks that fit the cache, and every tile of dW takes its turn on a
+// chunk. Variants: 4 × 8 (8 registers; Ci % 4 = 0, Co % 8 = 0) for most layers, 1 × 16 and 1 × 8 for
+// first layers with 1–3 input channels. The order of the sums differs from XNNPACK's: results agree
+// to rounding.
 
-export const FILTER_GRAD_FUNCTION = 'conv_filter_grad';
-
-/** The int32 parameter block the function reads (its fifth argument points to it), in this order. */
+/** The int32 parameter block the functions read (their sixth argument points to it), in this order. */
 export const FILTER_GRAD_PARAMS = ['H', 'W', 'Ci', 'OH', 'OW', 'Co', 'KH', 'KW', 'sh', 'sw', 'padTop', 'padLeft', 'chunk'] as const;
 
+/** Tile shapes (input × output channels of dW), best first: a case takes the first whose sizes divide its channels. */
+export const FILTER_GRAD_TILES = [
+  { rows: 4, cols: 8 },
+  { rows: 1, cols: 16 },
+  { rows: 1, cols: 8 },
+] as const;
+
+export type FilterGradTile = (typeof FILTER_GRAD_TILES)[number];
+
+export function filterGradFunctionName({ rows, cols }: FilterGradTile): string {
+  return `conv_filter_grad_${rows}x${cols}`;
+}
+
+export const FILTER_GRAD_FUNCTIONS: readonly string[] = FILTER_GRAD_TILES.map(filterGradFunctionName);
+
 export function filterGradWat(): string {
+  return FILTER_GRAD_TILES.map(filterGradTileWat).join('\n');
+}
+
+function filterGradTileWat(tile: FilterGradTile): string {
+  const { rows, cols } = tile;
+  const vectors = cols / 4;
   const params = FILTER_GRAD_PARAMS.map((name) => `(local $${name} i32)`).join(' ');
   const readParams = FILTER_GRAD_PARAMS.map((name, i) => `(local.set $${name} (i32.load offset=${4 * i} (local.get $p)))`).join('\n    ');
-  // acc[2r], acc[2r+1]: row r of the tile (input channel ci0 + r), output channels co0..co0+3 and +4..+7.
-  const accumulators = Array.from({ length: 8 }, (_, i) => `(local $a${i} v128)`).join(' ');
+  const range = (count: number) => Array.from({ length: count }, (_, i) => i);
+  // $a_r_v: row r of the tile (input channel ci0 + r), output channels co0 + 4v .. co0 + 4v + 3.
+  const acc = (r: number, v: number) => `$a_${r}_${v}`;
+  const accumulators = range(rows).flatMap((r) => range(vectors).map((v) => `(local ${acc(r, v)} v128)`)).join(' ');
+  const dyVectors = range(vectors).map((v) => `(local $d${v} v128)`).join(' ');
   const row = (r: number) => `(i32.add (local.get $tile) (i32.mul (i32.const ${r}) (local.get $rowBytes)))`;
-  const loadTile = [0, 1, 2, 3]
-    .map((r) => `(local.set $a${2 * r} (v128.load ${row(r)})) (local.set $a${2 * r + 1} (v128.load offset=16 ${row(r)}))`)
-    .join('\n              ');
-  const storeTile = [0, 1, 2, 3].map((r) => `(v128.store ${row(r)} (local.get $a${2 * r})) (v128.store offset=16 ${row(r)} (local.get $a${2 * r + 1}))`).join('\n              ');
-  const pixel = [0, 1, 2, 3]
-    .map(
-      (r) => `(local.set $s (v128.load32_splat offset=${4 * r} (local.get $xp)))
-                    (local.set $a${2 * r} (f32x4.add (local.get $a${2 * r}) (f32x4.mul (local.get $s) (local.get $d0))))
-                    (local.set $a${2 * r + 1} (f32x4.add (local.get $a${2 * r + 1}) (f32x4.mul (local.get $s) (local.get $d1))))`,
-    )
-    .join('\n                    ');
-  return `  (func (export "${FILTER_GRAD_FUNCTION}") (param $x i32) (param $dy i32) (param $out i32) (param $n0 i32) (param $n1 i32) (param $p i32)
+  const tileOp = (op: (r: number, v: number) => string) => range(rows).flatMap((r) => range(vectors).map((v) => op(r, v))).join('\n              ');
+  const loadTile = tileOp((r, v) => `(local.set ${acc(r, v)} (v128.load offset=${16 * v} ${row(r)}))`);
+  const storeTile = tileOp((r, v) => `(v128.store offset=${16 * v} ${row(r)} (local.get ${acc(r, v)}))`);
+  const pixel = [
+    ...range(vectors).map((v) => `(local.set $d${v} (v128.load offset=${16 * v} (local.get $dp)))`),
+    ...range(rows).flatMap((r) => [
+      `(local.set $s (v128.load32_splat offset=${4 * r} (local.get $xp)))`,
+      ...range(vectors).map((v) => `(local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get $s) (local.get $d${v}))))`),
+    ]),
+  ].join('\n                      ');
+  return `  (func (export "${filterGradFunctionName(tile)}") (param $x i32) (param $dy i32) (param $out i32) (param $n0 i32) (param $n1 i32) (param $p i32)
     ${params}
     (local $kh i32) (local $kw i32) (local $ci i32) (local $co i32) (local $n i32) (local $oh i32) (local $ih i32)
     (local $nc i32) (local $ne i32) (local $owLo i32) (local $owHi i32) (local $count i32) (local $left i32)
     (local $tile i32) (local $rowBytes i32) (local $xPixel i32) (local $xp i32) (local $dp i32) (local $i i32)
-    ${accumulators} (local $d0 v128) (local $d1 v128) (local $s v128)
+    ${accumulators} ${dyVectors} (local $s v128)
     ${readParams}
     (local.set $rowBytes (i32.shl (local.get $Co) (i32.const 2)))
     (local.set $xPixel (i32.shl (i32.mul (local.get $sw) (local.get $Ci)) (i32.const 2)))
@@ -87,8 +110,6 @@ export function filterGradWat(): string {
                     (local.set $dp (i32.add (local.get $dy) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $OH)) (local.get $oh)) (local.get $OW)) (local.get $owLo)) (local.get $Co)) (local.get $co)) (i32.const 2))))
                     (local.set $left (local.get $count))
                     (loop $pixels
-                      (local.set $d0 (v128.load (local.get $dp)))
-                      (local.set $d1 (v128.load offset=16 (local.get $dp)))
                       ${pixel}
                       (local.set $xp (i32.add (local.get $xp) (local.get $xPixel)))
                       (local.set $dp (i32.add (local.get $dp) (local.get $rowBytes)))
@@ -99,9 +120,9 @@ export function filterGradWat(): string {
                 (local.set $n (i32.add (local.get $n) (i32.const 1)))
                 (br $n_loop)))
               ${storeTile}
-              (local.set $co (i32.add (local.get $co) (i32.const 8)))
+              (local.set $co (i32.add (local.get $co) (i32.const ${cols})))
               (br $co_loop)))
-            (local.set $ci (i32.add (local.get $ci) (i32.const 4)))
+            (local.set $ci (i32.add (local.get $ci) (i32.const ${rows})))
             (br $ci_loop)))))
           (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
           (br $kw_loop)))

@@ -1,13 +1,13 @@
-// Conv2DBackpropFilter on the kernel pool (filter-grad-wat.ts): NHWC float32, dilation 1, input channels
-// a multiple of 4 and output channels a multiple of 8 — every convolution of this project's models but a
-// first layer on one-channel images. With threads the images are split: each thread sums its own into a
+// Conv2DBackpropFilter on the kernel pool (filter-grad-wat.ts): NHWC float32, dilation 1, output channels
+// a multiple of 8 (the 4 × 8 tile where input channels are a multiple of 4, a one-row tile otherwise,
+// such as a first layer on one-channel images). With threads the images are split: each thread sums its own into a
 // partial dW (the caller's straight into the output, the helpers' into scratch), then the caller adds
 // the partials. Null when the pool is absent or the case is not one it handles.
 import type * as tf from '@tensorflow/tfjs-core';
 import { memoryOffset, runPoolCall, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
 import type { ConvGeometry } from './conv-utils.js';
 import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
-import { FILTER_GRAD_FUNCTION, FILTER_GRAD_PARAMS } from '../wasm-threads/filter-grad-wat.js';
+import { FILTER_GRAD_PARAMS, FILTER_GRAD_TILES, filterGradFunctionName } from '../wasm-threads/filter-grad-wat.js';
 
 /** Below this many multiply-adds a call stays on one thread (waking a helper costs a few microseconds). */
 export const FILTER_GRAD_SPLIT_MIN_MACS = 1 << 21;
@@ -28,7 +28,8 @@ export function poolFilterGrad(
 ): tf.TensorInfo | null {
   const [n, h, w, ci] = g.inShape;
   const [kh, kw, , co] = filterShape;
-  if (!pool || x.dtype !== 'float32' || dy.dtype !== 'float32' || ci % 4 !== 0 || co % 8 !== 0) return null;
+  const tile = FILTER_GRAD_TILES.find(({ rows, cols }) => ci % rows === 0 && co % cols === 0);
+  if (!pool || !tile || x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
   if (g.dilations[0] !== 1 || g.dilations[1] !== 1) return null;
   const [oh, ow] = [g.outHeight, g.outWidth];
   const macs = n * oh * ow * kh * kw * ci * co;
@@ -51,7 +52,7 @@ export function poolFilterGrad(
       const target = i === 0 ? outAt : partialsAt + 4 * (i - 1) * filterSize;
       parts.push([xAt, dyAt, target, first, end, paramsAt]);
     }
-    if (!runPoolCall(pool, FILTER_GRAD_FUNCTION, parts, heap, out)) return null;
+    if (!runPoolCall(pool, filterGradFunctionName(tile), parts, heap, out)) return null;
     if (partials) {
       const sum = heap.typedArrayFromHeap(out) as Float32Array;
       const all = heap.typedArrayFromHeap(partials) as Float32Array;
