@@ -389,6 +389,38 @@ describe('wasm Identity', () => {
   });
 });
 
+describe('wasm Cast', () => {
+  it('to the same dtype shares data without a copy (the ReLU gradient casts float32 to float32)', async () => {
+    await tf.setBackend('wasm');
+    const before = wasmDataIdCount();
+    const x = tf.tensor([1.5, -2, 3]);
+    const y = tf.cast(x, 'float32');
+    const i = tf.tensor([4, 5], undefined, 'int32');
+    const j = tf.cast(i, 'int32');
+    expect(wasmDataIdCount()).toBe(before + 2);
+    tf.dispose([x, i]);
+    expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(j.dataSync())).toEqual([4, 5]);
+    tf.dispose([y, j]);
+    expect(wasmDataIdCount()).toBe(before);
+  });
+
+  it('converts between dtypes as tfjs-cpu does (to bool: x ≠ 0, where stock wasm stored each number in a byte)', async () => {
+    const values = [1.7, -2.2, 0, 3.5, -0.4, 256, NaN];
+    for (const [from, to] of [['float32', 'int32'], ['float32', 'bool'], ['int32', 'float32'], ['bool', 'float32'], ['int32', 'bool']] as const) {
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const source = tf.cast(tf.tensor(values), from);
+        const out = tf.cast(source, to);
+        const result = { dtype: out.dtype, data: Array.from(out.dataSync()) };
+        tf.dispose([source, out]);
+        return result;
+      };
+      expect(await run('wasm'), `${from} → ${to}`).toEqual(await run('cpu'));
+    }
+  });
+});
+
 describe('a training step end to end', () => {
   it('gives the gradients of tfjs-cpu for conv → batch norm → relu → max pool → dense, and leaks nothing', async () => {
     const random = seededRandom(7);

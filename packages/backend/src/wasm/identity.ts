@@ -6,19 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Identity } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
-import type { KernelArgs } from './kernel-utils.js';
+import { shareData, type KernelArgs } from './kernel-utils.js';
 
 const WASM = 'wasm';
-
-interface RefCounted {
-  incRef(dataId: tf.DataId): void;
-}
 
 function identity({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x } = inputs as { x: tf.TensorInfo };
   if (x.dtype === 'string') return callStockKernel(Identity, backend, WASM, inputs, attrs);
-  (backend as unknown as RefCounted).incRef(x.dataId);
-  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  return shareData(backend, x);
 }
 
 export const wasmIdentityKernel: KernelOverride = {

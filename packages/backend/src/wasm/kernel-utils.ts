@@ -71,3 +71,13 @@ export function runPoolCall(pool: KernelPool, name: string, parts: readonly Call
     return false;
   }
 }
+
+/**
+ * A new tensor on `x`'s data, no copy: tfjs tensors are immutable and backends never write into an
+ * existing buffer, so outputs may share data (as tfjs-cpu's Identity and same-dtype Cast do); the
+ * backend's reference count frees it when every tensor on it is gone.
+ */
+export function shareData(backend: tf.KernelBackend, x: tf.TensorInfo): tf.TensorInfo {
+  (backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}

@@ -1,4 +1,5 @@
 import type { KernelOverride } from '../kernel-registry.js';
+import { wasmCastKernel } from './cast.js';
 import { wasmFusedBatchNormKernel } from './fused-batch-norm.js';
 import { wasmIdentityKernel } from './identity.js';
 import { wasmMaxPoolGradKernel } from './max-pool-grad.js';
@@ -11,7 +12,7 @@ import { wasmTransposeKernel } from './transpose.js';
 /**
  * Kernels a training step leans on that stock wasm runs far below its speed for their work: the tile,
  * leading-axes reductions and per-channel arithmetic of BatchNormalization and bias gradients, the batch
- * norm itself, max-pool gradients, Identity's copies, the transposes of every backward kernel, and (with
+ * norm itself, max-pool gradients, the copies of Identity and same-dtype Cast, the transposes of every backward kernel, and (with
  * threaded wasm) the binary arithmetic on every thread.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
@@ -25,5 +26,6 @@ export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmSubKernel,
   wasmRealDivKernel,
   wasmIdentityKernel,
+  wasmCastKernel,
   wasmTransposeKernel,
 ];
