@@ -294,6 +294,28 @@ describe('Conv2DBackpropFilter on the kernel pool', () => {
     }
   });
 
+  it('sums per image before adding to dW: a whole batch equals the sum of its micro-batches to within 1e-6', async () => {
+    await tf.setBackend('wasm');
+    for (const ci of [1, 8]) {
+      const random = seededRandom(90 + ci);
+      const x = tf.tensor(randomValues(random, 16 * 28 * 28 * ci), [16, 28, 28, ci]);
+      const dy = tf.tensor(randomValues(random, 16 * 26 * 26 * 32), [16, 26, 26, 32]);
+      const filterGrad = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: a, dy: b }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, ci, 32] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const whole = tf.tidy(() => filterGrad(x, dy).dataSync());
+      const parts = new Float32Array(whole.length);
+      for (let m = 0; m < 4; m++) {
+        const part = tf.tidy(() => filterGrad(tf.slice(x, [4 * m], [4]), tf.slice(dy, [4 * m], [4])).dataSync());
+        part.forEach((value, i) => (parts[i] += value));
+      }
+      const largest = Math.max(...Array.from(whole, Math.abs));
+      const worst = Math.max(...Array.from(whole, (value, i) => Math.abs(value - parts[i]!)));
+      // A running total that took each product one by one measured 3e-6 here (and broke the pipeline's equivalence).
+      expect(worst / largest, `${ci} input channels`).toBeLessThan(1e-6);
+      tf.dispose([x, dy]);
+    }
+  });
+
   it('leaves NCHW to the XNNPACK route', async () => {
     const pool = activeKernelPool()!;
     const run = vi.spyOn(pool, 'run');

@@ -42,8 +42,11 @@ function filterGradTileWat(tile: FilterGradTile): string {
   const dyVectors = range(vectors).map((v) => `(local $d${v} v128)`).join(' ');
   const row = (r: number) => `(i32.add (local.get $tile) (i32.mul (i32.const ${r}) (local.get $rowBytes)))`;
   const tileOp = (op: (r: number, v: number) => string) => range(rows).flatMap((r) => range(vectors).map((v) => op(r, v))).join('\n              ');
-  const loadTile = tileOp((r, v) => `(local.set ${acc(r, v)} (v128.load offset=${16 * v} ${row(r)}))`);
-  const storeTile = tileOp((r, v) => `(v128.store offset=${16 * v} ${row(r)} (local.get ${acc(r, v)}))`);
+  // Each chunk's sums start from zero and are added to dW once: a running total that took every
+  // pixel's product one by one would round each against the total (micro-batches would then drift
+  // from the whole batch by more than the order of their sums explains).
+  const zeroTile = tileOp((r, v) => `(local.set ${acc(r, v)} (v128.const i64x2 0 0))`);
+  const addTile = tileOp((r, v) => `(v128.store offset=${16 * v} ${row(r)} (f32x4.add (v128.load offset=${16 * v} ${row(r)}) (local.get ${acc(r, v)})))`);
   const pixel = [
     ...range(vectors).map((v) => `(local.set $d${v} (v128.load offset=${16 * v} (local.get $dp)))`),
     ...range(rows).flatMap((r) => [
@@ -96,7 +99,7 @@ function filterGradTileWat(tile: FilterGradTile): string {
               (local.set $tile (i32.add (local.get $out) (i32.shl
                 (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $Ci)) (local.get $ci)) (local.get $Co)) (local.get $co))
                 (i32.const 2))))
-              ${loadTile}
+              ${zeroTile}
               (local.set $n (local.get $nc))
               (block $n_done (loop $n_loop
                 (br_if $n_done (i32.ge_u (local.get $n) (local.get $ne)))
@@ -119,7 +122,7 @@ function filterGradTileWat(tile: FilterGradTile): string {
                   (br $oh_loop)))
                 (local.set $n (i32.add (local.get $n) (i32.const 1)))
                 (br $n_loop)))
-              ${storeTile}
+              ${addTile}
               (local.set $co (i32.add (local.get $co) (i32.const ${cols})))
               (br $co_loop)))
             (local.set $ci (i32.add (local.get $ci) (i32.const ${rows})))
