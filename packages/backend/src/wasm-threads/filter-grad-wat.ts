@@ -1,12 +1,12 @@
 // The text of the module's convolution filter gradient, NHWC, dilation 1, any stride and padding:
-//   dW[kh, kw, ci, co] += Σ_{n, oh, ow} x[n, oh·sh + kh − padTop, ow·sw + kw − padLeft, ci] · dy[n, oh, ow, co]
-// over the images [n0, n1) — so that threads can each sum a range of images into a partial dW of their
-// own. A tile of dW (`rows` input × `cols` output channels) stays in SIMD registers while the pixels
-// stream past: per pixel, one broadcast load of x per row, cols / 4 loads of dy, and rows · cols / 4
-// multiplies and adds. Images go in chunks that fit the cache, and every tile of dW takes its turn on a
-// chunk. Variants: 4 × 8 (8 registers; Ci % 4 = 0, Co % 8 = 0) for most layers, 1 × 16 and 1 × 8 for
-// first layers with 1–3 input channels. The order of the sums differs from XNNPACK's: results agree
-// to rounding.
+//   dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·sh + kh − padTop, ow·sw + kw − padLeft, ci] · dy[n, oh, ow, co]
+// over the images [n0, n1) only — so that threads can each sum a range of images into a partial dW of
+// their own. A tile of dW (`rows` input × `cols` output channels) stays in SIMD registers while the
+// pixels stream past: per pixel, one broadcast load of x per row, cols / 4 loads of dy, and
+// rows · cols / 4 multiplies and adds. Images go in chunks that fit the cache, and every tile of dW
+// takes its turn on a chunk. Variants: 4 × 8 (8 registers; Ci % 4 = 0, Co % 8 = 0) for most layers,
+// 1 × 16 and 1 × 8 where Ci is not a multiple of 4 (first layers on 1–3 channel images). The order of
+// the sums differs from XNNPACK's: results agree to rounding.
 
 /** The int32 parameter block the functions read (their sixth argument points to it), in this order. */
 export const FILTER_GRAD_PARAMS = ['H', 'W', 'Ci', 'OH', 'OW', 'Co', 'KH', 'KW', 'sh', 'sw', 'padTop', 'padLeft', 'chunk'] as const;

@@ -5,9 +5,10 @@
 // Its output [Ci, KH, KW, Co] is transposed to [KH, KW, Ci, Co]. One XNNPACK convolution does the work
 // (with one input channel, a depthwise one: see below). Measured on wasm, this beats im2col + MatMul:
 // tfjs-wasm's Slice is a JS loop, and the GEMM has to pack dy either way.
-// Where the kernel pool handles the case (NHWC, channels in multiples of 4 and 8), its own SIMD loop
-// runs instead: 2× the XNNPACK route on one thread (which streams dy, packed as a huge filter, past
-// every output tile) and split over the pool's threads by images (pool-filter-grad.ts).
+// Where the kernel pool handles the case (NHWC, output channels in multiples of 8), its own SIMD loop
+// runs instead: about 2× the XNNPACK route on one thread (which streams dy, packed as a huge filter,
+// past every output tile), 4–5× on first layers, and split over the pool's threads by images
+// (pool-filter-grad.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';

@@ -1,8 +1,8 @@
 // Conv2DBackpropFilter on the kernel pool (filter-grad-wat.ts): NHWC float32, dilation 1, output channels
 // a multiple of 8 (the 4 × 8 tile where input channels are a multiple of 4, a one-row tile otherwise,
-// such as a first layer on one-channel images). With threads the images are split: each thread sums its own into a
-// partial dW (the caller's straight into the output, the helpers' into scratch), then the caller adds
-// the partials. Null when the pool is absent or the case is not one it handles.
+// such as a first layer on one-channel images). With threads the images are split: each thread sums
+// its own into a partial dW (the caller's straight into the output, the helpers' into scratch), then
+// the caller adds the partials. Null when the pool is absent or the case is not one it handles.
 import type * as tf from '@tensorflow/tfjs-core';
 import { memoryOffset, runPoolCall, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
 import type { ConvGeometry } from './conv-utils.js';
