@@ -123,8 +123,9 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
 }
 
 /**
- * The kernel pool: our binary kernels and transposes as SIMD wasm, on as many threads as XNNPACK has
- * (tfjs-wasm's own binary kernels use one). A warning, and the kernels as before, if it cannot start.
+ * The kernel pool: our binary kernels, transposes and some gradient kernels as SIMD wasm, on as many
+ * threads as XNNPACK has (tfjs-wasm's own binary kernels use one). A warning, and the kernels as before,
+ * if it cannot start.
  */
 function startKernelPoolOrWarn(threads: number, options: BackendOptions): void {
   if (activeKernelPool()) return;
@@ -132,6 +133,6 @@ function startKernelPoolOrWarn(threads: number, options: BackendOptions): void {
     startKernelPool(tf.findBackend('wasm'), threads);
   } catch (error) {
     const warn = options.warn ?? ((message: string) => console.warn(message));
-    warn(`[trainhooks] the kernel pool did not start (${(error as Error).message}); binary kernels and transposes run as before`);
+    warn(`[trainhooks] the kernel pool did not start (${(error as Error).message}); its kernels run as they do without it`);
   }
 }

@@ -1,10 +1,10 @@
 // wasm Cast: to the dtype a tensor already has without the copy, to bool right.
 //
-// tfjs' ReLU gradient is dy · cast(step(x), 'float32') — a float32 "cast" to float32 — and stock wasm's Cast
-// copies the tensor whatever the dtypes (resnet: 12–15 ms of a step at batch 64). Like Identity (see
-// identity.ts, and tfjs-cpu's Cast), the output then shares the input's data. Stock wasm also casts to
-// bool by storing each number into a byte (−2 → 254, 256 → 0, 0.4 → 0) where tfjs-cpu gives x ≠ 0; here
-// it is x ≠ 0 (NaN → true, as on cpu). Other conversions go to the stock kernel.
+// tfjs' ReLU gradient is dy · cast(step(x), 'float32') — a float32 "cast" to float32 — and stock wasm's
+// Cast copies the tensor whatever the dtypes (resnet: 12–15 ms of a step at batch 64). Like Identity
+// (see identity.ts, and tfjs-cpu's Cast), the output then shares the input's data. Stock wasm also
+// casts to bool by storing each number into a byte (−2 → 254, 256 → 0, 0.4 → 0) where tfjs-cpu gives
+// x ≠ 0; here it is x ≠ 0 (NaN → true, as on cpu). Other conversions go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { Cast } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';

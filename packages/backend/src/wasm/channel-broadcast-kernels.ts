@@ -1,7 +1,7 @@
 // wasm Add, Sub, Multiply and RealDiv. With the kernel pool (setupBackend starts it), large same-shape,
 // scalar and per-channel operands run as its SIMD kernels (parallel-binary.ts). Otherwise a tensor and a
-// per-channel vector get the vector's rows folded long (see channel-broadcast.ts): bias, BatchNormalization and their gradients combine NHWC
-// activations with [C] vectors many times a step. Any other operand shapes go to the stock kernel.
+// per-channel vector get the vector's rows folded long (see channel-broadcast.ts): bias,
+// BatchNormalization and their gradients combine NHWC activations with [C] vectors many times a step. Any other operand shapes go to the stock kernel.
 import type * as tf from '@tensorflow/tfjs-core';
 import { Add, Multiply, RealDiv, Sub } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';

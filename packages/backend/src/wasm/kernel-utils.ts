@@ -67,8 +67,22 @@ export function runPoolCall(pool: KernelPool, name: string, parts: readonly Call
     return true;
   } catch (error) {
     heap.disposeData(out.dataId);
-    process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); binary kernels and transposes run as before`);
+    process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); its kernels run as they did without it`);
     return false;
+  }
+}
+
+/**
+ * Runs `body` with `values` in an int32 block on the wasm heap, freed afterwards: for pool functions that
+ * read more numbers than a call's arguments carry. The block's offset stays valid if the memory grows.
+ */
+export function withParamBlock<T>(heap: WasmMemoryBackend & WasmHeap, values: readonly number[], body: (paramsAt: number) => T): T {
+  const params = heap.makeOutput([values.length], 'int32');
+  try {
+    heap.typedArrayFromHeap(params).set(values);
+    return body(memoryOffset(heap, params));
+  } finally {
+    heap.disposeData(params.dataId);
   }
 }
 

@@ -4,10 +4,10 @@
 // its own into a partial dW (the caller's straight into the output, the helpers' into scratch), then
 // the caller adds the partials. Null when the pool is absent or the case is not one it handles.
 import type * as tf from '@tensorflow/tfjs-core';
-import { memoryOffset, runPoolCall, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
+import { memoryOffset, runPoolCall, withParamBlock, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
 import type { ConvGeometry } from './conv-utils.js';
 import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
-import { FILTER_GRAD_PARAMS, FILTER_GRAD_TILES, filterGradFunctionName } from '../wasm-threads/filter-grad-wat.js';
+import { FILTER_GRAD_TILES, filterGradFunctionName } from '../wasm-threads/filter-grad-wat.js';
 
 /** Below this many multiply-adds a call stays on one thread (waking a helper costs a few microseconds). */
 export const FILTER_GRAD_SPLIT_MIN_MACS = 1 << 21;
@@ -38,31 +38,32 @@ export function poolFilterGrad(
   const chunk = Math.max(1, Math.floor(CHUNK_BYTES / ((h * w * ci + oh * ow * co) * 4)));
 
   const heap = backend as unknown as WasmMemoryBackend & WasmHeap;
-  const out = heap.makeOutput([kh, kw, ci, co], 'float32');
-  const partials = threads > 1 ? heap.makeOutput([(threads - 1) * filterSize], 'float32') : null;
-  const params = heap.makeOutput([FILTER_GRAD_PARAMS.length], 'int32');
-  try {
-    // Views only after the allocations: growing the wasm memory detaches earlier ones.
-    heap.typedArrayFromHeap(params).set([h, w, ci, oh, ow, co, kh, kw, g.strides[0], g.strides[1], g.padTop, g.padLeft, chunk]);
-    const [xAt, dyAt, outAt, paramsAt] = [x, dy, out, params].map((info) => memoryOffset(heap, info));
-    const partialsAt = partials ? memoryOffset(heap, partials) : 0;
-    const parts: CallArguments[] = [];
-    for (let i = 0; i < threads; i++) {
-      const [first, end] = partRange(n, threads, i, 1);
-      const target = i === 0 ? outAt : partialsAt + 4 * (i - 1) * filterSize;
-      parts.push([xAt, dyAt, target, first, end, paramsAt]);
-    }
-    if (!runPoolCall(pool, filterGradFunctionName(tile), parts, heap, out)) return null;
-    if (partials) {
-      const sum = heap.typedArrayFromHeap(out) as Float32Array;
-      const all = heap.typedArrayFromHeap(partials) as Float32Array;
-      for (let offset = 0; offset < all.length; offset += filterSize) {
-        for (let i = 0; i < filterSize; i++) sum[i] = sum[i]! + all[offset + i]!;
+  // In FILTER_GRAD_PARAMS order.
+  const params = [h, w, ci, oh, ow, co, kh, kw, g.strides[0], g.strides[1], g.padTop, g.padLeft, chunk];
+  return withParamBlock(heap, params, (paramsAt) => {
+    const out = heap.makeOutput([kh, kw, ci, co], 'float32');
+    const partials = threads > 1 ? heap.makeOutput([(threads - 1) * filterSize], 'float32') : null;
+    try {
+      const [xAt, dyAt, outAt] = [x, dy, out].map((info) => memoryOffset(heap, info));
+      const partialsAt = partials ? memoryOffset(heap, partials) : 0;
+      const parts: CallArguments[] = [];
+      for (let i = 0; i < threads; i++) {
+        const [first, end] = partRange(n, threads, i, 1);
+        const target = i === 0 ? outAt : partialsAt + 4 * (i - 1) * filterSize;
+        parts.push([xAt, dyAt, target, first, end, paramsAt]);
       }
+      if (!runPoolCall(pool, filterGradFunctionName(tile), parts, heap, out)) return null;
+      if (partials) {
+        // Views only after the allocations: growing the wasm memory detaches earlier ones.
+        const sum = heap.typedArrayFromHeap(out) as Float32Array;
+        const all = heap.typedArrayFromHeap(partials) as Float32Array;
+        for (let offset = 0; offset < all.length; offset += filterSize) {
+          for (let i = 0; i < filterSize; i++) sum[i] = sum[i]! + all[offset + i]!;
+        }
+      }
+      return out;
+    } finally {
+      if (partials) heap.disposeData(partials.dataId);
     }
-    return out;
-  } finally {
-    heap.disposeData(params.dataId);
-    if (partials) heap.disposeData(partials.dataId);
-  }
+  });
 }

@@ -3,23 +3,19 @@
 // pool is absent or the case is not one it handles (the JavaScript one-pass kernel takes it).
 import type * as tf from '@tensorflow/tfjs-core';
 import type { backend_util } from '@tensorflow/tfjs-core';
-import { memoryOffset, runPoolCall, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
+import { memoryOffset, runPoolCall, withParamBlock, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
 import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
-import { MAX_POOL_GRAD_FUNCTION, MAX_POOL_GRAD_PARAMS } from '../wasm-threads/max-pool-grad-wat.js';
+import { MAX_POOL_GRAD_FUNCTION } from '../wasm-threads/max-pool-grad-wat.js';
 
 export function poolMaxPoolGrad(pool: KernelPool | null, x: tf.TensorInfo, dy: tf.TensorInfo, info: backend_util.Conv2DInfo, backend: tf.KernelBackend): tf.TensorInfo | null {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
   if (!pool || inChannels % 4 !== 0) return null;
   const heap = backend as unknown as WasmMemoryBackend & WasmHeap;
-  const out = heap.makeOutput([...x.shape], 'float32');
-  const params = heap.makeOutput([MAX_POOL_GRAD_PARAMS.length], 'int32');
-  try {
-    // Views only after the allocations: growing the wasm memory detaches earlier ones.
-    heap.typedArrayFromHeap(params).set([
-      inHeight, inWidth, inChannels, outHeight, outWidth,
-      info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-    ]);
-    const [xAt, dyAt, outAt, paramsAt] = [x, dy, out, params].map((tensor) => memoryOffset(heap, tensor));
+  // In MAX_POOL_GRAD_PARAMS order.
+  const params = [inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo.top, padInfo.left];
+  return withParamBlock(heap, params, (paramsAt) => {
+    const out = heap.makeOutput([...x.shape], 'float32');
+    const [xAt, dyAt, outAt] = [x, dy, out].map((tensor) => memoryOffset(heap, tensor));
     const threads = Math.min(pool.partsFor(batchSize * inHeight * inWidth * inChannels), batchSize);
     const parts: CallArguments[] = [];
     for (let i = 0; i < threads; i++) {
@@ -27,7 +23,5 @@ export function poolMaxPoolGrad(pool: KernelPool | null, x: tf.TensorInfo, dy: t
       if (end > first) parts.push([xAt, dyAt, outAt, first, end, paramsAt]);
     }
     return runPoolCall(pool, MAX_POOL_GRAD_FUNCTION, parts, heap, out) ? out : null;
-  } finally {
-    heap.disposeData(params.dataId);
-  }
+  });
 }

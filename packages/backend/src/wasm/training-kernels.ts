@@ -12,8 +12,8 @@ import { wasmTransposeKernel } from './transpose.js';
 /**
  * Kernels a training step leans on that stock wasm runs far below its speed for their work: the tile,
  * leading-axes reductions and per-channel arithmetic of BatchNormalization and bias gradients, the batch
- * norm itself, max-pool gradients, the copies of Identity and same-dtype Cast, the transposes of every backward kernel, and (with
- * threaded wasm) the binary arithmetic on every thread.
+ * norm itself, max-pool gradients, the copies of Identity and same-dtype Cast, the transposes of every
+ * backward kernel, and (with threaded wasm) the binary arithmetic on every thread.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmTileKernel,
