@@ -52,6 +52,7 @@ describe('pruneProbability and options', () => {
     expect(() => gradPrunePlugin({ startAt: -0.1 })).toThrow(/option startAt must be a number in \[0, 1\)/);
     expect(() => gradPrunePlugin({ startAt: 0.5, fullAt: 0.4 })).toThrow(/option fullAt must be greater than startAt \(0.5\), got 0.4/);
     expect(() => gradPrunePlugin({ groupBy: 'layer' as never })).toThrow(/option groupBy must be 'unit', 'variable' or a function/);
+    expect(() => gradPrunePlugin({ draws: 'nested' as never })).toThrow(/option draws must be 'shared' or 'independent', got 'nested'/);
     expect(() => gradPrunePlugin({ pmax: 0.5 } as never)).toThrow(/option pmax must be one of monitorEvery/);
     expect(gradPrunePlugin().options).toEqual(DEFAULT_GRAD_PRUNE_OPTIONS);
   });
@@ -92,6 +93,39 @@ describe('GradPrunePlugin on a trainer', () => {
     expect(patterns[0]!.length).toBeGreaterThan(20);
     expect(patterns[1]).toEqual(patterns[0]);
     expect(patterns[2]).not.toEqual(patterns[0]);
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('shared draws: each group pruned at its own probability, and the pruned sets nest; independent draws do not nest', async () => {
+    const batch = toyData(16, 8, 3);
+    // Convergence scores set through importState (no monitor point within the run): p = 0.9, 0.3, 0.6.
+    const convergences = [0.6, 0.4, 0.5];
+    const expected = convergences.map((c) => pruneProbability(c, DEFAULT_GRAD_PRUNE_OPTIONS.startAt, DEFAULT_GRAD_PRUNE_OPTIONS.fullAt, DEFAULT_GRAD_PRUNE_OPTIONS.pMax));
+    const steps = 400;
+    const runWith = async (draws: 'shared' | 'independent') => {
+      const trainer = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+      const plugin = gradPrunePlugin({ monitorEvery: 10_000, seed: 11, draws });
+      trainer.use(plugin);
+      const statistic = (convergence: number) => ({ smoothedRate: 1 - convergence, peak: 1, observations: 5, updatesSinceSnapshot: 0, convergence });
+      plugin.importState({
+        random: 11,
+        groups: convergences.map((c) => ({ statistic: statistic(c), snapshot: null, counts: { skipped: 0, trained: 0, flops: 0 }, series: [] })),
+      });
+      const pruned: number[][] = [];
+      trainer.events.on('prune', (event) => void pruned.push(event.groups.map((g) => trainer.units.findIndex((u) => u.name === g))));
+      await train(trainer, steps, batch);
+      await trainer.dispose();
+      const rates = convergences.map((_, group) => pruned.filter((groups) => groups.includes(group)).length / steps);
+      // Nested: whenever a group is pruned, so is every group with a higher probability.
+      const nested = pruned.every((groups) => groups.every((g) => expected.every((p, other) => p <= expected[g]! || groups.includes(other))));
+      return { rates, nested };
+    };
+    const shared = await runWith('shared');
+    shared.rates.forEach((rate, group) => expect(Math.abs(rate - expected[group]!)).toBeLessThan(0.07));
+    expect(shared.nested).toBe(true);
+    const independent = await runWith('independent');
+    independent.rates.forEach((rate, group) => expect(Math.abs(rate - expected[group]!)).toBeLessThan(0.07));
+    expect(independent.nested).toBe(false);
     tf.dispose([batch.x, batch.y]);
   });
 

@@ -88,11 +88,13 @@ export class GradPrunePlugin implements TrainerPlugin {
 
   private decide(trainer: Trainer, context: StepContext): void {
     const pruned: ParameterGroup[] = [];
+    // Draws are made whatever the probabilities (one per step, or one per trainable group and step): the
+    // pattern depends only on the seed and the scores, so ranks that share both prune alike.
+    const shared = this.options.draws === 'shared' ? this.random.next() : 0;
     for (const group of this.groups) {
       if (group.unit < context.frozenPrefix) continue;
-      // One draw per trainable group and step, whatever its probability: the pattern depends only on the
-      // seed and the scores, so ranks that share both prune alike.
-      if (this.random.next() < this.probability(group.name)) pruned.push(group);
+      const draw = this.options.draws === 'shared' ? shared : this.random.next();
+      if (draw < this.probability(group.name)) pruned.push(group);
     }
     if (pruned.length === 0) return;
     const skipped = pruned.flatMap((group) => group.variables.map((variable) => variable.name));

@@ -1,5 +1,5 @@
 export { GradPrunePlugin, gradPrunePlugin, type GradPruneReport, type GradPruneState, type GroupSeriesPoint, type PruneEvent } from './grad-prune-plugin.js';
-export { DEFAULT_GRAD_PRUNE_OPTIONS, resolveGradPruneOptions, type GradPruneOptions, type GroupBy } from './options.js';
+export { DEFAULT_GRAD_PRUNE_OPTIONS, resolveGradPruneOptions, type Draws, type GradPruneOptions, type GroupBy } from './options.js';
 export { ConvergenceMonitor, type GroupObservation, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
 export { parameterGroups } from './parameter-groups.js';
 export { pruneProbability } from './prune-probability.js';

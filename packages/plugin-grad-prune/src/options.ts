@@ -4,6 +4,15 @@ import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
 /** Which parameters converge together and are pruned together. */
 export type GroupBy = 'unit' | 'variable' | ((variable: tf.Variable, unitIndex: number, unitName: string) => string);
 
+/**
+ * How each step's skip draws are made. 'shared': one uniform u per step, a group is pruned when
+ * u < its probability — every group keeps its own probability, and the pruned sets nest (a group is
+ * only pruned on steps where every group with a higher probability is too), so front units that
+ * converge first are pruned together as a prefix, which also spares the input gradients between them.
+ * 'independent': one draw per group.
+ */
+export type Draws = 'shared' | 'independent';
+
 export interface GradPruneOptions {
   /** Steps between two monitor points (the statistic costs a few fused ops per group). */
   monitorEvery: number;
@@ -23,6 +32,8 @@ export interface GradPruneOptions {
   groupBy: GroupBy;
   /** Prune the last unit (the head) too; off by default. */
   pruneHead: boolean;
+  /** 'shared' (default): one draw per step, pruned sets nest; 'independent': one draw per group. */
+  draws: Draws;
 }
 
 export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.freeze({
@@ -35,6 +46,7 @@ export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.fre
   seed: 0,
   groupBy: 'unit',
   pruneHead: false,
+  draws: 'shared',
 });
 
 function fail(option: string, value: unknown, allowed: string): never {
@@ -64,5 +76,6 @@ export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {})
     fail('groupBy', resolved.groupBy, "'unit', 'variable' or a function (variable, unitIndex, unitName) => group name");
   }
   if (typeof resolved.pruneHead !== 'boolean') fail('pruneHead', resolved.pruneHead, 'true or false');
+  if (resolved.draws !== 'shared' && resolved.draws !== 'independent') fail('draws', resolved.draws, "'shared' or 'independent'");
   return resolved;
 }
