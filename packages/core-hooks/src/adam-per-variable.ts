@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
 import type { SavedTensor, VariableSlotState } from './optimizer-slots.js';
 import type { PerVariableStore } from './per-variable-store.js';
 import type { GradientMap } from './step-context.js';
@@ -25,7 +26,8 @@ interface AdamConfig {
  * variable and step on its own bias-correction powers; here they are JS numbers rounded to float32
  * exactly as tfjs' float32 kernels round them, and variables with equal powers share one pair of
  * scalars. Every tensor op is the one tfjs' AdamOptimizer runs, in the same order, so results are
- * bit-identical to a tfjs Adam per variable (tested).
+ * bit-identical to a tfjs Adam per variable (tested). Where the backend has the fused Adam kernel
+ * (fused-adam-kernel.ts), each variable's update is that one pass instead, with the same arithmetic.
  */
 export class AdamPerVariable implements PerVariableStore {
   private readonly slots = new Map<string, AdamSlots>();
@@ -50,6 +52,44 @@ export class AdamPerVariable implements PerVariableStore {
   }
 
   apply(gradients: GradientMap): void {
+    if (hasFusedAdam()) this.applyFused(gradients);
+    else this.applyWithOps(gradients);
+    for (const name of Object.keys(gradients)) {
+      const slots = this.slots.get(name)!;
+      // tfjs: accBeta.assign(mul(accBeta, beta)) — a float32 product, which fround reproduces exactly.
+      slots.accBeta1 = Math.fround(slots.accBeta1 * Math.fround(this.config.beta1));
+      slots.accBeta2 = Math.fround(slots.accBeta2 * Math.fround(this.config.beta2));
+      slots.iterations++;
+    }
+  }
+
+  /** One fused kernel call per variable, with the float32 scalars tfjs' ops would make. */
+  private applyFused(gradients: GradientMap): void {
+    const { beta1, beta2, epsilon, learningRate } = this.config;
+    for (const [name, gradient] of Object.entries(gradients)) {
+      const value = tf.engine().registeredVariables[name]!;
+      const slots = this.slotsOf(name, value);
+      const attrs: FusedAdamAttrs = {
+        beta1: Math.fround(beta1),
+        oneMinusBeta1: Math.fround(1 - beta1),
+        beta2: Math.fround(beta2),
+        oneMinusBeta2: Math.fround(1 - beta2),
+        oneMinusAccBeta1: Math.fround(1 - slots.accBeta1),
+        oneMinusAccBeta2: Math.fround(1 - slots.accBeta2),
+        epsilon: Math.fround(epsilon),
+        negLearningRate: Math.fround(-learningRate),
+      };
+      tf.tidy(() => {
+        const inputs = { value, gradient, m: slots.m, v: slots.v } as unknown as tf.NamedTensorMap;
+        const [newValue, newM, newV] = tf.engine().runKernel(FUSED_ADAM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        slots.m.assign(newM!);
+        slots.v.assign(newV!);
+        value.assign(newValue!);
+      });
+    }
+  }
+
+  private applyWithOps(gradients: GradientMap): void {
     const { beta1, beta2, epsilon, learningRate } = this.config;
     const corrections = new Map<string, [tf.Scalar, tf.Scalar]>();
     try {
@@ -79,13 +119,6 @@ export class AdamPerVariable implements PerVariableStore {
       }
     } finally {
       tf.dispose([...corrections.values()].flat());
-    }
-    for (const name of Object.keys(gradients)) {
-      const slots = this.slots.get(name)!;
-      // tfjs: accBeta.assign(mul(accBeta, beta)) — a float32 product, which fround reproduces exactly.
-      slots.accBeta1 = Math.fround(slots.accBeta1 * Math.fround(beta1));
-      slots.accBeta2 = Math.fround(slots.accBeta2 * Math.fround(beta2));
-      slots.iterations++;
     }
   }
 

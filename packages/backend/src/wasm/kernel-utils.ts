@@ -58,26 +58,32 @@ export function transposeStrides(shape: readonly number[], perm: readonly number
 }
 
 /**
- * Runs a kernel pool call that writes `out`. If the pool fails (it then stops itself), frees `out`, warns
- * and returns false: the kernel goes back to what it did without the pool, now and later.
+ * Runs a kernel pool call that writes `out`. If the pool fails (it then stops itself), frees `out` (when
+ * given), warns and returns false: the kernel goes back to what it did without the pool, now and later.
  */
-export function runPoolCall(pool: KernelPool, name: string, parts: readonly CallArguments[], heap: WasmMemoryBackend, out: tf.TensorInfo): boolean {
+export function runPoolCall(pool: KernelPool, name: string, parts: readonly CallArguments[], heap?: WasmMemoryBackend, out?: tf.TensorInfo): boolean {
   try {
     pool.run(name, parts);
     return true;
   } catch (error) {
-    heap.disposeData(out.dataId);
+    if (heap && out) heap.disposeData(out.dataId);
     process.emitWarning(`trainhooks: the kernel pool stopped (${(error as Error).message}); its kernels run as they did without it`);
     return false;
   }
 }
 
 /**
- * Runs `body` with `values` in an int32 block on the wasm heap, freed afterwards: for pool functions that
- * read more numbers than a call's arguments carry. The block's offset stays valid if the memory grows.
+ * Runs `body` with `values` in an int32 (or float32) block on the wasm heap, freed afterwards: for pool
+ * functions that read more numbers than a call's arguments carry. The block's offset stays valid if the
+ * memory grows.
  */
-export function withParamBlock<T>(heap: WasmMemoryBackend & WasmHeap, values: readonly number[], body: (paramsAt: number) => T): T {
-  const params = heap.makeOutput([values.length], 'int32');
+export function withParamBlock<T>(
+  heap: WasmMemoryBackend & WasmHeap,
+  values: readonly number[],
+  body: (paramsAt: number) => T,
+  dtype: 'int32' | 'float32' = 'int32',
+): T {
+  const params = heap.makeOutput([values.length], dtype);
   try {
     heap.typedArrayFromHeap(params).set(values);
     return body(memoryOffset(heap, params));
