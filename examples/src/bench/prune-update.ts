@@ -9,17 +9,33 @@ import { median, writeResult } from './stats.js';
 
 type Update = (gradients: tf.NamedTensorMap) => void;
 
-const SHARED = 'shared tfjs Adam';
-const FAST = 'per-variable, AdamPerVariable';
-const CLONES = 'per-variable, one tfjs Adam each';
+const SHARED = 'shared tfjs optimizer';
+const STORE = 'per-variable, the trainer\'s store';
+const CLONES = 'per-variable, one tfjs optimizer each';
+
+/** The optimizers the models train with: Adam (mlp), RMSProp (cnn's compiled one), momentum (resnet). */
+const OPTIMIZERS = {
+  adam: () => tf.train.adam(1e-3),
+  rmsprop: () => tf.train.rmsprop(1e-3),
+  momentum: () => tf.train.momentum(0.05, 0.9),
+} as const;
+type OptimizerName = keyof typeof OPTIMIZERS;
+
+/** What the trainer keeps per variable: AdamPerVariable for Adam, one clone per variable otherwise. */
+function trainerStore(optimizer: OptimizerName) {
+  return optimizer === 'adam'
+    ? new AdamPerVariable({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: tf.backend().epsilon() })
+    : new ClonePerVariable(OPTIMIZERS[optimizer]);
+}
 
 interface Row {
   model: string;
+  optimizer: OptimizerName;
   subset: string;
   variables: number;
   parameters: number;
   medianMs: Record<string, number>;
-  ratioFastToShared: number;
+  ratioStoreToShared: number;
   ratioClonesToShared: number;
 }
 
@@ -58,6 +74,7 @@ export async function runPruneUpdateBenchmark(argv: string[]): Promise<void> {
       // wasm threads: 1 is how the published figures were measured (see BENCHMARKS.md).
       threads: { type: 'string', default: '1' },
       models: { type: 'string', default: 'mlp,cnn' },
+      optimizers: { type: 'string', default: 'adam,rmsprop,momentum' },
       'batch-size': { type: 'string', default: '64' },
       rounds: { type: 'string', default: '9' },
       steps: { type: 'string', default: '10' },
@@ -70,44 +87,45 @@ export async function runPruneUpdateBenchmark(argv: string[]): Promise<void> {
     // All variables, and every other unit's worth (a typical pruned step), so the per-variable cost is
     // compared where the shared optimizer can also serve the set.
     const half = variables.filter((_, i) => Math.floor(i / 2) % 2 === 0);
-    for (const [subset, chosen] of [['all variables', variables], ['every other layer', half]] as const) {
-      const chosenGradients = Object.fromEntries(chosen.map((v) => [v.name, gradients[v.name]!]));
-      const shared = tf.train.adam(1e-3);
-      const fast = new AdamPerVariable({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: tf.backend().epsilon() });
-      const clones = new ClonePerVariable(() => tf.train.adam(1e-3));
-      const medianMs = compare(
-        {
+    for (const optimizer of values.optimizers!.split(',') as OptimizerName[]) {
+      for (const [subset, chosen] of [['all variables', variables], ['every other layer', half]] as const) {
+        const chosenGradients = Object.fromEntries(chosen.map((v) => [v.name, gradients[v.name]!]));
+        const shared = OPTIMIZERS[optimizer]();
+        const store = trainerStore(optimizer);
+        // For optimizers other than Adam the trainer's store is the clones: timed once.
+        const clones = optimizer === 'adam' ? new ClonePerVariable(OPTIMIZERS[optimizer]) : null;
+        const variants: Record<string, Update> = {
           [SHARED]: (g) => shared.applyGradients(g as unknown as Record<string, tf.Variable>),
-          [FAST]: (g) => fast.apply(g),
-          [CLONES]: (g) => clones.apply(g),
-        },
-        chosenGradients,
-        Number(values.rounds),
-        Number(values.steps),
-      );
-      rows.push({
-        model: name,
-        subset,
-        variables: chosen.length,
-        parameters: chosen.reduce((sum, v) => sum + v.size, 0),
-        medianMs,
-        ratioFastToShared: medianMs[FAST]! / medianMs[SHARED]!,
-        ratioClonesToShared: medianMs[CLONES]! / medianMs[SHARED]!,
-      });
-      shared.dispose();
-      fast.dispose();
-      clones.dispose();
+          [STORE]: (g) => store.apply(g),
+          ...(clones ? { [CLONES]: (g: tf.NamedTensorMap) => clones.apply(g) } : {}),
+        };
+        const medianMs = compare(variants, chosenGradients, Number(values.rounds), Number(values.steps));
+        medianMs[CLONES] ??= medianMs[STORE]!;
+        rows.push({
+          model: name,
+          optimizer,
+          subset,
+          variables: chosen.length,
+          parameters: chosen.reduce((sum, v) => sum + v.size, 0),
+          medianMs,
+          ratioStoreToShared: medianMs[STORE]! / medianMs[SHARED]!,
+          ratioClonesToShared: medianMs[CLONES]! / medianMs[SHARED]!,
+        });
+        shared.dispose();
+        store.dispose();
+        clones?.dispose();
+      }
     }
     tf.dispose(Object.values(gradients));
   }
   const path = writeResult('prune-update', { benchmark: 'prune-update', options: values, backend: backend.choice, rows });
-  console.log(`\n| model | variables updated | parameters | ${SHARED} (ms) | ${FAST} (ms) | ${CLONES} (ms) | fast / shared | clones / shared |`);
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`\n| model | optimizer | variables updated | parameters | ${SHARED} (ms) | ${STORE} (ms) | ${CLONES} (ms) | store / shared | clones / shared |`);
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const ms = row.medianMs;
     console.log(
-      `| ${row.model} | ${row.subset} (${row.variables}) | ${row.parameters} | ${ms[SHARED]!.toFixed(2)} | ${ms[FAST]!.toFixed(2)} | ` +
-        `${ms[CLONES]!.toFixed(2)} | ${row.ratioFastToShared.toFixed(3)}× | ${row.ratioClonesToShared.toFixed(3)}× |`,
+      `| ${row.model} | ${row.optimizer} | ${row.subset} (${row.variables}) | ${row.parameters} | ${ms[SHARED]!.toFixed(2)} | ${ms[STORE]!.toFixed(2)} | ` +
+        `${ms[CLONES]!.toFixed(2)} | ${row.ratioStoreToShared.toFixed(3)}× | ${row.ratioClonesToShared.toFixed(3)}× |`,
     );
   }
   console.log(`\nbackend ${backend.choice}, median of ${values.rounds} interleaved rounds × ${values.steps} updates; raw: ${path}`);
