@@ -1,16 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
-import type { SavedTensor, VariableSlotState } from './optimizer-slots.js';
-import type { PerVariableStore } from './per-variable-store.js';
+import type { VariableSlotState } from './optimizer-slots.js';
 import type { GradientMap } from './step-context.js';
+import { TwoSlotPerVariable, type TwoSlots } from './two-slot-per-variable.js';
 
-interface AdamSlots {
-  readonly m: tf.Variable;
-  readonly v: tf.Variable;
-  /** β₁ᵗ and β₂ᵗ as float32 values held in JS numbers: tfjs keeps them in scalar variables. */
+/** m and v (slots a, b), and β₁ᵗ, β₂ᵗ as float32 values held in JS numbers: tfjs keeps them in scalar variables. */
+interface AdamState extends TwoSlots {
   accBeta1: number;
   accBeta2: number;
-  iterations: number;
 }
 
 interface AdamConfig {
@@ -29,37 +26,24 @@ interface AdamConfig {
  * bit-identical to a tfjs Adam per variable (tested). Where the backend has the fused Adam kernel
  * (fused-adam-kernel.ts), each variable's update is that one pass instead, with the same arithmetic.
  */
-export class AdamPerVariable implements PerVariableStore {
-  private readonly slots = new Map<string, AdamSlots>();
-
-  constructor(private readonly config: AdamConfig) {}
+export class AdamPerVariable extends TwoSlotPerVariable<AdamState, AdamConfig> {
+  constructor(config: AdamConfig) {
+    super(config, ['m', 'v'], 'Adam');
+  }
 
   static fromOptimizer(optimizer: tf.Optimizer): AdamPerVariable {
     const { learningRate, beta1, beta2, epsilon } = optimizer.getConfig() as unknown as AdamConfig;
     return new AdamPerVariable({ learningRate, beta1, beta2, epsilon: epsilon ?? tf.backend().epsilon() });
   }
 
-  get learningRates(): number[] {
-    return [this.config.learningRate];
-  }
-
-  setLearningRate(learningRate: number): void {
-    this.config.learningRate = learningRate;
-  }
-
-  get variableNames(): string[] {
-    return [...this.slots.keys()];
-  }
-
-  apply(gradients: GradientMap): void {
+  protected update(gradients: GradientMap): void {
     if (hasFusedAdam()) this.applyFused(gradients);
     else this.applyWithOps(gradients);
     for (const name of Object.keys(gradients)) {
-      const slots = this.slots.get(name)!;
+      const state = this.slots.get(name)!;
       // tfjs: accBeta.assign(mul(accBeta, beta)) — a float32 product, which fround reproduces exactly.
-      slots.accBeta1 = Math.fround(slots.accBeta1 * Math.fround(this.config.beta1));
-      slots.accBeta2 = Math.fround(slots.accBeta2 * Math.fround(this.config.beta2));
-      slots.iterations++;
+      state.accBeta1 = Math.fround(state.accBeta1 * Math.fround(this.config.beta1));
+      state.accBeta2 = Math.fround(state.accBeta2 * Math.fround(this.config.beta2));
     }
   }
 
@@ -68,22 +52,22 @@ export class AdamPerVariable implements PerVariableStore {
     const { beta1, beta2, epsilon, learningRate } = this.config;
     for (const [name, gradient] of Object.entries(gradients)) {
       const value = tf.engine().registeredVariables[name]!;
-      const slots = this.slotsOf(name, value);
+      const state = this.slotsOf(name, value);
       const attrs: FusedAdamAttrs = {
         beta1: Math.fround(beta1),
         oneMinusBeta1: Math.fround(1 - beta1),
         beta2: Math.fround(beta2),
         oneMinusBeta2: Math.fround(1 - beta2),
-        oneMinusAccBeta1: Math.fround(1 - slots.accBeta1),
-        oneMinusAccBeta2: Math.fround(1 - slots.accBeta2),
+        oneMinusAccBeta1: Math.fround(1 - state.accBeta1),
+        oneMinusAccBeta2: Math.fround(1 - state.accBeta2),
         epsilon: Math.fround(epsilon),
         negLearningRate: Math.fround(-learningRate),
       };
       tf.tidy(() => {
-        const inputs = { value, gradient, m: slots.m, v: slots.v } as unknown as tf.NamedTensorMap;
+        const inputs = { value, gradient, m: state.a, v: state.b } as unknown as tf.NamedTensorMap;
         const [newValue, newM, newV] = tf.engine().runKernel(FUSED_ADAM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-        slots.m.assign(newM!);
-        slots.v.assign(newV!);
+        state.a.assign(newM!);
+        state.b.assign(newV!);
         value.assign(newValue!);
       });
     }
@@ -95,24 +79,24 @@ export class AdamPerVariable implements PerVariableStore {
     try {
       for (const [name, gradient] of Object.entries(gradients)) {
         const value = tf.engine().registeredVariables[name]!;
-        const slots = this.slotsOf(name, value);
-        const key = `${slots.accBeta1}:${slots.accBeta2}`;
+        const state = this.slotsOf(name, value);
+        const key = `${state.accBeta1}:${state.accBeta2}`;
         let pair = corrections.get(key);
         if (!pair) {
           // tfjs: sub(1, accBeta) in float32.
-          pair = [tf.scalar(Math.fround(1 - slots.accBeta1)), tf.scalar(Math.fround(1 - slots.accBeta2))];
+          pair = [tf.scalar(Math.fround(1 - state.accBeta1)), tf.scalar(Math.fround(1 - state.accBeta2))];
           corrections.set(key, pair);
         }
         const [oneMinusAccBeta1, oneMinusAccBeta2] = pair;
         // One tidy per variable: its intermediates are freed before the next variable's are made
         // (a smaller working set than one tidy over all variables, as tfjs' shared update does).
         tf.tidy(() => {
-          const newFirstMoment = tf.add(tf.mul(slots.m, beta1), tf.mul(gradient, 1 - beta1));
-          const newSecondMoment = tf.add(tf.mul(slots.v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
+          const newFirstMoment = tf.add(tf.mul(state.a, beta1), tf.mul(gradient, 1 - beta1));
+          const newSecondMoment = tf.add(tf.mul(state.b, beta2), tf.mul(tf.square(gradient), 1 - beta2));
           const biasCorrectedFirstMoment = tf.div(newFirstMoment, oneMinusAccBeta1);
           const biasCorrectedSecondMoment = tf.div(newSecondMoment, oneMinusAccBeta2);
-          slots.m.assign(newFirstMoment);
-          slots.v.assign(newSecondMoment);
+          state.a.assign(newFirstMoment);
+          state.b.assign(newSecondMoment);
           const step = tf.mul(tf.div(biasCorrectedFirstMoment, tf.add(tf.sqrt(biasCorrectedSecondMoment), epsilon)), -learningRate);
           value.assign(tf.add(step, value));
         });
@@ -122,61 +106,23 @@ export class AdamPerVariable implements PerVariableStore {
     }
   }
 
-  private slotsOf(name: string, value: tf.Variable): AdamSlots {
-    let slots = this.slots.get(name);
-    if (!slots) {
-      slots = {
-        m: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        v: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        accBeta1: Math.fround(this.config.beta1),
-        accBeta2: Math.fround(this.config.beta2),
-        iterations: 0,
-      };
-      this.slots.set(name, slots);
-    }
-    return slots;
+  protected newState(a: tf.Variable, b: tf.Variable): AdamState {
+    return { a, b, iterations: 0, accBeta1: Math.fround(this.config.beta1), accBeta2: Math.fround(this.config.beta2) };
   }
 
-  /** A variable's state in the form tfjs' Adam getWeights() gives it (slots `${name}/m`, `${name}/v`). */
-  async read(name: string): Promise<VariableSlotState | undefined> {
-    const slots = this.slots.get(name);
-    if (!slots) return undefined;
-    const save = async (slot: 'm' | 'v'): Promise<SavedTensor> => ({
-      name: `${name}/${slot}`,
-      shape: [...slots[slot].shape],
-      dtype: 'float32',
-      values: (await slots[slot].data()).slice() as Float32Array,
-    });
+  protected restoredState(a: tf.Variable, b: tf.Variable, saved: VariableSlotState): AdamState {
+    const { beta1, beta2 } = this.config;
     return {
-      iterations: slots.iterations,
-      slots: [await save('m'), await save('v')],
-      runningScalars: { accBeta1: slots.accBeta1, accBeta2: slots.accBeta2 },
+      a,
+      b,
+      iterations: saved.iterations,
+      // tfjs' setWeights: accBeta = β^(t+1) when no running value was saved.
+      accBeta1: saved.runningScalars?.accBeta1 ?? Math.fround(beta1 ** (saved.iterations + 1)),
+      accBeta2: saved.runningScalars?.accBeta2 ?? Math.fround(beta2 ** (saved.iterations + 1)),
     };
   }
 
-  /** Loads a variable's state (as read() gives it, or from a tfjs Adam). */
-  write(name: string, state: VariableSlotState): void {
-    const [m, v] = state.slots;
-    if (!m || !v || state.slots.length !== 2) throw new Error(`trainhooks: Adam state of ${name} needs two slots (m, v), got ${state.slots.length}`);
-    this.release(name);
-    const { beta1, beta2 } = this.config;
-    this.slots.set(name, {
-      m: tf.variable(tf.tensor(m.values, m.shape, 'float32'), false),
-      v: tf.variable(tf.tensor(v.values, v.shape, 'float32'), false),
-      // tfjs' setWeights: accBeta = β^(t+1) when no running value was saved.
-      accBeta1: state.runningScalars?.accBeta1 ?? Math.fround(beta1 ** (state.iterations + 1)),
-      accBeta2: state.runningScalars?.accBeta2 ?? Math.fround(beta2 ** (state.iterations + 1)),
-      iterations: state.iterations,
-    });
-  }
-
-  private release(name: string): void {
-    const slots = this.slots.get(name);
-    if (slots) tf.dispose([slots.m, slots.v]);
-    this.slots.delete(name);
-  }
-
-  dispose(): void {
-    for (const name of [...this.slots.keys()]) this.release(name);
+  protected override runningScalars(state: AdamState): Record<string, number> {
+    return { accBeta1: state.accBeta1, accBeta2: state.accBeta2 };
   }
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { AdamPerVariable } from './adam-per-variable.js';
+import { RmsPropPerVariable } from './rmsprop-per-variable.js';
 import { readSlotsByVariable, writeSlots, type VariableSlotState } from './optimizer-slots.js';
 import type { GradientMap } from './step-context.js';
 
@@ -62,20 +63,25 @@ export class ClonePerVariable implements PerVariableStore {
 
 /**
  * Whether per-variable state costs no more than one shared optimizer for this optimizer class: then
- * the trainer keeps it per variable from the first step. (AdamPerVariable: 0.79–1.00× the shared
- * tfjs update, BENCHMARKS.md — and the same arithmetic, so a baseline and a pruned run update alike.)
+ * the trainer keeps it per variable from the first step — with the same arithmetic, so a baseline and a
+ * pruned run update alike. Adam (AdamPerVariable: its bias corrections as JS numbers) and RMSProp not
+ * centered (RmsPropPerVariable); with @trainhooks/backend both are one fused pass per variable
+ * (BENCHMARKS.md, `npm run bench -- prune-update`).
  */
 export function perVariableFromTheStart(template: tf.Optimizer): boolean {
-  return template.getClassName() === 'Adam';
+  const name = template.getClassName();
+  return name === 'Adam' || (name === 'RMSProp' && !(template.getConfig() as { centered?: boolean }).centered);
 }
 
-/** Adam gets the fast store (bias corrections as JS numbers); every other optimizer, clones. */
+/** Adam and RMSProp get their own stores (fused with @trainhooks/backend); every other optimizer, clones. */
 export function perVariableStore(template: tf.Optimizer, newOptimizer: () => tf.Optimizer): PerVariableStore {
-  if (template.getClassName() !== 'Adam') return new ClonePerVariable(newOptimizer);
+  if (!perVariableFromTheStart(template)) return new ClonePerVariable(newOptimizer);
   const configured = newOptimizer();
-  const adam = AdamPerVariable.fromOptimizer(configured);
-  configured.dispose();
-  return adam;
+  try {
+    return template.getClassName() === 'Adam' ? AdamPerVariable.fromOptimizer(configured) : RmsPropPerVariable.fromOptimizer(configured)!;
+  } finally {
+    configured.dispose();
+  }
 }
 
 export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {

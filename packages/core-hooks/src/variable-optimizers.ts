@@ -31,11 +31,12 @@ export interface OptimizerState {
  * (and Adam's bias-correction powers) its own: a variable skipped this step keeps weights and slots
  * bit-identical, and resumes exactly where it stopped.
  *
- * Adam keeps its state per variable from the first step, in a store that holds the bias corrections as
- * JS numbers: the arithmetic of tfjs' Adam, bit for bit, at (or under) the cost of its shared update.
- * For other optimizers, while every step updates the same set of variables one shared clone serves
- * them all (the same arithmetic as model.fit); the first step that updates a different set splits its
- * state, exactly, into one clone per variable.
+ * Adam and (not centered) RMSProp keep their state per variable from the first step, in stores of
+ * their own (Adam's holds the bias corrections as JS numbers): the arithmetic of tfjs' optimizers, bit for
+ * bit, at (or, fused by @trainhooks/backend, far under) the cost of their shared update. For other
+ * optimizers, while every step updates the same set of variables one shared clone serves them all (the
+ * same arithmetic as model.fit); the first step that updates a different set splits its state,
+ * exactly, into one clone per variable.
  *
  * State the template already holds (the compiled model's optimizer after a `model.fit`) is taken over
  * at the first update, so `trainer.fit` continues where `model.fit` stopped.
@@ -47,7 +48,7 @@ export class VariableOptimizers {
   /** Variables the shared optimizer updates, in its slot order; null before the first update. */
   private sharedNames: string[] | null = null;
   private split: boolean;
-  /** Whether state is per variable from the start (Adam), not only after a partial update. */
+  /** Whether state is per variable from the start (Adam, RMSProp), not only after a partial update. */
   private readonly startsSplit: boolean;
   /** State to start from, taken from the template or a checkpoint, applied at the next update. */
   private pending: Map<string, VariableSlotState> | null = null;
@@ -71,7 +72,7 @@ export class VariableOptimizers {
     return readLearningRate(this.template);
   }
 
-  /** True while one tfjs optimizer serves all variables (not Adam; no step has updated a different set yet). */
+  /** True while one tfjs optimizer serves all variables (not Adam or RMSProp; no step has updated a different set yet). */
   get isShared(): boolean {
     return !this.split;
   }

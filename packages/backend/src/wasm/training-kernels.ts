@@ -1,7 +1,7 @@
 import type { KernelOverride } from '../kernel-registry.js';
 import { wasmCastKernel } from './cast.js';
-import { wasmFusedAdamKernel } from './fused-adam.js';
 import { wasmFusedBatchNormKernel } from './fused-batch-norm.js';
+import { WASM_FUSED_OPTIMIZER_KERNELS } from './fused-optimizers.js';
 import { wasmIdentityKernel } from './identity.js';
 import { wasmMaxPoolGradKernel } from './max-pool-grad.js';
 import { wasmMeanKernel } from './mean.js';
@@ -14,8 +14,8 @@ import { wasmTransposeKernel } from './transpose.js';
  * Kernels a training step leans on that stock wasm runs far below its speed for their work: the tile,
  * leading-axes reductions and per-channel arithmetic of BatchNormalization and bias gradients, the batch
  * norm itself, max-pool gradients, the copies of Identity and same-dtype Cast, the transposes of every
- * backward kernel, (with threaded wasm) the binary arithmetic on every thread, and Adam's update fused
- * into one pass.
+ * backward kernel, (with threaded wasm) the binary arithmetic on every thread, and Adam's and RMSProp's
+ * updates fused into one pass each.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmTileKernel,
@@ -30,5 +30,5 @@ export const WASM_TRAINING_KERNELS: readonly KernelOverride[] = [
   wasmIdentityKernel,
   wasmCastKernel,
   wasmTransposeKernel,
-  wasmFusedAdamKernel,
+  ...WASM_FUSED_OPTIMIZER_KERNELS,
 ];

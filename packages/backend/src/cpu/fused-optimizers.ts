@@ -1,0 +1,32 @@
+// The fused optimizer updates (core-hooks' FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL) for the cpu backend:
+// one loop instead of tfjs-cpu's nine to fourteen ops, each allocating and filling a variable-sized tensor.
+import type * as tf from '@tensorflow/tfjs-core';
+import { FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL } from '@trainhooks/core-hooks';
+import type { KernelOverride } from '../kernel-registry.js';
+import { adamLoop, rmsPropLoop, type FusedArrays } from '../fused-update-loops.js';
+
+interface CpuStore {
+  data: { get(dataId: tf.DataId): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+type Loop = (arrays: FusedArrays, scalars: never) => void;
+
+/** A kernel with inputs value, gradient and the two slots named `slots`; outputs the new three. */
+function fusedKernel(kernelName: string, slots: readonly [string, string], loop: Loop): KernelOverride {
+  const kernelFunc = ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: unknown }): tf.TensorInfo[] => {
+    const store = backend as CpuStore;
+    const read = (name: string) => store.data.get(inputs[name]!.dataId).values;
+    const shape = [...inputs.value!.shape];
+    const size = read('value').length;
+    const [newValue, newA, newB] = [new Float32Array(size), new Float32Array(size), new Float32Array(size)];
+    loop({ value: read('value'), gradient: read('gradient'), a: read(slots[0]), b: read(slots[1]), newValue, newA, newB }, attrs as never);
+    return [newValue, newA, newB].map((values) => store.makeTensorInfo(shape, 'float32', values));
+  };
+  return { kernelName, backendName: 'cpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
+export const CPU_FUSED_OPTIMIZER_KERNELS: readonly KernelOverride[] = [
+  fusedKernel(FUSED_ADAM_KERNEL, ['m', 'v'], adamLoop as Loop),
+  fusedKernel(FUSED_RMSPROP_KERNEL, ['rms', 'momentum'], rmsPropLoop as Loop),
+];
