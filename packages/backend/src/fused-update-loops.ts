@@ -2,7 +2,7 @@
 // Each operation is rounded to float32 (Math.fround; the last by the Float32Array store) in tfjs' order:
 // a float32 +, −, ×, ÷ or √ computed in double and rounded once is the correctly rounded float32
 // result, so these equal tfjs' ops bit for bit (core-hooks' fused-*-kernel.ts have the formulas).
-import type { FusedAdamAttrs, FusedRmsPropAttrs } from '@trainhooks/core-hooks';
+import { ADAM_SLOTS, FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL, RMSPROP_SLOTS, type FusedAdamAttrs, type FusedRmsPropAttrs } from '@trainhooks/core-hooks';
 
 /** A variable, its gradient and its two slots (Adam: m, v; RMSProp: mean square, momentum), and the new three. */
 export interface FusedArrays {
@@ -39,3 +39,14 @@ export function rmsPropLoop({ value, gradient, a: ms, b: mom, newValue, newA: ne
     newValue[i] = value[i]! - momi;
   }
 }
+
+/** A fused update as both backends register it: core-hooks' kernel name, its slot inputs, its loop. */
+export interface FusedUpdate {
+  readonly kernelName: string;
+  /** The kernel's inputs after value and gradient. */
+  readonly slots: readonly [string, string];
+  readonly loop: (arrays: FusedArrays, scalars: never) => void;
+}
+
+export const FUSED_ADAM: FusedUpdate = { kernelName: FUSED_ADAM_KERNEL, slots: ADAM_SLOTS, loop: adamLoop as FusedUpdate['loop'] };
+export const FUSED_RMSPROP: FusedUpdate = { kernelName: FUSED_RMSPROP_KERNEL, slots: RMSPROP_SLOTS, loop: rmsPropLoop as FusedUpdate['loop'] };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
+import { ADAM_SLOTS, FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
 import type { VariableSlotState } from './optimizer-slots.js';
 import type { GradientMap } from './step-context.js';
 import { TwoSlotPerVariable, type TwoSlots } from './two-slot-per-variable.js';
@@ -28,7 +28,7 @@ interface AdamConfig {
  */
 export class AdamPerVariable extends TwoSlotPerVariable<AdamState, AdamConfig> {
   constructor(config: AdamConfig) {
-    super(config, ['m', 'v'], 'Adam');
+    super(config, ADAM_SLOTS, 'Adam');
   }
 
   static fromOptimizer(optimizer: tf.Optimizer): AdamPerVariable {
@@ -63,13 +63,7 @@ export class AdamPerVariable extends TwoSlotPerVariable<AdamState, AdamConfig> {
         epsilon: Math.fround(epsilon),
         negLearningRate: Math.fround(-learningRate),
       };
-      tf.tidy(() => {
-        const inputs = { value, gradient, m: state.a, v: state.b } as unknown as tf.NamedTensorMap;
-        const [newValue, newM, newV] = tf.engine().runKernel(FUSED_ADAM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-        state.a.assign(newM!);
-        state.b.assign(newV!);
-        value.assign(newValue!);
-      });
+      tf.tidy(() => this.runFusedKernel(FUSED_ADAM_KERNEL, value, gradient, state, attrs));
     }
   }
 

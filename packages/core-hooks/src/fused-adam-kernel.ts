@@ -5,9 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
  * AdamOptimizer runs fourteen tensor ops, each a pass). `@trainhooks/backend` registers it for wasm and
  * cpu; where no backend has it, AdamPerVariable runs tfjs' ops. Bit-identical to those ops either way.
  *
- * Inputs: `value`, `gradient`, `m`, `v` — float32, one shape. Outputs: the new value, m and v.
+ * Inputs: `value`, `gradient` and the slots `m`, `v` — float32, one shape. Outputs: the new value, m
+ * and v.
  */
 export const FUSED_ADAM_KERNEL = 'TrainhooksFusedAdam';
+
+/** Adam's slots, in tfjs' order and under tfjs' names: the kernel's inputs after value and gradient. */
+export const ADAM_SLOTS = ['m', 'v'] as const;
 
 /** The float32 scalars tfjs' AdamOptimizer multiplies, divides and adds with (each rounded to float32). */
 export interface FusedAdamAttrs {

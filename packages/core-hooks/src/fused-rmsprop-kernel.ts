@@ -7,10 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
  * `@trainhooks/backend` registers it for wasm and cpu; RmsPropPerVariable runs tfjs' ops where no
  * backend has it. Bit-identical to those ops either way.
  *
- * Inputs: `value`, `gradient`, `rms` (the mean square), `momentum` — float32, one shape. Outputs: the
- * new value, rms and momentum.
+ * Inputs: `value`, `gradient` and the slots `rms` (the mean square), `momentum` — float32, one shape.
+ * Outputs: the new value, rms and momentum.
  */
 export const FUSED_RMSPROP_KERNEL = 'TrainhooksFusedRmsProp';
+
+/** RMSProp's slots (not centered), in tfjs' order and under tfjs' names: the kernel's inputs after value and gradient. */
+export const RMSPROP_SLOTS = ['rms', 'momentum'] as const;
 
 /** The float32 scalars tfjs' RMSPropOptimizer multiplies, divides and adds with (each rounded to float32). */
 export interface FusedRmsPropAttrs {

@@ -9,9 +9,9 @@ export { isUnitModel, runUnits, type Unit, type UnitApplyOptions, type UnitModel
 export { unitsFromLayersModel } from './graph-units.js';
 export { VariableOptimizers, cloneOptimizer, type OptimizerState } from './variable-optimizers.js';
 export { AdamPerVariable } from './adam-per-variable.js';
-export { FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
+export { ADAM_SLOTS, FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
 export { RmsPropPerVariable } from './rmsprop-per-variable.js';
-export { FUSED_RMSPROP_KERNEL, hasFusedRmsProp, type FusedRmsPropAttrs } from './fused-rmsprop-kernel.js';
+export { FUSED_RMSPROP_KERNEL, hasFusedRmsProp, RMSPROP_SLOTS, type FusedRmsPropAttrs } from './fused-rmsprop-kernel.js';
 export { ClonePerVariable, type PerVariableStore } from './per-variable-store.js';
 export type { SavedTensor, VariableSlotState } from './optimizer-slots.js';
 export { resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type MetricContext, type NamedMetric } from './loss.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FUSED_RMSPROP_KERNEL, hasFusedRmsProp, type FusedRmsPropAttrs } from './fused-rmsprop-kernel.js';
+import { FUSED_RMSPROP_KERNEL, hasFusedRmsProp, RMSPROP_SLOTS, type FusedRmsPropAttrs } from './fused-rmsprop-kernel.js';
 import type { VariableSlotState } from './optimizer-slots.js';
 import type { GradientMap } from './step-context.js';
 import { TwoSlotPerVariable, type TwoSlots } from './two-slot-per-variable.js';
@@ -20,7 +20,7 @@ interface RmsPropConfig {
  */
 export class RmsPropPerVariable extends TwoSlotPerVariable<TwoSlots, RmsPropConfig> {
   constructor(config: RmsPropConfig) {
-    super(config, ['rms', 'momentum'], 'RMSProp');
+    super(config, RMSPROP_SLOTS, 'RMSProp');
   }
 
   /** The store for a tfjs RMSPropOptimizer's configuration; null when it is centered (not supported here). */
@@ -46,11 +46,7 @@ export class RmsPropPerVariable extends TwoSlotPerVariable<TwoSlots, RmsPropConf
       // One tidy per variable: its intermediates are freed before the next variable's are made.
       tf.tidy(() => {
         if (fused) {
-          const inputs = { value, gradient, rms: state.a, momentum: state.b } as unknown as tf.NamedTensorMap;
-          const [newValue, newMeanSquare, newMoment] = tf.engine().runKernel(FUSED_RMSPROP_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-          state.a.assign(newMeanSquare!);
-          state.b.assign(newMoment!);
-          value.assign(newValue!);
+          this.runFusedKernel(FUSED_RMSPROP_KERNEL, value, gradient, state, attrs);
           return;
         }
         const newMeanSquare = tf.add(tf.mul(state.a, decay), tf.mul(tf.square(gradient), 1 - decay));

@@ -52,6 +52,19 @@ export abstract class TwoSlotPerVariable<S extends TwoSlots, C extends { learnin
     for (const name of Object.keys(gradients)) this.slots.get(name)!.iterations++;
   }
 
+  /**
+   * One fused kernel call (fused-adam-kernel.ts, fused-rmsprop-kernel.ts): inputs value, gradient and
+   * the two slots under their slot names; its three outputs become the new value and slots. Call
+   * inside a tidy.
+   */
+  protected runFusedKernel(kernelName: string, value: tf.Variable, gradient: tf.Tensor, state: S, attrs: object): void {
+    const inputs = { value, gradient, [this.slotNames[0]]: state.a, [this.slotNames[1]]: state.b } as unknown as tf.NamedTensorMap;
+    const [newValue, newA, newB] = tf.engine().runKernel(kernelName, inputs, attrs as tf.NamedAttrMap) as tf.Tensor[];
+    state.a.assign(newA!);
+    state.b.assign(newB!);
+    value.assign(newValue!);
+  }
+
   protected slotsOf(name: string, value: tf.Variable): S {
     let state = this.slots.get(name);
     if (!state) {

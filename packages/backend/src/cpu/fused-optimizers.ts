@@ -1,19 +1,16 @@
 // The fused optimizer updates (core-hooks' FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL) for the cpu backend:
 // one loop instead of tfjs-cpu's nine to fourteen ops, each allocating and filling a variable-sized tensor.
 import type * as tf from '@tensorflow/tfjs-core';
-import { FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL } from '@trainhooks/core-hooks';
 import type { KernelOverride } from '../kernel-registry.js';
-import { adamLoop, rmsPropLoop, type FusedArrays } from '../fused-update-loops.js';
+import { FUSED_ADAM, FUSED_RMSPROP, type FusedUpdate } from '../fused-update-loops.js';
 
 interface CpuStore {
   data: { get(dataId: tf.DataId): { values: Float32Array } };
   makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
-type Loop = (arrays: FusedArrays, scalars: never) => void;
-
-/** A kernel with inputs value, gradient and the two slots named `slots`; outputs the new three. */
-function fusedKernel(kernelName: string, slots: readonly [string, string], loop: Loop): KernelOverride {
+/** A kernel with inputs value, gradient and the update's two slots; outputs the new three. */
+function fusedKernel({ kernelName, slots, loop }: FusedUpdate): KernelOverride {
   const kernelFunc = ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: unknown }): tf.TensorInfo[] => {
     const store = backend as CpuStore;
     const read = (name: string) => store.data.get(inputs[name]!.dataId).values;
@@ -27,6 +24,6 @@ function fusedKernel(kernelName: string, slots: readonly [string, string], loop:
 }
 
 export const CPU_FUSED_OPTIMIZER_KERNELS: readonly KernelOverride[] = [
-  fusedKernel(FUSED_ADAM_KERNEL, ['m', 'v'], adamLoop as Loop),
-  fusedKernel(FUSED_RMSPROP_KERNEL, ['rms', 'momentum'], rmsPropLoop as Loop),
+  fusedKernel(FUSED_ADAM),
+  fusedKernel(FUSED_RMSPROP),
 ];

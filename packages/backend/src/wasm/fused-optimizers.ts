@@ -4,9 +4,8 @@
 // way one pass where tfjs runs nine (RMSProp) or fourteen (Adam) tensor ops.
 import type * as tf from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
-import { FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL } from '@trainhooks/core-hooks';
 import type { KernelOverride } from '../kernel-registry.js';
-import { adamLoop, rmsPropLoop, type FusedArrays } from '../fused-update-loops.js';
+import { FUSED_ADAM, FUSED_RMSPROP, type FusedUpdate } from '../fused-update-loops.js';
 import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
 import { FUSED_ADAM_FUNCTION, FUSED_ADAM_PARAMS } from '../wasm-threads/fused-adam-wat.js';
 import { FUSED_RMSPROP_FUNCTION, FUSED_RMSPROP_PARAMS } from '../wasm-threads/fused-rmsprop-wat.js';
@@ -14,20 +13,16 @@ import { partRange, type CallArguments } from '../wasm-threads/kernel-pool.js';
 import { memoryOffset, runPoolCall, withParamBlock, type KernelArgs, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
 
 type Heap = WasmMemoryBackend & WasmHeap;
-type Loop = (arrays: FusedArrays, scalars: never) => void;
 
-interface FusedUpdate {
-  readonly kernelName: string;
-  /** The kernel's inputs after value and gradient. */
-  readonly slots: readonly [string, string];
+/** A fused update and its loop in the pool's module. */
+interface PoolFusedUpdate extends FusedUpdate {
   readonly poolFunction: string;
   /** The attrs, in the pool function's parameter-block order. */
   readonly params: readonly string[];
-  readonly loop: Loop;
 }
 
 /** The pool's SIMD loop; false when there is no pool or it failed (the outputs are then still to fill). */
-function onPool(update: FusedUpdate, heap: Heap, tensors: tf.TensorInfo[], attrs: Record<string, number>): boolean {
+function onPool(update: PoolFusedUpdate, heap: Heap, tensors: tf.TensorInfo[], attrs: Record<string, number>): boolean {
   const pool = activeKernelPool();
   if (!pool) return false;
   const size = util.sizeFromShape(tensors[0]!.shape);
@@ -50,7 +45,7 @@ function onPool(update: FusedUpdate, heap: Heap, tensors: tf.TensorInfo[], attrs
   );
 }
 
-function fusedKernel(update: FusedUpdate): KernelOverride {
+function fusedKernel(update: PoolFusedUpdate): KernelOverride {
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] => {
     const heap = backend as unknown as Heap;
     const ins = ['value', 'gradient', ...update.slots].map((name) => inputs[name]!);
@@ -67,6 +62,6 @@ function fusedKernel(update: FusedUpdate): KernelOverride {
 }
 
 export const WASM_FUSED_OPTIMIZER_KERNELS: readonly KernelOverride[] = [
-  fusedKernel({ kernelName: FUSED_ADAM_KERNEL, slots: ['m', 'v'], poolFunction: FUSED_ADAM_FUNCTION, params: FUSED_ADAM_PARAMS, loop: adamLoop as Loop }),
-  fusedKernel({ kernelName: FUSED_RMSPROP_KERNEL, slots: ['rms', 'momentum'], poolFunction: FUSED_RMSPROP_FUNCTION, params: FUSED_RMSPROP_PARAMS, loop: rmsPropLoop as Loop }),
+  fusedKernel({ ...FUSED_ADAM, poolFunction: FUSED_ADAM_FUNCTION, params: FUSED_ADAM_PARAMS }),
+  fusedKernel({ ...FUSED_RMSPROP, poolFunction: FUSED_RMSPROP_FUNCTION, params: FUSED_RMSPROP_PARAMS }),
 ];
