@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { setupBackend, WASM_KERNELS } from '@trainhooks/backend';
+import { FAST_GRADIENTS, setupBackend, WASM_KERNELS } from '@trainhooks/backend';
 
 function runWorker(module: URL, data: Record<string, unknown>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -22,6 +22,8 @@ describe('setupBackend', () => {
     expect(setup.kernels).toEqual(WASM_KERNELS.map((k) => k.kernelName));
     for (const kernel of WASM_KERNELS) expect(tf.getKernel(kernel.kernelName, 'wasm').kernelFunc).toBe(kernel.kernelFunc);
     expect(lines[0]).toMatch(/^\[trainhooks\] backend: wasm/);
+    expect(setup.gradients).toEqual(['Mean', 'FusedBatchNorm']);
+    for (const gradient of FAST_GRADIENTS) expect(tf.getGradient(gradient.kernelName)).toBe(gradient);
     // A second call changes nothing.
     await setupBackend('wasm', () => {});
     for (const kernel of WASM_KERNELS) expect(tf.getKernel(kernel.kernelName, 'wasm').kernelFunc).toBe(kernel.kernelFunc);

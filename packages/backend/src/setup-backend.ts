@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { AUTO_BACKEND_ORDER, selectBackend, type BackendChoice, type SelectedBackend } from '@trainhooks/core-hooks';
 import { CPU_KERNELS } from './cpu/index.js';
+import { installGradients } from './gradient-registry.js';
+import { FAST_GRADIENTS } from './gradients/index.js';
 import { installKernels, type KernelOverride } from './kernel-registry.js';
 import { WASM_KERNELS } from './wasm/index.js';
 import { preservingProcessErrorHandlers } from './wasm-threads/process-error-handlers.js';
@@ -39,6 +41,8 @@ export interface BackendSetup {
   readonly backend: string;
   /** Kernels we registered for it. */
   readonly kernels: readonly string[];
+  /** Kernels whose gradients we replaced (for every backend: tfjs keeps one gradient per kernel). */
+  readonly gradients: readonly string[];
   /** Threads the backend computes with: wasm's pool size, 1 on cpu, null for tfjs-node (it manages its own). */
   readonly threads: number | null;
 }
@@ -78,11 +82,13 @@ export async function setupBackend(preference: BackendChoice = 'auto', logOrOpti
   const { selected, threadCount } = await preservingProcessErrorHandlers(() => select(preference, threads, options));
   const ours = FAST_KERNELS[selected.backend] ?? [];
   installKernels(ours);
+  installGradients(FAST_GRADIENTS);
   const kernels = ours.map((kernel) => kernel.kernelName);
+  const gradients = FAST_GRADIENTS.map((gradient) => gradient.kernelName);
   const threadNote = threadCount === null ? '' : `, ${threadCount} thread${threadCount === 1 ? '' : 's'}`;
   const note = kernels.length > 0 ? ` + trainhooks kernels: ${kernels.join(', ')}` : '';
-  log(`[trainhooks] backend: ${selected.choice}${threadNote}${note}`);
-  current = { ...selected, kernels, threads: threadCount };
+  log(`[trainhooks] backend: ${selected.choice}${threadNote}${note}; gradients: ${gradients.join(', ')}`);
+  current = { ...selected, kernels, gradients, threads: threadCount };
   return current;
 }
 
