@@ -45,6 +45,8 @@ describe('wasm Tile', () => {
       { shape: [2, 3], reps: [1, 2] },
       { shape: [1], reps: [7] },
       { shape: [2, 1, 3, 1, 2], reps: [2, 3, 1, 2, 2] },
+      { shape: [2, 3], reps: [5, 1] }, // x repeated whole (the block copy), a count that is no power of two
+      { shape: [1, 3], reps: [1, 1] }, // a plain copy
     ];
     for (let i = 0; i < RANDOM_CASES; i++) {
       const rank = randomInt(random, 1, 5);
@@ -56,13 +58,16 @@ describe('wasm Tile', () => {
     }
   });
 
-  it('copies -0, NaN and ±Infinity unchanged, and tiles int32 (stock path)', async () => {
+  it('copies -0, NaN and ±Infinity unchanged, on both paths, and tiles int32 and bool', async () => {
     await tf.setBackend('wasm');
-    const tiled = tf.tile(tf.tensor([-0, NaN, Infinity, -Infinity]), [2]).dataSync();
-    expect(Array.from(tiled).map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(
-      ['-0', 'NaN', 'Infinity', '-Infinity', '-0', 'NaN', 'Infinity', '-Infinity'],
-    );
-    expect(Array.from(tf.tile(tf.tensor([1, 2], [2], 'int32'), [2]).dataSync())).toEqual([1, 2, 1, 2]);
+    const specials = [-0, NaN, Infinity, -Infinity];
+    const show = (values: ArrayLike<number>) => Array.from(values).map((v) => (Object.is(v, -0) ? '-0' : String(v)));
+    // Repeated whole (the block copy), and each element repeated (the broadcast add to -0).
+    expect(show(tf.tile(tf.tensor(specials), [3]).dataSync())).toEqual(show([...specials, ...specials, ...specials]));
+    expect(show(tf.tile(tf.tensor(specials, [4, 1]), [1, 2]).dataSync())).toEqual(show(specials.flatMap((v) => [v, v])));
+    expect(Array.from(tf.tile(tf.tensor([1, 2], [2], 'int32'), [3]).dataSync())).toEqual([1, 2, 1, 2, 1, 2]);
+    expect(Array.from(tf.tile(tf.tensor([1, 2], [2, 1], 'int32'), [1, 2]).dataSync())).toEqual([1, 1, 2, 2]);
+    expect(Array.from(tf.tile(tf.tensor([true, false], [1, 2], 'bool'), [3, 1]).dataSync())).toEqual([1, 0, 1, 0, 1, 0]);
   });
 });
 
@@ -90,6 +95,20 @@ describe('wasm Sum and Mean', () => {
     await expectWasmMatchesCpu('sum negative axes', () => tf.sum(tf.reshape(xt(), [64 * 28, 28, 16]), [-3, -2]));
     await expectWasmMatchesCpu('moments', () => tf.concat(Object.values(tf.moments(xt(), [0, 1, 2]))));
     await expectWasmMatchesCpu('int32 sum (stock)', () => tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0));
+  });
+
+  it('pool the rows in one group per thread, then the groups, when threads run (the threaded pass)', async () => {
+    await tf.setBackend('wasm');
+    const avgPool = tf.getKernel('AvgPool', 'wasm');
+    const pooled = vi.spyOn(avgPool, 'kernelFunc');
+    try {
+      tf.tidy(() => tf.sum(tf.ones([64, 28, 28, 16]), [0, 1, 2]).dataSync());
+      const windows = pooled.mock.calls.map(([args]) => (args.attrs as { filterSize: number[] }).filterSize[0]);
+      const threads = activeKernelPool()?.threads ?? 1;
+      expect(windows).toEqual(threads > 1 ? [(64 * 28 * 28) / threads, threads] : [64 * 28 * 28]);
+    } finally {
+      pooled.mockRestore();
+    }
   });
 });
 

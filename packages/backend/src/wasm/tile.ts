@@ -4,11 +4,16 @@
 // in every BatchNormalization gradient). A tile is a broadcast once each tiled axis is split in two
 // (reps × size, with x contributing 1 × size), so we add x, reshaped that way, to a -0 filled output
 // (x + -0 is x for every float, -0 and NaN included) with the wasm Add kernel's broadcasting.
+//
+// The common case — x repeated whole, as in tiling [1, 1, 1, C] to [N, H, W, C] (BatchNormalization's
+// gradients, broadcastTo in Mean's) — is a block copy instead: x written once into the output, then the
+// written part doubled with copyWithin (a memmove) until the output is full. One write of the output,
+// any dtype, the bits of x unchanged.
 import * as tf from '@tensorflow/tfjs-core';
 import { Tile, util } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
-import type { KernelArgs } from './kernel-utils.js';
+import type { KernelArgs, WasmHeap } from './kernel-utils.js';
 
 const WASM = 'wasm';
 /** The wasm binary kernels broadcast up to this rank. */
@@ -40,11 +45,29 @@ export function tileAsBroadcast(shape: number[], reps: number[]): { from: number
   return { from: from.length ? from : [1], to: to.length ? to : [1] };
 }
 
+/** True when tile(x, reps) is x repeated whole: only the broadcast axes in front of x's own are > 1. */
+export function repeatsWhole(from: number[], to: number[]): boolean {
+  return to.length === 1 || (to.length === 2 && from[0] === 1);
+}
+
+/** tile(x, reps) for x repeated whole: x's bytes written once, then doubled within the output. */
+function repeatWhole(backend: tf.KernelBackend, x: tf.TensorInfo, outShape: number[]): tf.TensorInfo {
+  const heap = backend as unknown as WasmHeap;
+  const out = heap.makeOutput(outShape, x.dtype);
+  // Views only after the allocation: growing the wasm memory detaches earlier ones.
+  const src = heap.typedArrayFromHeap(x);
+  const dst = heap.typedArrayFromHeap(out);
+  dst.set(src);
+  for (let filled = src.length; filled < dst.length; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+  return out;
+}
+
 function tile({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x } = inputs as { x: tf.TensorInfo };
   const { reps } = attrs as { reps: number[] };
   const outShape = x.shape.map((size, i) => size * reps[i]);
   const { from, to } = tileAsBroadcast(x.shape, reps);
+  if (x.dtype !== 'string' && util.sizeFromShape(outShape) > 0 && repeatsWhole(from, to)) return repeatWhole(backend, x, outShape);
   if (x.dtype !== 'float32' || to.length > MAX_BROADCAST_RANK || util.sizeFromShape(outShape) === 0) {
     return callStockKernel(Tile, backend, WASM, inputs, attrs);
   }
