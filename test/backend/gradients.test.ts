@@ -38,6 +38,12 @@ const MEAN_CASES: Case[] = [
  */
 const REGROUPED = 1e-5;
 
+/** tfjs-layers' BatchNormalization in training: the batch's moments, then batchNorm. */
+function trainingBatchNorm(x?: tf.Tensor, scale?: tf.Tensor, offset?: tf.Tensor): tf.Tensor {
+  const { mean, variance } = tf.moments(x!, [0, 1, 2]);
+  return tf.batchNorm(x!, mean, variance, offset, scale, 1e-3);
+}
+
 // (tfjs differentiates batchNorm only when both scale and offset are given: it saves the missing ones.)
 const BATCH_NORM_CASES: Case[] = [
   {
@@ -62,19 +68,13 @@ const BATCH_NORM_CASES: Case[] = [
     label: 'training-mode BatchNormalization, resnet-sized channel sums (6272 rows)',
     tolerance: REGROUPED,
     inputs: () => [normal([32, 14, 14, 16], 61, 0.5), normal([16], 62, 1), normal([16], 63)],
-    f: (x, s, o) => {
-      const { mean, variance } = tf.moments(x!, [0, 1, 2]);
-      return tf.batchNorm(x!, mean, variance, o, s, 1e-3);
-    },
+    f: trainingBatchNorm,
   },
   {
     label: 'training-mode BatchNormalization (moments of x, batch of one)',
     tolerance: REGROUPED,
     inputs: () => [normal([1, 4, 3, 6], 51, 0.5), normal([6], 52, 1), normal([6], 53)],
-    f: (x, s, o) => {
-      const { mean, variance } = tf.moments(x!, [0, 1, 2]);
-      return tf.batchNorm(x!, mean, variance, o, s, 1e-3);
-    },
+    f: trainingBatchNorm,
   },
 ];
 
