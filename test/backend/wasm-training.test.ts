@@ -11,6 +11,7 @@ import { WASM_KERNELS } from '@trainhooks/backend';
 import { seededRandom } from '@trainhooks/cli';
 import { activeKernelPool } from '../../packages/backend/src/wasm-threads/active-kernel-pool.js';
 import { MAX_POOL_GRAD_FUNCTION } from '../../packages/backend/src/wasm-threads/max-pool-grad-wat.js';
+import { REPEAT_FUNCTION } from '../../packages/backend/src/wasm-threads/repeat-wat.js';
 import {
   elementCount,
   expectWasmMatchesCpu,
@@ -68,6 +69,20 @@ describe('wasm Tile', () => {
     expect(Array.from(tf.tile(tf.tensor([1, 2], [2], 'int32'), [3]).dataSync())).toEqual([1, 2, 1, 2, 1, 2]);
     expect(Array.from(tf.tile(tf.tensor([1, 2], [2, 1], 'int32'), [1, 2]).dataSync())).toEqual([1, 1, 2, 2]);
     expect(Array.from(tf.tile(tf.tensor([true, false], [1, 2], 'bool'), [3, 1]).dataSync())).toEqual([1, 0, 1, 0, 1, 0]);
+  });
+
+  it('repeats x whole on the kernel pool, split over its threads when large', async () => {
+    await tf.setBackend('wasm');
+    const run = vi.spyOn(activeKernelPool()!, 'run');
+    try {
+      const x = randomValues(seededRandom(4), 16);
+      // 1.6 M elements: over the pool's split size; rows of 16 floats copied 100 352 times.
+      await expectWasmMatchesCpu('tile [1,1,1,16] → [128,28,28,16]', () => tf.tile(tf.tensor(x, [1, 1, 1, 16]), [128, 28, 28, 1]));
+      const parts = run.mock.calls.filter(([name]) => name === REPEAT_FUNCTION).map(([, p]) => p.length);
+      expect(parts).toEqual([activeKernelPool()!.threads]);
+    } finally {
+      run.mockRestore();
+    }
   });
 });
 

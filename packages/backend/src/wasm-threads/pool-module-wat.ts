@@ -7,10 +7,11 @@ import { FILTER_GRAD_FUNCTIONS, filterGradWat } from './filter-grad-wat.js';
 import { FUSED_ADAM_FUNCTION, fusedAdamWat } from './fused-adam-wat.js';
 import { FUSED_RMSPROP_FUNCTION, fusedRmsPropWat } from './fused-rmsprop-wat.js';
 import { MAX_POOL_GRAD_FUNCTION, maxPoolGradWat } from './max-pool-grad-wat.js';
+import { REPEAT_FUNCTION, repeatWat } from './repeat-wat.js';
 import { TRANSPOSE_FUNCTION, transposeWat } from './transpose-wat.js';
 
 /** Every exported function, in a fixed order (the index a helper thread is told to run). */
-export const POOL_FUNCTIONS: readonly string[] = [...ELEMENTWISE_FUNCTIONS, TRANSPOSE_FUNCTION, ...FILTER_GRAD_FUNCTIONS, MAX_POOL_GRAD_FUNCTION, FUSED_ADAM_FUNCTION, FUSED_RMSPROP_FUNCTION];
+export const POOL_FUNCTIONS: readonly string[] = [...ELEMENTWISE_FUNCTIONS, TRANSPOSE_FUNCTION, ...FILTER_GRAD_FUNCTIONS, MAX_POOL_GRAD_FUNCTION, FUSED_ADAM_FUNCTION, FUSED_RMSPROP_FUNCTION, REPEAT_FUNCTION];
 
 /** The module for a shared memory (threaded wasm) or an unshared one (one thread: no helpers). */
 export function poolModuleWat({ shared }: { shared: boolean }): string {
@@ -22,6 +23,7 @@ ${filterGradWat()}
 ${maxPoolGradWat()}
 ${fusedAdamWat()}
 ${fusedRmsPropWat()}
+${repeatWat()}
 )
 `;
 }

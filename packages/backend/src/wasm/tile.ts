@@ -13,7 +13,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Tile, util } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
-import type { KernelArgs, WasmHeap } from './kernel-utils.js';
+import { memoryOffset, runPoolCall, type KernelArgs, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
+import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
+import { partRange, type CallArguments } from '../wasm-threads/kernel-pool.js';
+import { REPEAT_FUNCTION } from '../wasm-threads/repeat-wat.js';
 
 const WASM = 'wasm';
 /** The wasm binary kernels broadcast up to this rank. */
@@ -52,13 +55,27 @@ export function repeatsWhole(from: number[], to: number[]): boolean {
 
 /** tile(x, reps) for x repeated whole: x's bytes written once, then doubled within the output. */
 function repeatWhole(backend: tf.KernelBackend, x: tf.TensorInfo, outShape: number[]): tf.TensorInfo {
-  const heap = backend as unknown as WasmHeap;
+  const heap = backend as unknown as WasmHeap & WasmMemoryBackend;
   const out = heap.makeOutput(outShape, x.dtype);
+  const pool = activeKernelPool();
+  if (pool) {
+    const block = util.sizeFromShape(x.shape);
+    const copies = util.sizeFromShape(outShape) / block;
+    const blockBytes = heap.typedArrayFromHeap(x).byteLength;
+    const [src, dst] = [memoryOffset(heap, x), memoryOffset(heap, out)];
+    const parts: CallArguments[] = [];
+    const threads = pool.partsFor(util.sizeFromShape(outShape));
+    for (let i = 0; i < threads; i++) {
+      const [first, end] = partRange(copies, threads, i, 1);
+      if (end > first) parts.push([src, dst + first * blockBytes, blockBytes, end - first]);
+    }
+    if (runPoolCall(pool, REPEAT_FUNCTION, parts)) return out;
+  }
   // Views only after the allocation: growing the wasm memory detaches earlier ones.
-  const src = heap.typedArrayFromHeap(x);
-  const dst = heap.typedArrayFromHeap(out);
-  dst.set(src);
-  for (let filled = src.length; filled < dst.length; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+  const source = heap.typedArrayFromHeap(x);
+  const target = heap.typedArrayFromHeap(out);
+  target.set(source);
+  for (let filled = source.length; filled < target.length; filled *= 2) target.copyWithin(filled, 0, Math.min(filled, target.length - filled));
   return out;
 }
 
