@@ -2,6 +2,8 @@
 // that tfjs-wasm runs on one thread only. Arithmetic is the same IEEE float32 operation stock wasm does,
 // 4 lanes at a time (f32x4), so results are bit-identical to it.
 
+import { whileLoop } from './wat-loops.js';
+
 /** The binary operations, as wasm instructions on f32x4 and f32. */
 export const ELEMENTWISE_OPS = { mul: 'mul', add: 'add', sub: 'sub', div: 'div' } as const;
 export type ElementwiseOp = keyof typeof ELEMENTWISE_OPS;
@@ -43,20 +45,22 @@ function streamLoop(op: ElementwiseOp, layout: ElementwiseLayout, count: string)
   return `
     (local.set $end (i32.add (local.get $o) (i32.shl ${count} (i32.const 2))))
     (local.set $end4 (i32.add (local.get $o) (i32.shl (i32.and ${count} (i32.const -4)) (i32.const 2))))
-    (block $done4 (loop $loop4
-      (br_if $done4 (i32.ge_u (local.get $o) (local.get $end4)))
-      (v128.store (local.get $o) ${instruction('f32x4', '(v128.load (local.get $x))', lanes4)})
+    ${whileLoop(
+      'lanes4',
+      '(i32.ge_u (local.get $o) (local.get $end4))',
+      `(v128.store (local.get $o) ${instruction('f32x4', '(v128.load (local.get $x))', lanes4)})
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       ${advance(16)}
-      (local.set $o (i32.add (local.get $o) (i32.const 16)))
-      (br $loop4)))
-    (block $done (loop $loop
-      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
-      (f32.store (local.get $o) ${instruction('f32', '(f32.load (local.get $x))', lane)})
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))`,
+    )}
+    ${whileLoop(
+      'lane',
+      '(i32.ge_u (local.get $o) (local.get $end))',
+      `(f32.store (local.get $o) ${instruction('f32', '(f32.load (local.get $x))', lane)})
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       ${advance(4)}
-      (local.set $o (i32.add (local.get $o) (i32.const 4)))
-      (br $loop)))`;
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))`,
+    )}`;
 }
 
 function elementwiseFunction(op: ElementwiseOp, layout: ElementwiseLayout): string {
@@ -71,11 +75,12 @@ function elementwiseFunction(op: ElementwiseOp, layout: ElementwiseLayout): stri
     (local.set $s4 (f32x4.splat (local.get $s)))${streamLoop(op, layout, '(local.get $n)')})`;
   }
   return `  (func (export "${name}") (param $x i32) (param $vector i32) (param $o i32) (param $rows i32) (param $run i32) ${locals} (local $v i32)
-    (block $rows_done (loop $rows_loop
-      (br_if $rows_done (i32.eqz (local.get $rows)))
-      (local.set $v (local.get $vector))${streamLoop(op, layout, '(local.get $run)')}
-      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
-      (br $rows_loop))))`;
+    ${whileLoop(
+      'rows',
+      '(i32.eqz (local.get $rows))',
+      `(local.set $v (local.get $vector))${streamLoop(op, layout, '(local.get $run)')}
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))`,
+    )})`;
 }
 
 /** The elementwise functions' text, for the pool's module (pool-module-wat.ts). */

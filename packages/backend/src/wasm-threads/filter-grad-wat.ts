@@ -8,6 +8,8 @@
 // 1 × 16 and 1 × 8 where Ci is not a multiple of 4 (first layers on 1–3 channel images). The order of
 // the sums differs from XNNPACK's: results agree to rounding.
 
+import { countedLoop, whileLoop } from './wat-loops.js';
+
 /** The int32 parameter block the functions read (their sixth argument points to it), in this order. */
 export const FILTER_GRAD_PARAMS = ['H', 'W', 'Ci', 'OH', 'OW', 'Co', 'KH', 'KW', 'sh', 'sw', 'padTop', 'padLeft', 'chunk'] as const;
 
@@ -54,6 +56,57 @@ function filterGradTileWat(tile: FilterGradTile): string {
       ...range(vectors).map((v) => `(local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get $s) (local.get $d${v}))))`),
     ]),
   ].join('\n                      ');
+  // Row oh of image n: the run of `count` output columns whose input pixels lie in the image, each pixel's
+  // products added to the tile.
+  const outputRow = `(local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh)) (local.get $kh)) (local.get $padTop)))
+                  (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H))) (then
+                    (local.set $xp (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $ih)) (local.get $W))
+                      (i32.sub (i32.add (i32.mul (local.get $owLo) (local.get $sw)) (local.get $kw)) (local.get $padLeft))) (local.get $Ci)) (local.get $ci)) (i32.const 2))))
+                    (local.set $dp (i32.add (local.get $dy) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $OH)) (local.get $oh)) (local.get $OW)) (local.get $owLo)) (local.get $Co)) (local.get $co)) (i32.const 2))))
+                    (local.set $left (local.get $count))
+                    (loop $pixels
+                      ${pixel}
+                      (local.set $xp (i32.add (local.get $xp) (local.get $xPixel)))
+                      (local.set $dp (i32.add (local.get $dp) (local.get $rowBytes)))
+                      (local.set $left (i32.sub (local.get $left) (i32.const 1)))
+                      (br_if $pixels (local.get $left)))))`;
+  // The tile of dW at (kh, kw, ci, co): zeroed sums over the chunk's images, then added to dW.
+  const tileOverChunk = `(local.set $tile (i32.add (local.get $out) (i32.shl
+                (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $Ci)) (local.get $ci)) (local.get $Co)) (local.get $co))
+                (i32.const 2))))
+              ${zeroTile}
+              ${countedLoop(
+                { name: 'n', from: '(local.get $nc)', to: '(local.get $ne)' },
+                countedLoop({ name: 'oh', from: '(i32.const 0)', to: '(local.get $OH)' }, outputRow),
+              )}
+              ${addTile}`;
+  // Filter offset (kh, kw): the output columns it reaches inside the image, then every tile of dW.
+  const filterOffset = `;; Output columns whose input column ow·sw + kw − padLeft lies in [0, W).
+          ${whileLoop(
+            'lo',
+            '(i32.ge_s (i32.sub (i32.add (i32.mul (local.get $owLo) (local.get $sw)) (local.get $kw)) (local.get $padLeft)) (i32.const 0))',
+            '(local.set $owLo (i32.add (local.get $owLo) (i32.const 1)))',
+          )}
+          (local.set $owHi (local.get $OW))
+          (block $hi_done (loop $hi_loop
+            (br_if $hi_done (i32.le_u (local.get $owHi) (local.get $owLo)))
+            (br_if $hi_done (i32.lt_s (i32.sub (i32.add (i32.mul (i32.sub (local.get $owHi) (i32.const 1)) (local.get $sw)) (local.get $kw)) (local.get $padLeft)) (local.get $W)))
+            (local.set $owHi (i32.sub (local.get $owHi) (i32.const 1)))
+            (br $hi_loop)))
+          (local.set $count (i32.sub (local.get $owHi) (local.get $owLo)))
+          (if (i32.gt_s (local.get $count) (i32.const 0)) (then
+          ${countedLoop(
+            { name: 'ci', from: '(i32.const 0)', to: '(local.get $Ci)', step: rows },
+            countedLoop({ name: 'co', from: '(i32.const 0)', to: '(local.get $Co)', step: cols }, tileOverChunk),
+          )}))`;
+  // Images [nc, ne): one chunk that fits the cache, every filter offset in turn.
+  const chunk = `(local.set $ne (select (local.get $n1) (i32.add (local.get $nc) (local.get $chunk)) (i32.lt_u (i32.sub (local.get $n1) (local.get $nc)) (local.get $chunk))))
+      ${countedLoop(
+        { name: 'kh', from: '(i32.const 0)', to: '(local.get $KH)' },
+        countedLoop({ name: 'kw', from: '(i32.const 0)', to: '(local.get $KW)' }, `(local.set $owLo (i32.const 0))
+          ${filterOffset}`),
+      )}
+      (local.set $nc (local.get $ne))`;
   return `  (func (export "${filterGradFunctionName(tile)}") (param $x i32) (param $dy i32) (param $out i32) (param $n0 i32) (param $n1 i32) (param $p i32)
     ${params}
     (local $kh i32) (local $kw i32) (local $ci i32) (local $co i32) (local $n i32) (local $oh i32) (local $ih i32)
@@ -67,70 +120,5 @@ function filterGradTileWat(tile: FilterGradTile): string {
     (local.set $i (i32.mul (i32.mul (i32.mul (local.get $KH) (local.get $KW)) (local.get $Ci)) (local.get $rowBytes)))
     (memory.fill (local.get $out) (i32.const 0) (local.get $i))
     (local.set $nc (local.get $n0))
-    (block $chunks_done (loop $chunks
-      (br_if $chunks_done (i32.ge_u (local.get $nc) (local.get $n1)))
-      (local.set $ne (select (local.get $n1) (i32.add (local.get $nc) (local.get $chunk)) (i32.lt_u (i32.sub (local.get $n1) (local.get $nc)) (local.get $chunk))))
-      (local.set $kh (i32.const 0))
-      (block $kh_done (loop $kh_loop
-        (br_if $kh_done (i32.ge_u (local.get $kh) (local.get $KH)))
-        (local.set $kw (i32.const 0))
-        (block $kw_done (loop $kw_loop
-          (br_if $kw_done (i32.ge_u (local.get $kw) (local.get $KW)))
-          ;; Output columns whose input column ow·sw + kw − padLeft lies in [0, W).
-          (local.set $owLo (i32.const 0))
-          (block $lo_done (loop $lo_loop
-            (br_if $lo_done (i32.ge_s (i32.sub (i32.add (i32.mul (local.get $owLo) (local.get $sw)) (local.get $kw)) (local.get $padLeft)) (i32.const 0)))
-            (local.set $owLo (i32.add (local.get $owLo) (i32.const 1)))
-            (br $lo_loop)))
-          (local.set $owHi (local.get $OW))
-          (block $hi_done (loop $hi_loop
-            (br_if $hi_done (i32.le_u (local.get $owHi) (local.get $owLo)))
-            (br_if $hi_done (i32.lt_s (i32.sub (i32.add (i32.mul (i32.sub (local.get $owHi) (i32.const 1)) (local.get $sw)) (local.get $kw)) (local.get $padLeft)) (local.get $W)))
-            (local.set $owHi (i32.sub (local.get $owHi) (i32.const 1)))
-            (br $hi_loop)))
-          (local.set $count (i32.sub (local.get $owHi) (local.get $owLo)))
-          (if (i32.gt_s (local.get $count) (i32.const 0)) (then
-          (local.set $ci (i32.const 0))
-          (block $ci_done (loop $ci_loop
-            (br_if $ci_done (i32.ge_u (local.get $ci) (local.get $Ci)))
-            (local.set $co (i32.const 0))
-            (block $co_done (loop $co_loop
-              (br_if $co_done (i32.ge_u (local.get $co) (local.get $Co)))
-              (local.set $tile (i32.add (local.get $out) (i32.shl
-                (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $Ci)) (local.get $ci)) (local.get $Co)) (local.get $co))
-                (i32.const 2))))
-              ${zeroTile}
-              (local.set $n (local.get $nc))
-              (block $n_done (loop $n_loop
-                (br_if $n_done (i32.ge_u (local.get $n) (local.get $ne)))
-                (local.set $oh (i32.const 0))
-                (block $oh_done (loop $oh_loop
-                  (br_if $oh_done (i32.ge_u (local.get $oh) (local.get $OH)))
-                  (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh)) (local.get $kh)) (local.get $padTop)))
-                  (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H))) (then
-                    (local.set $xp (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $ih)) (local.get $W))
-                      (i32.sub (i32.add (i32.mul (local.get $owLo) (local.get $sw)) (local.get $kw)) (local.get $padLeft))) (local.get $Ci)) (local.get $ci)) (i32.const 2))))
-                    (local.set $dp (i32.add (local.get $dy) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $OH)) (local.get $oh)) (local.get $OW)) (local.get $owLo)) (local.get $Co)) (local.get $co)) (i32.const 2))))
-                    (local.set $left (local.get $count))
-                    (loop $pixels
-                      ${pixel}
-                      (local.set $xp (i32.add (local.get $xp) (local.get $xPixel)))
-                      (local.set $dp (i32.add (local.get $dp) (local.get $rowBytes)))
-                      (local.set $left (i32.sub (local.get $left) (i32.const 1)))
-                      (br_if $pixels (local.get $left)))))
-                  (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
-                  (br $oh_loop)))
-                (local.set $n (i32.add (local.get $n) (i32.const 1)))
-                (br $n_loop)))
-              ${addTile}
-              (local.set $co (i32.add (local.get $co) (i32.const ${cols})))
-              (br $co_loop)))
-            (local.set $ci (i32.add (local.get $ci) (i32.const ${rows})))
-            (br $ci_loop)))))
-          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
-          (br $kw_loop)))
-        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
-        (br $kh_loop)))
-      (local.set $nc (local.get $ne))
-      (br $chunks))))`;
+    ${whileLoop('chunks', '(i32.ge_u (local.get $nc) (local.get $n1))', chunk)})`;
 }

@@ -3,6 +3,8 @@
 // buffers, four lanes at a time and then one. Each optimizer gives the arithmetic of one element; its
 // float32 scalars come in a parameter block (the ninth argument), read once and splatted.
 
+import { whileLoop } from './wat-loops.js';
+
 /** The scalars of an update, in parameter-block order. */
 export type FusedParams = readonly string[];
 
@@ -53,14 +55,8 @@ export function fusedUpdateFunction(name: string, params: FusedParams, update: (
     ${readParams}
     (local.set $end (i32.add (local.get $ow) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $ow) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-    (block $done4 (loop $loop4
-      (br_if $done4 (i32.ge_u (local.get $ow) (local.get $end4)))
-      ${update(builder('f32x4'))}
-      ${advance(16)}
-      (br $loop4)))
-    (block $done (loop $loop
-      (br_if $done (i32.ge_u (local.get $ow) (local.get $end)))
-      ${update(builder('f32'))}
-      ${advance(4)}
-      (br $loop))))`;
+    ${whileLoop('lanes4', '(i32.ge_u (local.get $ow) (local.get $end4))', `${update(builder('f32x4'))}
+      ${advance(16)}`)}
+    ${whileLoop('lane', '(i32.ge_u (local.get $ow) (local.get $end))', `${update(builder('f32'))}
+      ${advance(4)}`)})`;
 }

@@ -5,6 +5,8 @@
 // no gradient), then adds its dy there — tfjs-cpu's rule, windows in its order, so where windows overlap
 // the sums are added in the same order too: results are exact.
 
+import { countedLoop } from './wat-loops.js';
+
 export const MAX_POOL_GRAD_FUNCTION = 'max_pool_grad';
 
 /** The int32 parameter block the function reads (its sixth argument points to it), in this order. */
@@ -23,6 +25,35 @@ export function maxPoolGradWat(): string {
                 (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32.load offset=${4 * lane} (i32.add (local.get $dyp) (local.get $d)))))))`,
     )
     .join('\n              ');
+  // One window, four channels (d .. d + 3) at a time: its first strict maximum per lane, then dy added there.
+  const window = `(local.set $maxV (f32x4.splat (f32.const -inf)))
+            (local.set $maxI (i32x4.splat (i32.const -1)))
+            ${countedLoop(
+              { name: 'r', from: '(local.get $rMin)', to: '(local.get $rMax)', signed: true },
+              countedLoop(
+                { name: 'c', from: '(local.get $cMin)', to: '(local.get $cMax)', signed: true },
+                `;; Byte offset of channels d..d+3 of pixel (r, c) in the image.
+                (local.set $rel (i32.add (i32.mul (i32.add (i32.mul (local.get $r) (local.get $W)) (local.get $c)) (local.get $pixelBytes)) (local.get $d)))
+                (local.set $v (v128.load (i32.add (local.get $xImage) (local.get $rel))))
+                (local.set $gt (f32x4.gt (local.get $v) (local.get $maxV)))
+                (local.set $maxV (v128.bitselect (local.get $v) (local.get $maxV) (local.get $gt)))
+                (local.set $maxI (v128.bitselect (i32x4.add (i32x4.splat (local.get $rel)) (v128.const i32x4 0 4 8 12)) (local.get $maxI) (local.get $gt)))`,
+              ),
+            )}
+              ${scatter}`;
+  // One output pixel (yR, yC): its window's rows and columns clipped to the image, every channel.
+  const outputPixel = `(local.set $c (i32.sub (i32.mul (local.get $yC) (local.get $SW)) (local.get $left)))
+          (local.set $cMin ${max('(local.get $c)', '(i32.const 0)')})
+          (local.set $cMax ${min('(i32.add (local.get $c) (local.get $FW))', '(local.get $W)')})
+          ${countedLoop({ name: 'd', from: '(i32.const 0)', to: '(local.get $pixelBytes)', step: 16 }, window)}
+          (local.set $dyp (i32.add (local.get $dyp) (local.get $pixelBytes)))`;
+  const outputRow = `(local.set $r (i32.sub (i32.mul (local.get $yR) (local.get $SH)) (local.get $top)))
+        (local.set $rMin ${max('(local.get $r)', '(i32.const 0)')})
+        (local.set $rMax ${min('(i32.add (local.get $r) (local.get $FH))', '(local.get $H)')})
+        ${countedLoop({ name: 'yC', from: '(i32.const 0)', to: '(local.get $OW)' }, outputPixel)}`;
+  const image = `(local.set $xImage (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $imageBytes))))
+      (local.set $dxImage (i32.add (local.get $dx) (i32.mul (local.get $b) (local.get $imageBytes))))
+      ${countedLoop({ name: 'yR', from: '(i32.const 0)', to: '(local.get $OH)' }, outputRow)}`;
   return `  (func (export "${MAX_POOL_GRAD_FUNCTION}") (param $x i32) (param $dy i32) (param $dx i32) (param $n0 i32) (param $n1 i32) (param $p i32)
     ${params}
     (local $imageBytes i32) (local $pixelBytes i32) (local $b i32) (local $xImage i32) (local $dxImage i32) (local $dyp i32)
@@ -34,52 +65,5 @@ export function maxPoolGradWat(): string {
     (memory.fill (i32.add (local.get $dx) (i32.mul (local.get $n0) (local.get $imageBytes))) (i32.const 0)
       (i32.mul (i32.sub (local.get $n1) (local.get $n0)) (local.get $imageBytes)))
     (local.set $dyp (i32.add (local.get $dy) (i32.mul (local.get $n0) (i32.mul (i32.mul (local.get $OH) (local.get $OW)) (local.get $pixelBytes)))))
-    (local.set $b (local.get $n0))
-    (block $b_done (loop $b_loop
-      (br_if $b_done (i32.ge_u (local.get $b) (local.get $n1)))
-      (local.set $xImage (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $imageBytes))))
-      (local.set $dxImage (i32.add (local.get $dx) (i32.mul (local.get $b) (local.get $imageBytes))))
-      (local.set $yR (i32.const 0))
-      (block $yR_done (loop $yR_loop
-        (br_if $yR_done (i32.ge_u (local.get $yR) (local.get $OH)))
-        (local.set $r (i32.sub (i32.mul (local.get $yR) (local.get $SH)) (local.get $top)))
-        (local.set $rMin ${max('(local.get $r)', '(i32.const 0)')})
-        (local.set $rMax ${min('(i32.add (local.get $r) (local.get $FH))', '(local.get $H)')})
-        (local.set $yC (i32.const 0))
-        (block $yC_done (loop $yC_loop
-          (br_if $yC_done (i32.ge_u (local.get $yC) (local.get $OW)))
-          (local.set $c (i32.sub (i32.mul (local.get $yC) (local.get $SW)) (local.get $left)))
-          (local.set $cMin ${max('(local.get $c)', '(i32.const 0)')})
-          (local.set $cMax ${min('(i32.add (local.get $c) (local.get $FW))', '(local.get $W)')})
-          (local.set $d (i32.const 0))
-          (block $d_done (loop $d_loop
-            (br_if $d_done (i32.ge_u (local.get $d) (local.get $pixelBytes)))
-            (local.set $maxV (f32x4.splat (f32.const -inf)))
-            (local.set $maxI (i32x4.splat (i32.const -1)))
-            (local.set $r (local.get $rMin))
-            (block $r_done (loop $r_loop
-              (br_if $r_done (i32.ge_s (local.get $r) (local.get $rMax)))
-              (local.set $c (local.get $cMin))
-              (block $c_done (loop $c_loop
-                (br_if $c_done (i32.ge_s (local.get $c) (local.get $cMax)))
-                ;; Byte offset of channels d..d+3 of pixel (r, c) in the image.
-                (local.set $rel (i32.add (i32.mul (i32.add (i32.mul (local.get $r) (local.get $W)) (local.get $c)) (local.get $pixelBytes)) (local.get $d)))
-                (local.set $v (v128.load (i32.add (local.get $xImage) (local.get $rel))))
-                (local.set $gt (f32x4.gt (local.get $v) (local.get $maxV)))
-                (local.set $maxV (v128.bitselect (local.get $v) (local.get $maxV) (local.get $gt)))
-                (local.set $maxI (v128.bitselect (i32x4.add (i32x4.splat (local.get $rel)) (v128.const i32x4 0 4 8 12)) (local.get $maxI) (local.get $gt)))
-                (local.set $c (i32.add (local.get $c) (i32.const 1)))
-                (br $c_loop)))
-              (local.set $r (i32.add (local.get $r) (i32.const 1)))
-              (br $r_loop)))
-              ${scatter}
-            (local.set $d (i32.add (local.get $d) (i32.const 16)))
-            (br $d_loop)))
-          (local.set $dyp (i32.add (local.get $dyp) (local.get $pixelBytes)))
-          (local.set $yC (i32.add (local.get $yC) (i32.const 1)))
-          (br $yC_loop)))
-        (local.set $yR (i32.add (local.get $yR) (i32.const 1)))
-        (br $yR_loop)))
-      (local.set $b (i32.add (local.get $b) (i32.const 1)))
-      (br $b_loop))))`;
+    ${countedLoop({ name: 'b', from: '(local.get $n0)', to: '(local.get $n1)' }, image)})`;
 }

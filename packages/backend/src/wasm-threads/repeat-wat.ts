@@ -3,6 +3,8 @@
 // copied once, then the written part doubled with memory.copy (a memmove in the engine) until the range
 // is full, so each part of a split call fills its own range of copies.
 
+import { whileLoop } from './wat-loops.js';
+
 export const REPEAT_FUNCTION = 'repeat';
 
 export function repeatWat(): string {
@@ -11,11 +13,12 @@ export function repeatWat(): string {
     (br_if 0 (i32.eqz (local.get $total)))
     (memory.copy (local.get $dst) (local.get $src) (local.get $blockBytes))
     (local.set $filled (local.get $blockBytes))
-    (block $done (loop $double
-      (br_if $done (i32.ge_u (local.get $filled) (local.get $total)))
-      (local.set $n (i32.sub (local.get $total) (local.get $filled)))
+    ${whileLoop(
+      'double',
+      '(i32.ge_u (local.get $filled) (local.get $total))',
+      `(local.set $n (i32.sub (local.get $total) (local.get $filled)))
       (if (i32.gt_u (local.get $n) (local.get $filled)) (then (local.set $n (local.get $filled))))
       (memory.copy (i32.add (local.get $dst) (local.get $filled)) (local.get $dst) (local.get $n))
-      (local.set $filled (i32.add (local.get $filled) (local.get $n)))
-      (br $double))))`;
+      (local.set $filled (i32.add (local.get $filled) (local.get $n)))`,
+    )})`;
 }
