@@ -54,6 +54,19 @@ export function partRange(count: number, parts: number, i: number, align: number
 /** One part of a call: the function's arguments (at most 9). */
 export type CallArguments = readonly number[];
 
+/**
+ * A call's parts: `count` items split `parts` ways in multiples of `align` (partRange), each non-empty
+ * range [first, end) turned into its arguments.
+ */
+export function splitCall(count: number, parts: number, align: number, argumentsOf: (first: number, end: number) => CallArguments): CallArguments[] {
+  const calls: CallArguments[] = [];
+  for (let i = 0; i < parts; i++) {
+    const [first, end] = partRange(count, parts, i, align);
+    if (end > first) calls.push(argumentsOf(first, end));
+  }
+  return calls;
+}
+
 export class KernelPool {
   private readonly functions: Exported;
   private readonly slots: Int32Array;

@@ -9,7 +9,7 @@ import { FUSED_ADAM, FUSED_RMSPROP, type FusedUpdate } from '../fused-update-loo
 import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
 import { FUSED_ADAM_FUNCTION, FUSED_ADAM_PARAMS } from '../wasm-threads/fused-adam-wat.js';
 import { FUSED_RMSPROP_FUNCTION, FUSED_RMSPROP_PARAMS } from '../wasm-threads/fused-rmsprop-wat.js';
-import { partRange, type CallArguments } from '../wasm-threads/kernel-pool.js';
+import { splitCall } from '../wasm-threads/kernel-pool.js';
 import { memoryOffset, runPoolCall, withParamBlock, type KernelArgs, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
 
 type Heap = WasmMemoryBackend & WasmHeap;
@@ -33,12 +33,8 @@ function onPool(update: PoolFusedUpdate, heap: Heap, tensors: tf.TensorInfo[], a
     (paramsAt) => {
       const offsets = tensors.map((tensor) => memoryOffset(heap, tensor));
       const threads = pool.partsFor(size);
-      const parts: CallArguments[] = [];
-      for (let i = 0; i < threads; i++) {
-        // Parts start on 16-byte boundaries, where the 4-lane loop begins.
-        const [first, end] = partRange(size, threads, i, 4);
-        if (end > first) parts.push([...offsets.map((offset) => offset + 4 * first), end - first, paramsAt]);
-      }
+      // Parts start on 16-byte boundaries, where the 4-lane loop begins.
+      const parts = splitCall(size, threads, 4, (first, end) => [...offsets.map((offset) => offset + 4 * first), end - first, paramsAt]);
       return runPoolCall(pool, update.poolFunction, parts);
     },
     'float32',

@@ -5,7 +5,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Add, backend_util, Multiply, RealDiv, Sub, util } from '@tensorflow/tfjs-core';
 import { memoryOffset, runPoolCall, type WasmMemoryBackend } from './kernel-utils.js';
-import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { splitCall, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { elementwiseFunctionName, type ElementwiseLayout, type ElementwiseOp } from '../wasm-threads/elementwise-wat.js';
 import { isChannelVector } from './channel-broadcast.js';
 
@@ -35,23 +35,14 @@ export function parallelBinary(pool: KernelPool | null, kernelName: string, a: t
   const heap = backend as unknown as WasmMemoryBackend;
   const out = heap.makeOutput(outShape, 'float32');
   const [xAt, otherAt, outAt] = [memoryOffset(heap, x), memoryOffset(heap, other), memoryOffset(heap, out)];
-  const parts: CallArguments[] = [];
   const threads = pool.partsFor(size);
+  let parts: CallArguments[];
   if (layout === 'row' || layout === 'rowFirst') {
     const run = other.shape[other.shape.length - 1]!;
-    const rows = size / run;
-    for (let i = 0; i < threads; i++) {
-      const [first, end] = partRange(rows, threads, i, 1);
-      if (end > first) parts.push([xAt + 4 * first * run, otherAt, outAt + 4 * first * run, end - first, run]);
-    }
+    parts = splitCall(size / run, threads, 1, (first, end) => [xAt + 4 * first * run, otherAt, outAt + 4 * first * run, end - first, run]);
   } else {
-    for (let i = 0; i < threads; i++) {
-      // Parts start on 16-byte boundaries, where the 4-lane loop begins.
-      const [first, end] = partRange(size, threads, i, 4);
-      if (end <= first) continue;
-      const otherPart = layout === 'same' ? otherAt + 4 * first : otherAt;
-      parts.push([xAt + 4 * first, otherPart, outAt + 4 * first, end - first, 0]);
-    }
+    // Parts start on 16-byte boundaries, where the 4-lane loop begins.
+    parts = splitCall(size, threads, 4, (first, end) => [xAt + 4 * first, layout === 'same' ? otherAt + 4 * first : otherAt, outAt + 4 * first, end - first, 0]);
   }
   return runPoolCall(pool, elementwiseFunctionName(op, layout), parts, heap, out) ? out : null;
 }

@@ -4,7 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { backend_util } from '@tensorflow/tfjs-core';
 import { memoryOffset, runPoolCall, withParamBlock, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
-import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { splitCall, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { MAX_POOL_GRAD_FUNCTION } from '../wasm-threads/max-pool-grad-wat.js';
 
 export function poolMaxPoolGrad(pool: KernelPool | null, x: tf.TensorInfo, dy: tf.TensorInfo, info: backend_util.Conv2DInfo, backend: tf.KernelBackend): tf.TensorInfo | null {
@@ -17,11 +17,7 @@ export function poolMaxPoolGrad(pool: KernelPool | null, x: tf.TensorInfo, dy: t
     const out = heap.makeOutput([...x.shape], 'float32');
     const [xAt, dyAt, outAt] = [x, dy, out].map((tensor) => memoryOffset(heap, tensor));
     const threads = Math.min(pool.partsFor(batchSize * inHeight * inWidth * inChannels), batchSize);
-    const parts: CallArguments[] = [];
-    for (let i = 0; i < threads; i++) {
-      const [first, end] = partRange(batchSize, threads, i, 1);
-      if (end > first) parts.push([xAt, dyAt, outAt, first, end, paramsAt]);
-    }
+    const parts = splitCall(batchSize, threads, 1, (first, end) => [xAt, dyAt, outAt, first, end, paramsAt]);
     return runPoolCall(pool, MAX_POOL_GRAD_FUNCTION, parts, heap, out) ? out : null;
   });
 }

@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
 import { memoryOffset, runPoolCall, transposeStrides, type WasmMemoryBackend } from './kernel-utils.js';
-import { partRange, type CallArguments, type KernelPool } from '../wasm-threads/kernel-pool.js';
+import { splitCall, type KernelPool } from '../wasm-threads/kernel-pool.js';
 import { TRANSPOSE_FUNCTION } from '../wasm-threads/transpose-wat.js';
 
 /** Smaller transposes stay in JavaScript (a call into the pool costs a few microseconds). */
@@ -37,16 +37,10 @@ export function poolTranspose(
   const heap = backend as unknown as WasmMemoryBackend;
   const out = heap.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
   const [xAt, outAt] = [memoryOffset(heap, x), memoryOffset(heap, out)];
-  const parts: CallArguments[] = [];
   const threads = pool.partsFor(util.sizeFromShape(x.shape));
-  for (let i = 0; i < threads; i++) {
-    if (outer >= threads) {
-      const [first, end] = partRange(outer, threads, i, 1);
-      if (end > first) parts.push([xAt + 4 * first * xOuter, outAt + 4 * first * outOuter, a, b, xStride, outStride, end - first, xOuter, outOuter]);
-    } else {
-      const [first, end] = partRange(a, threads, i, 4);
-      if (end > first) parts.push([xAt + 4 * first * xStride, outAt + 4 * first, end - first, b, xStride, outStride, outer, xOuter, outOuter]);
-    }
-  }
+  const parts =
+    outer >= threads
+      ? splitCall(outer, threads, 1, (first, end) => [xAt + 4 * first * xOuter, outAt + 4 * first * outOuter, a, b, xStride, outStride, end - first, xOuter, outOuter])
+      : splitCall(a, threads, 4, (first, end) => [xAt + 4 * first * xStride, outAt + 4 * first, end - first, b, xStride, outStride, outer, xOuter, outOuter]);
   return runPoolCall(pool, TRANSPOSE_FUNCTION, parts, heap, out) ? out : null;
 }

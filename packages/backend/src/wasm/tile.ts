@@ -15,7 +15,7 @@ import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
 import { runScoped } from '../kernel-scope.js';
 import { memoryOffset, runPoolCall, type KernelArgs, type WasmHeap, type WasmMemoryBackend } from './kernel-utils.js';
 import { activeKernelPool } from '../wasm-threads/active-kernel-pool.js';
-import { partRange, type CallArguments } from '../wasm-threads/kernel-pool.js';
+import { splitCall } from '../wasm-threads/kernel-pool.js';
 import { REPEAT_FUNCTION } from '../wasm-threads/repeat-wat.js';
 
 const WASM = 'wasm';
@@ -63,12 +63,7 @@ function repeatWhole(backend: tf.KernelBackend, x: tf.TensorInfo, outShape: numb
     const copies = util.sizeFromShape(outShape) / block;
     const blockBytes = heap.typedArrayFromHeap(x).byteLength;
     const [src, dst] = [memoryOffset(heap, x), memoryOffset(heap, out)];
-    const parts: CallArguments[] = [];
-    const threads = pool.partsFor(util.sizeFromShape(outShape));
-    for (let i = 0; i < threads; i++) {
-      const [first, end] = partRange(copies, threads, i, 1);
-      if (end > first) parts.push([src, dst + first * blockBytes, blockBytes, end - first]);
-    }
+    const parts = splitCall(copies, pool.partsFor(util.sizeFromShape(outShape)), 1, (first, end) => [src, dst + first * blockBytes, blockBytes, end - first]);
     if (runPoolCall(pool, REPEAT_FUNCTION, parts)) return out;
   }
   // Views only after the allocation: growing the wasm memory detaches earlier ones.
