@@ -1,5 +1,6 @@
-// Gradients we replace: tfjs' own formulas, rewritten to skip work without changing a bit of the result.
-// Gradients are registered per kernel name for every backend at once, so these serve cpu and wasm alike.
+// Gradients we replace: tfjs' own formulas, rewritten to skip work (Mean's bit-identical, FusedBatchNorm's
+// regrouped: equal to rounding). tfjs registers gradients per kernel name for every backend at once, so
+// these serve cpu, wasm and tfjs-node alike.
 import type * as tf from '@tensorflow/tfjs-core';
 import { fusedBatchNormGradient } from './fused-batch-norm-gradient.js';
 import { meanGradient } from './mean-gradient.js';

@@ -7,8 +7,10 @@
 //
 // The common case — x repeated whole, as in tiling [1, 1, 1, C] to [N, H, W, C] (BatchNormalization's
 // gradients, broadcastTo in Mean's) — is a block copy instead: x written once into the output, then the
-// written part doubled with copyWithin (a memmove) until the output is full. One write of the output,
-// any dtype, the bits of x unchanged.
+// written part doubled until the output is full. One write of the output, any dtype, the bits of x
+// unchanged. It runs on the kernel pool (memory.copy; from 1 Mi elements the copies are split over its
+// threads), or in JavaScript with copyWithin when the pool is not running (on threaded wasm's shared
+// memory copyWithin is an element-safe copy, slower than memory.copy).
 import * as tf from '@tensorflow/tfjs-core';
 import { Tile, util } from '@tensorflow/tfjs-core';
 import { callStockKernel, type KernelOverride } from '../kernel-registry.js';
