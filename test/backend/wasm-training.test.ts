@@ -84,6 +84,26 @@ describe('wasm Tile', () => {
       run.mockRestore();
     }
   });
+
+  it('repeats x whole in JavaScript when the pool call fails', async () => {
+    await tf.setBackend('wasm');
+    const pool = activeKernelPool()!;
+    const realRun = pool.run.bind(pool);
+    const run = vi.spyOn(pool, 'run').mockImplementation((name, parts) => {
+      if (name === REPEAT_FUNCTION) throw new Error('forced failure');
+      realRun(name, parts);
+    });
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const x = randomValues(seededRandom(5), 12);
+      await expectWasmMatchesCpu('tile [3,4] → [21,4] without the pool', () => tf.tile(tf.tensor(x, [3, 4]), [7, 1]));
+      expect(run.mock.calls.some(([name]) => name === REPEAT_FUNCTION)).toBe(true);
+      expect(warning).toHaveBeenCalled();
+    } finally {
+      run.mockRestore();
+      warning.mockRestore();
+    }
+  });
 });
 
 describe('wasm Sum and Mean', () => {
