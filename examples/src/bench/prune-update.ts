@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
-import { AdamPerVariable, ClonePerVariable, createTrainer, RmsPropPerVariable } from '@trainhooks/core-hooks';
+import { ClonePerVariable, createTrainer, perVariableStore } from '@trainhooks/core-hooks';
 import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, toTensors, type ModelName } from '@trainhooks/cli';
 import { median, writeResult } from './stats.js';
 
@@ -21,11 +21,14 @@ const OPTIMIZERS = {
 } as const;
 type OptimizerName = keyof typeof OPTIMIZERS;
 
-/** What the trainer keeps per variable: AdamPerVariable, RmsPropPerVariable, one clone per variable otherwise. */
+/** What the trainer keeps per variable for this optimizer (core-hooks' own choice). */
 function trainerStore(optimizer: OptimizerName) {
-  if (optimizer === 'adam') return new AdamPerVariable({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: tf.backend().epsilon() });
-  if (optimizer === 'rmsprop') return RmsPropPerVariable.fromOptimizer(OPTIMIZERS.rmsprop())!;
-  return new ClonePerVariable(OPTIMIZERS[optimizer]);
+  const template = OPTIMIZERS[optimizer]();
+  try {
+    return perVariableStore(template, OPTIMIZERS[optimizer]);
+  } finally {
+    template.dispose();
+  }
 }
 
 interface Row {
@@ -92,8 +95,8 @@ export async function runPruneUpdateBenchmark(argv: string[]): Promise<void> {
         const chosenGradients = Object.fromEntries(chosen.map((v) => [v.name, gradients[v.name]!]));
         const shared = OPTIMIZERS[optimizer]();
         const store = trainerStore(optimizer);
-        // For momentum the trainer's store is the clones: timed once.
-        const clones = optimizer !== 'momentum' ? new ClonePerVariable(OPTIMIZERS[optimizer]) : null;
+        // Where the trainer's store is the clones (momentum), they are timed once.
+        const clones = store instanceof ClonePerVariable ? null : new ClonePerVariable(OPTIMIZERS[optimizer]);
         const variants: Record<string, Update> = {
           [SHARED]: (g) => shared.applyGradients(g as unknown as Record<string, tf.Variable>),
           [STORE]: (g) => store.apply(g),

@@ -12,7 +12,7 @@ export { AdamPerVariable } from './adam-per-variable.js';
 export { ADAM_SLOTS, FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
 export { RmsPropPerVariable } from './rmsprop-per-variable.js';
 export { FUSED_RMSPROP_KERNEL, hasFusedRmsProp, RMSPROP_SLOTS, type FusedRmsPropAttrs } from './fused-rmsprop-kernel.js';
-export { ClonePerVariable, type PerVariableStore } from './per-variable-store.js';
+export { ClonePerVariable, perVariableStore, type PerVariableStore } from './per-variable-store.js';
 export type { SavedTensor, VariableSlotState } from './optimizer-slots.js';
 export { resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type MetricContext, type NamedMetric } from './loss.js';
 export { Telemetry, PHASES, type LatencySummary, type Phase, type TrainerStats } from './telemetry.js';
