@@ -25,3 +25,4 @@ export { selectBackend, AUTO_BACKEND_ORDER, type BackendChoice, type SelectedBac
 export { LocalStrategy } from './local-strategy.js';
 export { SeededRandom, shuffleInPlace } from './seeded-random.js';
 export type { StepStrategy, StepModel, StepRun, ForwardReport, ForwardBackwardResult } from './strategy.js';
+export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
