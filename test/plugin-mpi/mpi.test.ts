@@ -10,7 +10,7 @@ import { setupBackend } from '@trainhooks/backend';
 import { createTrainer, unitsFromLayersModel } from '@trainhooks/core-hooks';
 import { createModel } from '@trainhooks/cli';
 import { namesSignature, planBuckets, resolveMpiOptions, shardRange } from '@trainhooks/plugin-mpi';
-import { makeOptimizer, STEPS, trainingData, type Scenario } from './fixtures/scenario.js';
+import { makeModel, makeOptimizer, STEPS, trainingData, type Scenario } from './fixtures/scenario.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RANK_SCRIPT = fileURLToPath(new URL('./fixtures/train-rank.ts', import.meta.url));
@@ -64,7 +64,7 @@ function runJob(scenario: Scenario, ranks = 2, timeoutMs = 120_000): Promise<Job
 
 /** The same 20 steps in this process on the full batches: what data parallelism must reproduce. */
 async function referenceWeights(scenario: Scenario): Promise<Float32Array> {
-  const model = createModel('mlp', { seed: 3, dropout: false });
+  const model = makeModel(scenario);
   const trainer = createTrainer(model, { optimizer: makeOptimizer(scenario), loss: 'categoricalCrossentropy' });
   const batches = trainingData();
   for (let step = 0; step < STEPS; step++) {
@@ -137,6 +137,32 @@ describe.runIf(hasMpirun)('2 ranks under mpirun', () => {
       expect(maxDiff(job.ranks[0]!.weights, job.ranks[1]!.weights)).toBe(0);
     });
   }
+
+  it('BatchNorm statistics are averaged over the ranks: at lr 0 the moving means equal full-batch training’s', async () => {
+    const job = await runJob('batchnorm');
+    expect(job.code, job.output).toBe(0);
+    const expected = await referenceWeights('batchnorm');
+    const model = makeModel('batchnorm');
+    const region = (suffix: string) => {
+      let offset = 0;
+      for (const weight of model.weights) {
+        const size = weight.read().size;
+        if (weight.originalName.endsWith(suffix)) return { from: offset, to: offset + size };
+        offset += size;
+      }
+      throw new Error(`no weight ${suffix}`);
+    };
+    const mean = region('moving_mean');
+    const variance = region('moving_variance');
+    const [zero, one] = job.ranks;
+    expect(maxDiff(zero!.weights, one!.weights)).toBe(0);
+    // The mean of equal shards' means is the batch's mean, and the moving mean is linear in it.
+    expect(maxDiff(zero!.weights.slice(mean.from, mean.to), expected.slice(mean.from, mean.to))).toBeLessThan(1e-5);
+    expect(Math.max(...zero!.weights.slice(mean.from, mean.to).map(Math.abs))).toBeGreaterThan(1e-3);
+    // Shards' variances leave out the spread between shard means: never above the full batch's.
+    for (let i = variance.from; i < variance.to; i++) expect(zero!.weights[i]!).toBeLessThanOrEqual(expected[i]! + 1e-6);
+    model.dispose();
+  });
 
   it('with a frozen prefix the bytes all-reduced fall by exactly the frozen variables’ share', async () => {
     const job = await runJob('frozen-prefix');
