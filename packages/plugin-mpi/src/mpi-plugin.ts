@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, type Batch, type GradientMap, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, readTensorInto, tensorFromBuffer, type Batch, type GradientMap, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { MpiCommunicator } from './communicator.js';
 import { planBuckets, shardRange, type Bucket } from './gradient-buckets.js';
 import { idsSignature, namesSignature } from './signature.js';
@@ -169,11 +169,13 @@ export class MpiPlugin implements TrainerPlugin {
       for (const bucket of buckets) {
         const buffer = this.bufferOf(bucket.size);
         for (const entry of bucket.entries) {
-          const values = gradients[entry.name]!.dataSync();
-          for (let i = 0; i < entry.size; i++) buffer[entry.offset + i] = values[i]! * share;
+          // Scaled by a kernel, then one copy into the bucket: a JavaScript loop over the values cost more than the all-reduce.
+          const scaled = tf.mul(gradients[entry.name]!, share);
+          readTensorInto(scaled, buffer, entry.offset);
+          scaled.dispose();
         }
         await this.communicator.allreduceSum(buffer, bucket.size, `all-reduce of ${bucket.entries.length} gradient(s) at step ${context.step}`);
-        for (const entry of bucket.entries) reduced[entry.name] = tf.tensor(buffer.slice(entry.offset, entry.offset + entry.size), gradients[entry.name]!.shape, 'float32');
+        for (const entry of bucket.entries) reduced[entry.name] = tensorFromBuffer(buffer.subarray(entry.offset, entry.offset + entry.size), gradients[entry.name]!.shape);
       }
       bucketCount = buckets.length;
     }
@@ -232,15 +234,14 @@ export class MpiPlugin implements TrainerPlugin {
     const buffer = this.bufferOf(total);
     let offset = 0;
     for (const variable of variables) {
-      buffer.set(variable.dataSync() as Float32Array, offset);
+      readTensorInto(variable, buffer, offset);
       offset += variable.size;
     }
     await run(buffer, total);
     offset = 0;
     for (const variable of variables) {
-      const values = buffer.slice(offset, offset + variable.size);
-      if (scale !== 1) for (let i = 0; i < values.length; i++) values[i]! *= scale;
-      tf.tidy(() => variable.assign(tf.tensor(values, variable.shape, 'float32')));
+      const values = buffer.subarray(offset, offset + variable.size);
+      tf.tidy(() => variable.assign(scale === 1 ? tensorFromBuffer(values, variable.shape) : tf.mul(tensorFromBuffer(values, variable.shape), scale)));
       offset += variable.size;
     }
   }
