@@ -2,8 +2,9 @@
 // single-thread trainer on cnn and mlp at a global batch of 256, in the same run as the other ways of
 // using 2 cores on the same models: the pipeline plugin (2 stages, M = 8, gpipe) and threaded wasm (2
 // threads) — those two are the pipeline benchmark's own children. Also the gradient bytes each rank
-// all-reduces per step with everything trained, with the first two units frozen, and with grad-prune.
-// Every figure is a process (or an mpirun job) of its own; rounds rotate the order.
+// all-reduces per step with everything trained, with the first two units frozen, and with grad-prune;
+// the ceiling of 2 ranks with free communication (two trainers of half the batch at once); and weak
+// scaling (2 ranks keeping the single process's batch each) beside its own ceiling. Every figure is a process (or an mpirun job) of its own; rounds rotate the order.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -62,6 +63,12 @@ function pipelineChild(model: ModelName, variant: string, common: string[]): Pro
   return runJsonChild<Measurement>(process.execPath, benchChildArgs('pipeline', [...common, '--micro-batches', '8', '--child-model', model, '--child-variant', variant]));
 }
 
+/** Two single-thread trainers started together; the step of the slower one (as a data-parallel step waits for it). */
+async function concurrently(model: ModelName, common: string[]): Promise<Measurement> {
+  const both = await Promise.all([0, 1].map(() => pipelineChild(model, 'single thread', common)));
+  return { stepMs: Math.max(...both.map((result) => result.stepMs)), bytesPerStep: null, allreduceMs: null };
+}
+
 function ranksJob(ranks: number, model: ModelName, variant: RankVariant, common: string[]): Promise<Measurement> {
   const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
   return runJsonChild<Measurement>('mpirun', ['-np', String(ranks), process.execPath, ...benchChildArgs('mpi', [...common, '--child-model', model, '--child-variant', variant])], env);
@@ -89,13 +96,23 @@ export async function runMpiBenchmark(argv: string[]): Promise<void> {
   }
   const models = values.models!.split(',') as ModelName[];
   const rounds = Number(values.rounds);
-  type Entry = { label: string; measure: (model: ModelName) => Promise<Measurement> };
+  /** The same options at another global batch size. */
+  const at = (rows: number) => ['--batch-size', String(rows), ...common.slice(2)];
+  // `rows`: samples one step trains on (every rank's shard together).
+  type Entry = { label: string; rows: number; measure: (model: ModelName) => Promise<Measurement> };
   const entries: Entry[] = [
-    { label: 'single thread', measure: (model) => pipelineChild(model, 'single thread', common) },
-    { label: 'MPI, 1 rank', measure: (model) => ranksJob(1, model, 'all trained', common) },
-    ...RANK_VARIANTS.map((variant) => ({ label: `MPI, 2 ranks, ${variant}`, measure: (model: ModelName) => ranksJob(2, model, variant, common) })),
-    { label: 'pipeline, 2 stages, M=8 gpipe', measure: (model) => pipelineChild(model, 'pipeline M=8 gpipe', common) },
-    { label: 'threaded wasm, 2 threads', measure: (model) => pipelineChild(model, 'threaded wasm, 2 threads', common) },
+    { label: 'single thread', rows: batchSize, measure: (model) => pipelineChild(model, 'single thread', common) },
+    { label: 'MPI, 1 rank', rows: batchSize, measure: (model) => ranksJob(1, model, 'all trained', common) },
+    ...RANK_VARIANTS.map((variant) => ({ label: `MPI, 2 ranks, ${variant}`, rows: batchSize, measure: (model: ModelName) => ranksJob(2, model, variant, common) })),
+    // What 2 ranks could reach with communication free: each rank's shard trained by a process of its
+    // own, both at once; a data-parallel step waits for the slower, so the slower one's step counts.
+    { label: `ceiling: two single-thread trainers at ${batchSize / 2} rows at once`, rows: batchSize, measure: (model) => concurrently(model, at(batchSize / 2)) },
+    // Weak scaling (each rank keeps the single process's batch, the global batch doubles): how
+    // Horovod and PyTorch DDP report scaling. Not the same training as the rows above: a larger batch.
+    { label: `MPI, 2 ranks, ${batchSize} rows each (global batch ${2 * batchSize})`, rows: 2 * batchSize, measure: (model) => ranksJob(2, model, 'all trained', at(2 * batchSize)) },
+    { label: `ceiling: two single-thread trainers at ${batchSize} rows at once`, rows: 2 * batchSize, measure: (model) => concurrently(model, common) },
+    { label: 'pipeline, 2 stages, M=8 gpipe', rows: batchSize, measure: (model) => pipelineChild(model, 'pipeline M=8 gpipe', common) },
+    { label: 'threaded wasm, 2 threads', rows: batchSize, measure: (model) => pipelineChild(model, 'threaded wasm, 2 threads', common) },
   ];
   const results: Record<string, Record<string, Measurement[]>> = {};
   for (let round = 0; round < rounds; round++) {
@@ -104,7 +121,7 @@ export async function runMpiBenchmark(argv: string[]): Promise<void> {
         const entry = entries[(i + round) % entries.length]!;
         const result = await entry.measure(model);
         ((results[model] ??= {})[entry.label] ??= []).push(result);
-        console.log(`round ${round + 1}, ${model}, ${entry.label}: ${((batchSize * 1000) / result.stepMs).toFixed(1)} samples/s${result.bytesPerStep !== null && result.bytesPerStep !== undefined ? `, ${(result.bytesPerStep / 2 ** 20).toFixed(2)} MiB all-reduced per step` : ''}`);
+        console.log(`round ${round + 1}, ${model}, ${entry.label}: ${((entry.rows * 1000) / result.stepMs).toFixed(1)} samples/s${result.bytesPerStep !== null && result.bytesPerStep !== undefined ? `, ${(result.bytesPerStep / 2 ** 20).toFixed(2)} MiB all-reduced per step` : ''}`);
       }
     }
   }
@@ -113,7 +130,8 @@ export async function runMpiBenchmark(argv: string[]): Promise<void> {
   console.log('| model | variant | samples/s | × single thread | MiB all-reduced per rank and step | all-reduce ms |');
   console.log('|---|---|---|---|---|---|');
   for (const model of models) {
-    const samples = (label: string) => median(results[model]![label]!.map((r) => (batchSize * 1000) / r.stepMs));
+    const rowsOf = new Map(entries.map((entry) => [entry.label, entry.rows]));
+    const samples = (label: string) => median(results[model]![label]!.map((r) => (rowsOf.get(label)! * 1000) / r.stepMs));
     const base = samples('single thread');
     for (const { label } of entries) {
       const runs = results[model]![label]!;
