@@ -16,7 +16,7 @@ const badPipelineStages = join(dir, 'bad-stages.json');
 writeFileSync(badPipelineStages, JSON.stringify({ pipeline: { stages: 0 } }));
 
 const CASES: Array<[string, string[], RegExp]> = [
-  ['an unknown plugin', ['train', '--plugins', 'freeze,turbo'], /unknown plugin 'turbo'; choose from freeze, act-cache, grad-prune, pipeline/],
+  ['an unknown plugin', ['train', '--plugins', 'freeze,turbo'], /unknown plugin 'turbo'; choose from freeze, act-cache, grad-prune, pipeline, mpi/],
   ['non-numeric epochs', ['train', '--epochs', 'ten'], /--epochs must be a positive whole number, got 'ten'/],
   ['zero epochs', ['ablate', '--plugins', 'freeze', '--epochs', '0'], /--epochs must be a positive whole number/],
   ['a fractional evaluation count', ['train', '--evals-per-epoch', '1.5'], /--evals-per-epoch must be a positive whole number, got '1.5'/],
@@ -33,6 +33,7 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['a malformed schedule', ['train', '--lr-schedule', 'cosine'], /--lr-schedule must be step:EPOCHS:FACTOR/],
   ['a matrix naming an unknown plugin', ['ablate', '--matrix', 'freeze;freeze+warp'], /unknown plugin 'warp'/],
   ['a matrix kind without plugins', ['ablate', '--matrix', 'all'], /--matrix all needs --plugins/],
+  ['an ablation with mpi', ['ablate', '--plugins', 'freeze,mpi'], /plugin 'mpi' trains one configuration per MPI job: run mpirun -np N trainhooks train --plugins mpi/],
   ['an unknown option', ['train', '--epoch', '3'], /unknown option '--epoch'/],
   ['an unknown command', ['fit'], /unknown command 'fit'/],
 ];

@@ -314,7 +314,7 @@ describe('cli as a published package', () => {
   it(
     'installs with the plugins and runs `trainhooks train` from its bin; the library loads from CommonJS',
     async () => {
-      const others = await Promise.all(['backend', 'plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline'].map(pack));
+      const others = await Promise.all(['backend', 'plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline', 'plugin-mpi'].map(pack));
       const project = join(work, 'projects', 'cli');
       mkdirSync(project, { recursive: true });
       await run('npm', ['init', '-y'], project, MINUTE);

@@ -7,6 +7,7 @@ import type { PluginName } from '../plugins/plugin-names.js';
 import type { RunEvent } from '../run/run-events.js';
 import type { RunResult } from '../run/run-training.js';
 import { configurationLabel, type RunSpec } from '../run/run-spec.js';
+import { mpiLaunch } from '../run/mpi-launch.js';
 import { runInChild, RunInterrupted, type ChildRun } from './child-run.js';
 
 export interface AblationSpec {
@@ -48,10 +49,11 @@ export interface AblationOutcome {
 
 /**
  * wasm threads per run: as given, or the machine's cores shared out among the runs that go side by
- * side (two runs on 2 cores: one thread each), so parallel runs do not fight over cores.
+ * side (two runs on 2 cores: one thread each), and among the MPI ranks on this host, so that neither
+ * fights over cores.
  */
-export function threadsPerRun(spec: Pick<AblationSpec, 'base' | 'parallel'>): number {
-  return spec.base.threads ?? Math.max(1, Math.floor(availableParallelism() / spec.parallel));
+export function threadsPerRun(spec: Pick<AblationSpec, 'base' | 'parallel'>, launch = mpiLaunch()): number {
+  return spec.base.threads ?? Math.max(1, Math.floor(availableParallelism() / (spec.parallel * (launch?.localSize ?? 1))));
 }
 
 /** The runs in the order they start. */

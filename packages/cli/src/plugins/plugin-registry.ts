@@ -68,6 +68,16 @@ export const PLUGIN_REGISTRY: Record<PluginName, PluginEntry> = {
       return { plugin, report: () => plugin.report() };
     },
   },
+  // Created in the run's own process, which is the MPI rank (mpirun -np N trainhooks train --plugins mpi,…).
+  mpi: {
+    packageName: '@trainhooks/plugin-mpi',
+    validate: async (options) => void (await import('@trainhooks/plugin-mpi')).resolveMpiOptions(options),
+    create: async (options) => {
+      const { mpiPlugin } = await import('@trainhooks/plugin-mpi');
+      const plugin = mpiPlugin(options);
+      return { plugin, report: () => ({ ...plugin.stats(), options: plugin.options }) };
+    },
+  },
 };
 
 /** Why a plugin cannot run here (not installed, bad options), or null when it can. */

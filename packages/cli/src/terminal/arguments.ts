@@ -169,6 +169,10 @@ export async function parseAblate(args: AblateArguments): Promise<AblationSpec &
   } catch (error) {
     throw new UsageError(`--matrix: ${(error as Error).message}`);
   }
+  if (configurations.some((configuration) => configuration.includes('mpi'))) {
+    // Each rank may initialise MPI once, and an ablation is several runs.
+    throw new UsageError("plugin 'mpi' trains one configuration per MPI job: run mpirun -np N trainhooks train --plugins mpi,… for each configuration");
+  }
   await checkPlugins([...new Set(configurations.flat())], base.pluginOptions);
   const firstSeed = nonNegativeInteger('--seed', args.seed);
   const seeds = Array.from({ length: positiveInteger('--seeds', args.seeds) }, (_, i) => firstSeed + i);

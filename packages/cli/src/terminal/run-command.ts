@@ -1,12 +1,14 @@
 // What `train` and `ablate` do once their arguments are checked: run the ablation (a train is an
 // ablation of one configuration and one seed), rewrite the report after every finished run, print
-// the table and where the report is. Ctrl-C stops the runs and keeps the finished ones.
+// the table and where the report is. Ctrl-C stops the runs and keeps the finished ones. Under mpirun
+// every rank runs this; only rank 0 prints and writes the report (the ranks' weights are the same).
 import type { AblationSpec } from '../ablation/run-ablation.js';
 import { runAblation } from '../ablation/run-ablation.js';
 import { buildReportData, type ReportSettings } from '../report/report-data.js';
 import { markdownTable, summaryTable } from '../report/summary-table.js';
 import { writeReport, type ReportPaths } from '../report/write-report.js';
 import { configurationLabel } from '../run/run-spec.js';
+import { mpiLaunch } from '../run/mpi-launch.js';
 import type { RunResult } from '../run/run-training.js';
 import { createProgressView, type ProgressMode } from './progress-view.js';
 
@@ -19,7 +21,9 @@ export interface CommandOptions {
 }
 
 /** Resolves to the process exit code: 0, 1 when a run failed, 130 when interrupted. */
-export async function runCommand({ command, spec, targetDropPoints, out, mode }: CommandOptions): Promise<number> {
+export async function runCommand({ command, spec, targetDropPoints, out, mode: asked }: CommandOptions): Promise<number> {
+  const reporting = (mpiLaunch()?.rank ?? 0) === 0;
+  const mode = reporting ? asked : 'quiet';
   const view = createProgressView(mode);
   const settings: ReportSettings = {
     command,
@@ -40,7 +44,7 @@ export async function runCommand({ command, spec, targetDropPoints, out, mode }:
   // Reports are rewritten after every finished run, one write at a time, so a crash keeps what finished.
   let writing: Promise<ReportPaths | null> = Promise.resolve(null);
   const save = (results: readonly RunResult[], outcome = { interrupted: false, failures: [] as never[] }) =>
-    (writing = writing.then(() => writeReport(buildReportData(settings, results, outcome), out)));
+    reporting && (writing = writing.then(() => writeReport(buildReportData(settings, results, outcome), out)));
 
   let outcome;
   try {
@@ -50,6 +54,10 @@ export async function runCommand({ command, spec, targetDropPoints, out, mode }:
     view.stop();
   }
   await writing;
+  if (!reporting) {
+    for (const failure of outcome.failures) console.error(`${failure.configuration} seed ${failure.seed}: ${failure.message}`);
+    return outcome.interrupted ? 130 : outcome.failures.length > 0 || outcome.results.length === 0 ? 1 : 0;
+  }
   if (outcome.results.length === 0) {
     console.error(outcome.interrupted ? 'interrupted before any run finished; no report written' : 'no run finished; no report written');
     for (const failure of outcome.failures) console.error(`${failure.configuration} seed ${failure.seed}: ${failure.message}`);
