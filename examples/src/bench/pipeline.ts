@@ -2,7 +2,7 @@
 // run, per model: the single-thread trainer (the baseline), the pipeline plugin with 2 stages (one
 // thread each) at 4 and 8 micro-batches under both schedules, the threaded single-process trainer (2
 // wasm threads), and the two-worker ceiling (two independent single-thread trainers at once, their
-// samples/s added). Each measurement is a child process of its own (a process starts wasm with one
+// samples/s added); with the pipeline's work on one stage, the two bound what 2 stages can reach. Each measurement is a child process of its own (a process starts wasm with one
 // thread count); rounds rotate the order so drift of the shared machine hits every variant alike.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,10 +19,13 @@ interface Variant {
   readonly name: string;
   /** Threads of the process's own wasm backend. */
   readonly threads: number;
-  readonly pipeline: { microBatches: number; schedule: PipelineSchedule; deferWeightGradients?: boolean; threadsPerStage?: number } | null;
+  readonly pipeline: { microBatches: number; schedule: PipelineSchedule; deferWeightGradients?: boolean; threadsPerStage?: number; stages?: number } | null;
   /** Processes started at once (the ceiling runs two). */
   readonly copies: number;
 }
+
+const ONE_STAGE = (microBatches: number) => `pipeline M=${microBatches} gpipe on 1 stage`;
+const TWO_TRAINERS = 'two single-thread trainers at once';
 
 function variantsFor(microBatchCounts: readonly number[]): Variant[] {
   const most = Math.max(...microBatchCounts);
@@ -35,8 +38,11 @@ function variantsFor(microBatchCounts: readonly number[]): Variant[] {
     // stages of 2 wasm threads each (more threads than cores: an idle stage's core helps the busy one).
     { name: `pipeline M=${most} gpipe, W per micro-batch`, threads: 1, pipeline: { microBatches: most, schedule: 'gpipe', deferWeightGradients: false }, copies: 1 },
     { name: `pipeline M=${most} gpipe, 2 threads per stage`, threads: 1, pipeline: { microBatches: most, schedule: 'gpipe', threadsPerStage: 2 }, copies: 1 },
+    // All of the pipeline's work on one core (one stage): what micro-batching and messaging cost before
+    // any overlap. With the two-trainer ceiling it bounds what 2 stages can reach (printed below).
+    { name: ONE_STAGE(most), threads: 1, pipeline: { microBatches: most, schedule: 'gpipe', stages: 1 }, copies: 1 },
     { name: 'threaded wasm, 2 threads', threads: 2, pipeline: null, copies: 1 },
-    { name: 'two single-thread trainers at once', threads: 1, pipeline: null, copies: 2 },
+    { name: TWO_TRAINERS, threads: 1, pipeline: null, copies: 2 },
   ];
 }
 
@@ -134,10 +140,18 @@ export async function runPipelineBenchmark(argv: string[]): Promise<void> {
       const value = median(samples[model]![variant.name]!);
       const runs = extras[model]![variant.name]!;
       const bubble = variant.pipeline ? `${(median(runs.map((r) => r.bubbleFraction!)) * 100).toFixed(0)}%` : '';
-      const ideal = variant.pipeline ? `${((1 / (variant.pipeline.microBatches + 1)) * 100).toFixed(0)}%` : '';
+      const stages = variant.pipeline?.stages ?? 2;
+      const ideal = variant.pipeline ? `${(((stages - 1) / (variant.pipeline.microBatches + stages - 1)) * 100).toFixed(0)}%` : '';
       const predicted = variant.pipeline ? `${median(runs.map((r) => r.predictedSpeedup!)).toFixed(2)}×` : '';
       console.log(`| ${model} | ${variant.name} | ${value.toFixed(1)} | ${(value / base).toFixed(2)}× | ${bubble} | ${ideal} | ${predicted} |`);
     }
+  }
+  const oneStage = ONE_STAGE(Math.max(...values['micro-batches']!.split(',').map(Number)));
+  for (const model of models) {
+    const of = (name: string) => (samples[model]![name] ? median(samples[model]![name]!) : null);
+    const [single, two, one] = [of('single thread'), of(TWO_TRAINERS), of(oneStage)];
+    // 2 stages do the one-stage work on 2 cores at best as fast as two independent processes share them.
+    if (single && two && one) console.log(`\n${model}: best 2 stages can do (no bubble, the cores shared as by two trainers) ≈ two trainers at once ${(two / single).toFixed(2)}× × 1 stage ${(one / single).toFixed(2)}× = ${((two / single) * (one / single)).toFixed(2)}×`);
   }
   for (const model of models) {
     const plan = extras[model]!['pipeline M=8 1f1b']?.[0]?.plan;
