@@ -1,44 +1,22 @@
 // `mpirun -np 2 trainhooks train --plugins mpi`: the CLI's main job as a data-parallel MPI job.
-import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, runCli, TINY } from '../cli/cli-helpers.js';
+import { runCli, TINY } from '../cli/cli-helpers.js';
+import { hasMpirun, mpirun, ROOT } from './fixtures/mpirun.js';
 
 const BIN = join(ROOT, 'packages/cli/src/bin.ts');
-const hasMpirun = spawnSync('mpirun', ['--version']).status === 0;
-if (!hasMpirun && process.env.TRAINHOOKS_REQUIRE_MPI) throw new Error('TRAINHOOKS_REQUIRE_MPI is set but mpirun is not on PATH');
 
 interface Report {
   runs: Array<{ configuration: string; threads: number | null; finalAccuracy: number; pluginReports: Record<string, { rank: number; size: number; steps: number; bytes: number }> }>;
-}
-
-function mpirunCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('mpirun', ['-np', '2', '--oversubscribe', process.execPath, '--import', 'tsx', BIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 describe.runIf(hasMpirun)('trainhooks train --plugins mpi under mpirun', () => {
   it('2 ranks train one run; rank 0 alone prints and writes the report, which matches one process on the full batches', async () => {
     const args = [...TINY, '--epochs', '1', '--seed', '3', '--json-lines'];
     const out = mkdtempSync(join(tmpdir(), 'trainhooks-cli-mpi-'));
-    const job = await mpirunCli(['train', ...args, '--plugins', 'mpi', '--out', out]);
+    const job = await mpirun(2, [BIN, 'train', ...args, '--plugins', 'mpi', '--out', out], 180_000);
     expect(job.code, job.stderr).toBe(0);
     // Every rank runs the command: one report line, one report, from rank 0.
     expect(job.stdout.split('\n').filter((line) => line.includes('"type":"report"'))).toHaveLength(1);

@@ -1,5 +1,5 @@
 // Two ranks under mpirun on this machine, against single-process training on the full batch.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +10,10 @@ import { setupBackend } from '@trainhooks/backend';
 import { createTrainer, unitsFromLayersModel } from '@trainhooks/core-hooks';
 import { createModel } from '@trainhooks/cli';
 import { namesSignature, planBuckets, resolveMpiOptions, shardRange } from '@trainhooks/plugin-mpi';
+import { hasMpirun, mpirun, ROOT } from './fixtures/mpirun.js';
 import { makeModel, makeOptimizer, STEPS, trainingData, type Scenario } from './fixtures/scenario.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RANK_SCRIPT = fileURLToPath(new URL('./fixtures/train-rank.ts', import.meta.url));
-const hasMpirun = spawnSync('mpirun', ['--version']).status === 0;
-// CI installs Open MPI and sets this: there the MPI tests must run, not be skipped.
-if (!hasMpirun && process.env.TRAINHOOKS_REQUIRE_MPI) throw new Error('TRAINHOOKS_REQUIRE_MPI is set but mpirun is not on PATH');
-const ALLOW_ROOT = { OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1' };
 
 interface RankRecord {
   rank: number;
@@ -35,31 +31,17 @@ interface Job {
   ranks: Array<RankRecord & { weights: Float32Array }>;
 }
 
-function runJob(scenario: Scenario, ranks = 2, timeoutMs = 120_000): Promise<Job> {
+async function runJob(scenario: Scenario, ranks = 2, timeoutMs = 120_000): Promise<Job> {
   const out = mkdtempSync(join(tmpdir(), `trainhooks-mpi-${scenario}-`));
   const began = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('mpirun', ['-np', String(ranks), '--oversubscribe', process.execPath, '--import', 'tsx', RANK_SCRIPT, scenario, out], {
-      cwd: ROOT,
-      env: { ...process.env, ...ALLOW_ROOT },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const records = Array.from({ length: ranks }, (_, rank) => join(out, `rank-${rank}`)).filter((base) => existsSync(`${base}.json`));
-      resolve({
-        code,
-        output,
-        ms: Date.now() - began,
-        ranks: records.map((base) => ({ ...(JSON.parse(readFileSync(`${base}.json`, 'utf8')) as RankRecord), weights: new Float32Array(readFileSync(`${base}.bin`).buffer.slice(0)) })),
-      });
-    });
-  });
+  const { code, stdout, stderr } = await mpirun(ranks, [RANK_SCRIPT, scenario, out], timeoutMs);
+  const records = Array.from({ length: ranks }, (_, rank) => join(out, `rank-${rank}`)).filter((base) => existsSync(`${base}.json`));
+  return {
+    code,
+    output: stdout + stderr,
+    ms: Date.now() - began,
+    ranks: records.map((base) => ({ ...(JSON.parse(readFileSync(`${base}.json`, 'utf8')) as RankRecord), weights: new Float32Array(readFileSync(`${base}.bin`).buffer.slice(0)) })),
+  };
 }
 
 /** The same 20 steps in this process on the full batches: what data parallelism must reproduce. */
