@@ -4,7 +4,8 @@
 // threads) — those two are the pipeline benchmark's own children. Also the gradient bytes each rank
 // all-reduces per step with everything trained, with the first two units frozen, and with grad-prune;
 // the ceiling of 2 ranks with free communication (two trainers of half the batch at once); and weak
-// scaling (2 ranks keeping the single process's batch each) beside its own ceiling. Every figure is a process (or an mpirun job) of its own; rounds rotate the order.
+// scaling (2 ranks keeping the single process's batch each) beside its own ceiling. Every figure is a
+// process (or an mpirun job) of its own; rounds rotate the order.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -88,7 +89,9 @@ export async function runMpiBenchmark(argv: string[]): Promise<void> {
     },
   });
   const batchSize = Number(values['batch-size']);
-  const common = ['--batch-size', String(batchSize), '--steps', values.steps!, '--warmup', values.warmup!];
+  /** A child's options at a global batch of `rows`. */
+  const at = (rows: number) => ['--batch-size', String(rows), '--steps', values.steps!, '--warmup', values.warmup!];
+  const common = at(batchSize);
   if (values['child-model']) {
     const result = await measureRank(values['child-model'] as ModelName, values['child-variant'] as RankVariant, batchSize, Number(values.steps), Number(values.warmup));
     if (result) process.stdout.write(`\n${JSON.stringify(result)}\n`);
@@ -96,8 +99,6 @@ export async function runMpiBenchmark(argv: string[]): Promise<void> {
   }
   const models = values.models!.split(',') as ModelName[];
   const rounds = Number(values.rounds);
-  /** The same options at another global batch size. */
-  const at = (rows: number) => ['--batch-size', String(rows), ...common.slice(2)];
   // `rows`: samples one step trains on (every rank's shard together).
   type Entry = { label: string; rows: number; measure: (model: ModelName) => Promise<Measurement> };
   const entries: Entry[] = [
@@ -129,8 +130,8 @@ export async function runMpiBenchmark(argv: string[]): Promise<void> {
   console.log(`\nwasm + our kernels, global batch ${batchSize}, one wasm thread per rank or stage; medians of ${rounds} rounds × ${values.steps} steps; ${availableParallelism()} cores\n`);
   console.log('| model | variant | samples/s | × single thread | MiB all-reduced per rank and step | all-reduce ms |');
   console.log('|---|---|---|---|---|---|');
+  const rowsOf = new Map(entries.map((entry) => [entry.label, entry.rows]));
   for (const model of models) {
-    const rowsOf = new Map(entries.map((entry) => [entry.label, entry.rows]));
     const samples = (label: string) => median(results[model]![label]!.map((r) => (rowsOf.get(label)! * 1000) / r.stepMs));
     const base = samples('single thread');
     for (const { label } of entries) {

@@ -2,8 +2,9 @@
 // run, per model: the single-thread trainer (the baseline), the pipeline plugin with 2 stages (one
 // thread each) at 4 and 8 micro-batches under both schedules, the threaded single-process trainer (2
 // wasm threads), and the two-worker ceiling (two independent single-thread trainers at once, their
-// samples/s added); with the pipeline's work on one stage, the two bound what 2 stages can reach. Each measurement is a child process of its own (a process starts wasm with one
-// thread count); rounds rotate the order so drift of the shared machine hits every variant alike.
+// samples/s added); with the pipeline's work on one stage, the two bound what 2 stages can reach. Each
+// measurement is a child process of its own (a process starts wasm with one thread count); rounds
+// rotate the order so drift of the shared machine hits every variant alike.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';

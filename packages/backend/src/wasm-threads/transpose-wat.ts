@@ -3,12 +3,12 @@
 // over `outer` matrices `xOuter` / `outOuter` floats apart. 4 × 4 blocks go through four 128-bit loads, a
 // lane shuffle and four stores; the edges one float at a time. Pure data movement: results are exact.
 
+import { countedLoop, whileLoop } from './wat-loops.js';
+
 /** Float lanes [l0, l1, l2, l3] of (p, q) (q's lanes numbered 4–7) as i8x16.shuffle's byte indices. */
 function lanes(...floatLanes: number[]): string {
   return floatLanes.flatMap((lane) => [0, 1, 2, 3].map((byte) => lane * 4 + byte)).join(' ');
 }
-
-import { countedLoop, whileLoop } from './wat-loops.js';
 
 export const TRANSPOSE_FUNCTION = 'transpose';
 
