@@ -36,6 +36,8 @@ interface Job {
   readonly dataArgs: string[];
   /** Options for freezePlugin besides the probe (defaults when empty). */
   readonly freezeOptions: Record<string, unknown>;
+  /** Epochs between two step decays (the schedule's own when absent; 0: never). */
+  readonly decayEvery?: number;
 }
 
 interface EpochPoint {
@@ -73,6 +75,7 @@ async function runJob(job: Job): Promise<JobResult> {
   const probe = tf.slice(train.xs, [drawable], [probeRows]);
 
   const schedule = SCHEDULES[job.schedule];
+  const decayEvery = job.decayEvery ?? schedule.decayEvery;
   const trainer = createTrainer(createModel(job.model, { seed: job.seed }), { optimizer: schedule.optimizer() });
   const plugin = job.config === 'freeze' ? freezePlugin({ ...job.freezeOptions, probe }) : null;
   if (plugin) trainer.use(plugin);
@@ -86,7 +89,7 @@ async function runJob(job: Job): Promise<JobResult> {
   const points: EpochPoint[] = [];
   let trainingMs = 0;
   for (let epoch = 0; epoch < job.epochs; epoch++) {
-    if (schedule.decayEvery > 0 && epoch > 0 && epoch % schedule.decayEvery === 0) {
+    if (decayEvery > 0 && epoch > 0 && epoch % decayEvery === 0) {
       await trainer.setLearningRate(trainer.learningRate * schedule.decayFactor);
     }
     // This epoch's samples: the same draw for baseline and freeze of a seed.
@@ -133,6 +136,9 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
       parallel: { type: 'string', default: '2' },
       'target-drop': { type: 'string', default: '0.3' },
       'freeze-options': { type: 'string', default: '{}' },
+      // Overrides the step schedule's decay period (sgd-step: ×0.1 every 10 epochs), e.g. a longer
+      // high-rate phase: --epochs 20 --decay-every 15.
+      'decay-every': { type: 'string' },
     },
   });
   if (values.job) {
@@ -169,6 +175,7 @@ export async function runFreezeBenchmark(argv: string[]): Promise<void> {
             threads: Number(values.threads),
             dataArgs,
             freezeOptions: JSON.parse(values['freeze-options'] as string) as Record<string, unknown>,
+            ...(values['decay-every'] !== undefined && SCHEDULES[schedule].decayEvery > 0 ? { decayEvery: Number(values['decay-every']) } : {}),
           }),
         );
         // Side by side (one per core) or one after the other, alternating which goes first.
@@ -233,5 +240,6 @@ function printTable(summary: Array<Record<string, any>>, values: Record<string, 
         `${row.totalTimeRatio.toFixed(2)}× | ${(row.freezeEpochs as string[]).join('; ')} | ${row.overheadMsPerStep.toFixed(2)} ms (${(row.overheadShare * 100).toFixed(2)} %) |`,
     );
   }
-  console.log(`\n${parallel >= 2 ? 'baseline and freeze side by side, one process per core' : 'one run at a time'}, ${values.threads} wasm thread(s) per run; raw: .bench-out/${outputName}.json`);
+  const decay = values['decay-every'] !== undefined ? `, step schedules decayed ×0.1 every ${values['decay-every']} epochs` : '';
+  console.log(`\n${parallel >= 2 ? 'baseline and freeze side by side, one process per core' : 'one run at a time'}, ${values.threads} wasm thread(s) per run${decay}; raw: .bench-out/${outputName}.json`);
 }
