@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
-import { DEFAULT_GRAD_PRUNE_OPTIONS, gradPrunePlugin, pruneProbability, type GradPrunePlugin, type PruneEvent } from '@trainhooks/plugin-grad-prune';
+import { DEFAULT_GRAD_PRUNE_OPTIONS, gradPrunePlugin, pruneProbability } from '@trainhooks/plugin-grad-prune';
 import { bitIdentical, copyWeights, denseModel, toyData, useCpu } from '../core-hooks/helpers.js';
+import { scriptedPruneTrainer, train } from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -24,17 +25,7 @@ function scriptedGradients(trainer: Trainer): void {
 }
 
 function prunedTrainer(seed: number, pruneSeed: number, optimizer: tf.Optimizer = tf.train.sgd(0.1)) {
-  const trainer = createTrainer(denseModel(seed), { optimizer, loss: 'categoricalCrossentropy' });
-  const plugin = gradPrunePlugin({ monitorEvery: 10, seed: pruneSeed });
-  trainer.use(plugin);
-  scriptedGradients(trainer);
-  const events: PruneEvent[] = [];
-  trainer.events.on('prune', (event) => void events.push(event));
-  return { trainer, plugin, events };
-}
-
-async function train(trainer: Trainer, steps: number, batch: { x: tf.Tensor; y: tf.Tensor }) {
-  for (let i = 0; i < steps; i++) await trainer.step(batch);
+  return scriptedPruneTrainer(seed, { monitorEvery: 10, seed: pruneSeed }, scriptedGradients, optimizer);
 }
 
 describe('pruneProbability and options', () => {

@@ -1,5 +1,5 @@
 import { HookStage, SeededRandom, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
-import { ConvergenceMonitor, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
+import { ConvergenceMonitor, newGroupStatistic, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { parameterGroups } from './parameter-groups.js';
 import { pruneProbability } from './prune-probability.js';
@@ -25,6 +25,8 @@ export interface GroupSeriesPoint {
   readonly smoothedRate: number;
   readonly convergence: number;
   readonly probability: number;
+  /** `score: 'saturation'` only: the window's growth exponent. */
+  readonly growth?: number;
 }
 
 export interface GradPruneReport {
@@ -68,7 +70,7 @@ export class GradPrunePlugin implements TrainerPlugin {
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
-    this.monitor = new ConvergenceMonitor(this.options.smoothing);
+    this.monitor = new ConvergenceMonitor(this.options.smoothing, this.options.score, this.options.saturationLag);
     this.random = new SeededRandom(this.options.seed);
   }
 
@@ -178,7 +180,7 @@ export class GradPrunePlugin implements TrainerPlugin {
     const snapshots: Record<string, SavedSnapshot> = {};
     saved.groups.forEach((entry, index) => {
       const name = this.groups[index]!.name;
-      if (entry.statistic) this.monitor.statistics.set(name, { ...entry.statistic });
+      if (entry.statistic) this.monitor.statistics.set(name, { ...newGroupStatistic(), ...entry.statistic });
       if (entry.snapshot) snapshots[name] = entry.snapshot;
       this.counts.set(name, { ...entry.counts });
       this.series.set(name, [...entry.series]);

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+import type { ConvergenceScore } from './convergence-monitor.js';
 
 /** Which parameters converge together and are pruned together. */
 export type GroupBy = 'unit' | 'variable' | ((variable: tf.Variable, unitIndex: number, unitName: string) => string);
@@ -16,11 +17,19 @@ export type Draws = 'shared' | 'independent';
 export interface GradPruneOptions {
   /** Steps between two monitor points (the statistic costs a few fused ops per group). */
   monitorEvery: number;
-  /** EMA weight of the previous value when smoothing the per-update change rate, in [0, 1). */
+  /** EMA weight of the previous value when smoothing the per-update change rate, in [0, 1) ('peak' only). */
   smoothing: number;
-  /** Monitor points a group needs before it may be pruned (its peak must be meaningful). */
+  /** Scores a group needs before it may be pruned: monitor points ('peak': its peak must be meaningful), windows ('saturation'). */
   minObservations: number;
-  /** Convergence (1 − smoothed rate / peak rate) from which pruning starts, in [0, 1). */
+  /**
+   * 'peak' (default, the paper's): convergence = 1 − smoothed rate / its peak, every monitor point.
+   * 'saturation': convergence = 1 − g, where distance² from an anchor ∝ updates^g over a window of
+   * 2 · `saturationLag` monitor points (g ≈ 2 still learning, ≈ 1 random walk, ≈ 0 settled).
+   */
+  score: ConvergenceScore;
+  /** 'saturation': monitor points from the anchor to the window's midpoint (the window is twice that). */
+  saturationLag: number;
+  /** Convergence from which pruning starts, in [0, 1). */
   startAt: number;
   /** Convergence at which the probability reaches pMax, in (startAt, 1]. */
   fullAt: number;
@@ -39,6 +48,8 @@ export interface GradPruneOptions {
 export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.freeze({
   monitorEvery: 20,
   smoothing: 0.8,
+  score: 'peak',
+  saturationLag: 5,
   minObservations: 3,
   startAt: 0.3,
   fullAt: 0.6,
@@ -63,10 +74,11 @@ function inRange(option: string, value: unknown, low: number, high: number, high
 export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {}): GradPruneOptions {
   checkOptionNames('plugin-grad-prune', options, Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS));
   const resolved = { ...DEFAULT_GRAD_PRUNE_OPTIONS, ...options };
-  for (const key of ['monitorEvery', 'minObservations'] as const) {
+  for (const key of ['monitorEvery', 'minObservations', 'saturationLag'] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1) fail(key, resolved[key], 'an integer ≥ 1');
   }
   inRange('smoothing', resolved.smoothing, 0, 1, true);
+  if (resolved.score !== 'peak' && resolved.score !== 'saturation') fail('score', resolved.score, "'peak' or 'saturation'");
   inRange('startAt', resolved.startAt, 0, 1, true);
   inRange('fullAt', resolved.fullAt, 0, 1, false);
   if (resolved.fullAt <= resolved.startAt) fail('fullAt', resolved.fullAt, `greater than startAt (${resolved.startAt})`);
