@@ -29,6 +29,7 @@ export interface GroupObservation {
 
 /** What the monitor keeps per group (plain numbers: exportable). */
 export interface GroupStatistic {
+  /** 'peak': the EMA of the rate, and its highest value so far. */
   smoothedRate: number | null;
   peak: number;
   observations: number;
@@ -41,11 +42,10 @@ export interface GroupStatistic {
   halfUpdates: number;
   /** 'saturation': the rate scale (1 / learning rate) when the anchor was taken; a change restarts the window. */
   anchorScale: number | null;
-  growth: number | null;
 }
 
 export function newGroupStatistic(): GroupStatistic {
-  return { smoothedRate: null, peak: 0, observations: 0, updatesSinceSnapshot: 0, convergence: 0, pointsSinceSnapshot: 0, halfDistance: null, halfUpdates: 0, anchorScale: null, growth: null };
+  return { smoothedRate: null, peak: 0, observations: 0, updatesSinceSnapshot: 0, convergence: 0, pointsSinceSnapshot: 0, halfDistance: null, halfUpdates: 0, anchorScale: null };
 }
 
 /** Saved form of a snapshot: the group's weights at its last monitor point. */
@@ -143,9 +143,6 @@ export class ConvergenceMonitor {
       if (growth !== null) {
         // The net rate over the window, per update and unit of learning rate: for the report.
         const rate = (distance * scale) / statistic.updatesSinceSnapshot;
-        statistic.smoothedRate = rate;
-        statistic.peak = Math.max(statistic.peak, rate);
-        statistic.growth = growth;
         statistic.convergence = saturationConvergence(growth);
         statistic.observations++;
         observations.set(group.name, { step, rate, smoothedRate: rate, convergence: statistic.convergence, growth });
