@@ -7,6 +7,7 @@ export { createEvents, type TrainerEvents, type TrainerEventMap, type StepEvent 
 export { createStepContext, type Batch, type ForwardStart, type GradientMap, type StepContext } from './step-context.js';
 export { isUnitModel, runUnits, type Unit, type UnitApplyOptions, type UnitModel } from './units.js';
 export { unitsFromLayersModel } from './graph-units.js';
+export { replaceHead, type ReplaceHeadOptions } from './replace-head.js';
 export { VariableOptimizers, cloneOptimizer, type OptimizerState } from './variable-optimizers.js';
 export { AdamPerVariable } from './adam-per-variable.js';
 export { ADAM_SLOTS, FUSED_ADAM_KERNEL, hasFusedAdam, type FusedAdamAttrs } from './fused-adam-kernel.js';
