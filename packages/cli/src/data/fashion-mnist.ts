@@ -1,8 +1,8 @@
 // Fashion-MNIST loader: an embedded 10k/2k subset by default, the full Debian copy or any IDX directory on request.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseIdxImages, parseIdxLabels } from './idx.js';
+import { findPackageData } from './package-data.js';
 
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top',
@@ -25,20 +25,8 @@ export const FASHION_MNIST_PIXELS = FASHION_MNIST_IMAGE_SIZE * FASHION_MNIST_IMA
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const DEBIAN_FASHION_MNIST_PACKAGE = 'dataset-fashion-mnist';
 
-/**
- * The subset shipped in this package's data/ folder, found by walking up from this module: the same
- * answer from src/data/ (tsx, vitest), from dist/ (ESM or CJS build) and from an installed copy.
- */
+/** The subset shipped in this package's data/ folder. */
 export const EMBEDDED_SUBSET_DIR = findPackageData('data/fashion-mnist-subset');
-
-function findPackageData(relativePath: string): string {
-  const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
-  for (let dir = dirname(here); ; dir = dirname(dir)) {
-    const candidate = join(dir, relativePath);
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) return join(dirname(here), '..', relativePath);
-  }
-}
 
 export type FashionMnistSplit = 'train' | 'test';
 

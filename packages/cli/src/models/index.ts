@@ -10,6 +10,7 @@ export * from './cnn.js';
 export * from './mlp.js';
 export * from './resnet.js';
 export * from './mnist-core.js';
+export * from './pretrained.js';
 
 export const MODEL_NAMES = ['cnn', 'mlp', 'resnet'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
