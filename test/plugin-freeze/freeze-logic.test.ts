@@ -145,8 +145,12 @@ describe('snapshot ring and options', () => {
     expect(() => freezePlugin({ tolerance: 0 })).toThrow(/option tolerance must be a number in \(0, 1\], got 0/);
     expect(() => freezePlugin({ unfreezeOnLrDrop: 1.5 })).toThrow(/option unfreezeOnLrDrop must be a number in \(0, 1\]/);
     expect(() => freezePlugin({ reference: 'gpu' as never })).toThrow(/option reference must be 'auto', 'worker' or 'main-thread', got 'gpu'/);
-    expect(() => freezePlugin({ maxFrozen: 2 } as never)).toThrow(/option maxFrozen must be one of warmupSteps/);
+    expect(() => freezePlugin({ maxFrozen: 2 } as never)).toThrow(/option maxFrozen must be one of criterion, effectThreshold, warmupSteps/);
     expect(() => freezePlugin({ probe: [1, 2] as never })).toThrow(/option probe must be null or a tf.Tensor/);
+    expect(() => freezePlugin({ criterion: 'trend' as never })).toThrow(/option criterion must be 'output-effect' or 'drift-trend', got 'trend'/);
+    expect(() => freezePlugin({ effectThreshold: 0 })).toThrow(/option effectThreshold must be a number in \(0, 1\], got 0/);
+    expect(() => freezePlugin({ maxFrozenUnits: 'all-but-0' as never })).toThrow(/option maxFrozenUnits must be an integer ≥ 0, 'all-but-head' or 'all-but-N'/);
+    expect(freezePlugin({ criterion: 'drift-trend', maxFrozenUnits: 'all-but-3' }).options.criterion).toBe('drift-trend');
   });
 });
 

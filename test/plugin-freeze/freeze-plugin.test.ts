@@ -3,38 +3,29 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
 import { freezePlugin, type FreezeEvent, type FreezeOptions, type PlasticityEvent, type UnfreezeEvent } from '@trainhooks/plugin-freeze';
 import { bitIdentical, denseModel, snapshot, toyData, useCpu } from '../core-hooks/helpers.js';
+import { scriptGradients } from './helpers.js';
 
 beforeAll(useCpu);
 
-/** Quick evaluations, so a test freezes within a few dozen steps. */
-const QUICK: Partial<FreezeOptions> = { warmupSteps: 10, evalEvery: 5, referenceLag: 2, window: 4, patience: 2 };
+/**
+ * Quick evaluations, so a test freezes within a few dozen steps. These tests are about Egeria's drift
+ * trend (the criterion before 'output-effect' became the default), with the head as the only unit
+ * that never freezes (the default before 'all-but-2'); output-effect.test.ts covers the default criterion.
+ */
+const QUICK: Partial<FreezeOptions> = {
+  criterion: 'drift-trend',
+  maxFrozenUnits: 'all-but-head',
+  warmupSteps: 10,
+  evalEvery: 5,
+  referenceLag: 2,
+  window: 4,
+  patience: 2,
+};
 
 const disposeAfter: Trainer[] = [];
 afterEach(async () => {
   for (const trainer of disposeAfter.splice(0)) await trainer.dispose();
 });
-
-/**
- * Gradients with a known fate, put in place of the real ones (for SGD at lr 0.1): units listed in
- * `settling` get noise that shrinks by 0.7 per step (their weights stop moving); the others get the
- * gradient that moves their weights to a fresh random draw every step (they never settle).
- */
-function scriptGradients(trainer: Trainer, settling: number[], learningRate = 0.1): void {
-  trainer.hooks.beforeAllReduce.tap('scripted', (gradients, context) => {
-    const replaced = { ...gradients };
-    trainer.units.forEach((unit, unitIndex) => {
-      unit.variables.forEach((variable, i) => {
-        if (!replaced[variable.name]) return;
-        replaced[variable.name]!.dispose();
-        const seed = context.step * 100 + unitIndex * 10 + i + 1;
-        replaced[variable.name] = settling.includes(unitIndex)
-          ? tf.randomNormal(variable.shape, 0, 0.2 * 0.7 ** context.step, 'float32', seed)
-          : tf.tidy(() => tf.div(tf.sub(variable, tf.randomNormal(variable.shape, 0, 0.5, 'float32', seed)), learningRate));
-      });
-    });
-    return replaced;
-  });
-}
 
 function newTrainer(options: Partial<FreezeOptions>, optimizer: tf.Optimizer = tf.train.sgd(0.1), seed = 1) {
   const trainer = createTrainer(denseModel(seed, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy' });

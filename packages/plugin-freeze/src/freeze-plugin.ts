@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { HookStage, isUnitModel, type BackendChoice, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
-import { resolveFreezeOptions, type FreezeOptions } from './options.js';
+import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
+import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
 import { emptyTrend, median, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing } from './snapshot-ring.js';
@@ -26,6 +27,14 @@ export interface PlasticityPoint extends TrendVerdict {
   readonly epoch: number;
   /** SP loss between the unit's activations now and in the snapshot `referenceLag` evaluations old. */
   readonly drift: number;
+  /** Probability mass of the probe's predictions that undoing this unit's recent learning moves (output-effect.ts). */
+  readonly effect: number | null;
+  /** Median of the unit's last `patience` effects: what criterion 'output-effect' compares with effectThreshold. */
+  readonly effectLevel: number | null;
+  /** With probe labels: the rise of the probe's cross-entropy when this unit's recent learning is undone. */
+  readonly lossEffect: number | null;
+  /** With probe labels: the probe's cross-entropy now and with every active unit at the reference. */
+  readonly probeLoss: { now: number; atReference: number } | null;
 }
 
 export interface PlasticityEvent {
@@ -96,23 +105,27 @@ export interface FreezeState {
   readonly probe: { data: string; shape: number[] } | null;
   readonly ring: Array<{ step: number; tensors: SavedQuantizedTensor[] }>;
   readonly trends: TrendState[];
+  /** Absent in states saved before the output-effect criterion: every streak starts at 0. */
+  readonly effects?: EffectState[];
   readonly series: PlasticityPoint[][];
   readonly verdicts: Array<TrendVerdict | null>;
   readonly timeline: FreezeReport['timeline'];
   readonly learningRate: number | null;
   readonly pendingUnfreeze: string | null;
-  readonly pending: { startStep: number; fromUnit: number; drift: number[] | null; snapshot: SavedQuantizedTensor[]; milliseconds: number } | null;
+  readonly pending: { startStep: number; fromUnit: number; drift: number[] | null; effect?: number[] | null; snapshot: SavedQuantizedTensor[]; milliseconds: number } | null;
   readonly counters: { evaluations: number; skippedEvaluations: number; failures: number; restarts: number; steps: number; mainThreadMs: number };
   readonly evaluationMs: number[];
   readonly gaveUp: boolean;
 }
 
 /**
- * Egeria's layer freezing: every `evalEvery` steps each active unit's activations on a fixed probe
- * batch are compared (SP loss) with those of an int8 snapshot of the model taken `referenceLag`
- * evaluations earlier, in a worker thread; when the first active unit's drift has become small and
- * flat, it joins the frozen prefix — which the core then runs in inference mode outside the tape.
- * A learning-rate change unfreezes.
+ * Egeria's layer freezing: every `evalEvery` steps the model is compared on a fixed probe batch with an
+ * int8 snapshot of itself taken `referenceLag` evaluations earlier, in a worker thread. By default a
+ * unit has converged when undoing its recent learning (that unit alone back at the snapshot) barely
+ * moves the model's predictions (output-effect.ts); with criterion 'drift-trend', when its own drift
+ * (SP loss) has become small and flat against its peak (plasticity-trend.ts). The first active unit
+ * that has converged joins the frozen prefix — which the core then runs in inference mode outside the
+ * tape. A learning-rate change unfreezes.
  */
 export class FreezePlugin implements TrainerPlugin {
   readonly name = 'FreezePlugin';
@@ -121,8 +134,10 @@ export class FreezePlugin implements TrainerPlugin {
   private runner: ReferenceRunner | null = null;
   private weights: tf.Variable[] = [];
   private probe: TensorData | null = null;
+  private probeLabels: TensorData | null = null;
   private ring: SnapshotRing;
   private trends: TrendState[] = [];
+  private effects: EffectState[] = [];
   private series: PlasticityPoint[][] = [];
   private verdicts: Array<TrendVerdict | null> = [];
   private timeline: Array<{ step: number; epoch: number; frozenPrefix: number; reason: string }> = [];
@@ -144,10 +159,12 @@ export class FreezePlugin implements TrainerPlugin {
     this.trainer = trainer;
     const unitCount = trainer.units.length;
     this.trends = Array.from({ length: unitCount }, emptyTrend);
+    this.effects = Array.from({ length: unitCount }, emptyEffect);
     this.series = Array.from({ length: unitCount }, () => []);
     this.verdicts = Array.from({ length: unitCount }, () => null);
     this.weights = weightList(trainer);
     if (this.options.probe) this.probe = probeOf(this.options.probe, this.options.probe.shape[0]!);
+    if (this.options.probeLabels) this.probeLabels = probeOf(this.options.probeLabels, this.options.probeLabels.shape[0]!);
 
     trainer.hooks.beforeForward.tapPromise({ name: this.name, stage: HookStage.FREEZE }, (context) => this.timed(() => this.beforeForward(context)));
     trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.DEFAULT }, (context) => this.timed(() => this.afterStep(context)));
@@ -158,10 +175,11 @@ export class FreezePlugin implements TrainerPlugin {
     trainer.hooks.teardown.tapPromise(this.name, () => this.dispose());
   }
 
-  /** Units that may be frozen at most: never the head unless maxFrozenUnits says a number. */
+  /** Units that may be frozen at most: never the last N for 'all-but-N', at most the number given otherwise. */
   get maxFrozenUnits(): number {
     const unitCount = this.trainer?.units.length ?? 0;
-    return this.options.maxFrozenUnits === 'all-but-head' ? unitCount - 1 : Math.min(this.options.maxFrozenUnits, unitCount);
+    const kept = unitsKeptTraining(this.options.maxFrozenUnits);
+    return kept !== null ? Math.max(0, unitCount - kept) : Math.min(this.options.maxFrozenUnits as number, unitCount);
   }
 
   private async timed(body: () => Promise<void>): Promise<void> {
@@ -216,8 +234,22 @@ export class FreezePlugin implements TrainerPlugin {
     output.drift.forEach((drift, offset) => {
       const index = pending.fromUnit + offset;
       if (index < context.frozenPrefix) return; // frozen since the evaluation started
-      const verdict = observeDrift(this.trends[index]!, drift, this.options);
-      const point: PlasticityPoint = { step: pending.startStep, epoch: context.epoch, drift, ...verdict };
+      const trend = observeDrift(this.trends[index]!, drift, this.options);
+      const effect = output.effect?.[offset] ?? null;
+      const lossEffect = output.lossEffect?.[offset] ?? null;
+      // The trend is always tracked (the report plots it); the criterion decides which test freezes.
+      const byEffect = this.options.criterion === 'output-effect' ? observeEffect(this.effects[index]!, effect ?? Number.NaN, this.options) : null;
+      const verdict: TrendVerdict = byEffect ? { ...trend, streak: byEffect.streak, converged: byEffect.converged, reason: byEffect.reason } : trend;
+      const point: PlasticityPoint = {
+        step: pending.startStep,
+        epoch: context.epoch,
+        drift,
+        effect,
+        effectLevel: byEffect?.level ?? null,
+        lossEffect,
+        probeLoss: output.probeLoss,
+        ...verdict,
+      };
       this.series[index]!.push(point);
       this.verdicts[index] = verdict;
       points.push({ ...point, unit: this.trainer!.units[index]!.name, index });
@@ -230,6 +262,7 @@ export class FreezePlugin implements TrainerPlugin {
       context.frozenPrefix = candidate + 1;
       // Its scale is kept: after an unfreeze, lrChangeKeepsScale may judge it against what it moved before.
       this.trends[candidate] = restartTrend(this.trends[candidate]!, true);
+      this.effects[candidate] = emptyEffect();
       this.timeline.push({ step: context.step, epoch: context.epoch, frozenPrefix: candidate + 1, reason: `unit ${candidate} converged` });
       this.trainer!.events.emit('freeze', { unit: this.trainer!.units[candidate]!.name, index: candidate, step: context.step, epoch: context.epoch });
     }
@@ -244,6 +277,7 @@ export class FreezePlugin implements TrainerPlugin {
     this.ring.clear();
     for (let index = frozen - count; index < this.trends.length; index++) {
       this.trends[index] = restartTrend(this.trends[index]!, this.options.lrChangeKeepsScale);
+      this.effects[index] = emptyEffect();
       this.verdicts[index] = null;
     }
     if (count === 0) return;
@@ -278,7 +312,7 @@ export class FreezePlugin implements TrainerPlugin {
       promise: Promise.resolve(),
     };
     pending.promise = this.runner
-      .evaluate({ probe: this.probe, current, reference: reference ? reference.tensors : null, fromUnit: context.frozenPrefix })
+      .evaluate({ probe: this.probe, probeLabels: this.probeLabels, measureEffect: this.options.criterion === 'output-effect', current, reference: reference ? reference.tensors : null, fromUnit: context.frozenPrefix })
       .then(
         (output) => {
           pending.output = output;
@@ -368,6 +402,7 @@ export class FreezePlugin implements TrainerPlugin {
       probe: this.probe ? { data: encodeBytes(this.probe.data), shape: [...this.probe.shape] } : null,
       ring: this.ring.contents.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(encodeQuantized) })),
       trends: this.trends.map((trend) => ({ ...trend, values: [...trend.values] })),
+      effects: this.effects.map((effect) => ({ ...effect })),
       series: this.series.map((points) => [...points]),
       verdicts: [...this.verdicts],
       timeline: [...this.timeline],
@@ -379,6 +414,7 @@ export class FreezePlugin implements TrainerPlugin {
               startStep: pending.startStep,
               fromUnit: pending.fromUnit,
               drift: pending.output.drift,
+              effect: pending.output.effect,
               snapshot: pending.output.snapshot.map(encodeQuantized),
               milliseconds: pending.output.milliseconds,
             }
@@ -398,6 +434,7 @@ export class FreezePlugin implements TrainerPlugin {
     this.probe = saved.probe ? { data: decodeFloat32(saved.probe.data), shape: [...saved.probe.shape] } : this.probe;
     this.ring.replace(saved.ring.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(decodeQuantized) })));
     this.trends = saved.trends.map((trend) => ({ ...trend, values: [...trend.values] }));
+    this.effects = saved.effects ? saved.effects.map((effect) => ({ ...effect })) : saved.trends.map(emptyEffect);
     this.series = saved.series.map((points) => [...points]);
     this.verdicts = [...saved.verdicts];
     this.timeline = [...saved.timeline];
@@ -412,7 +449,7 @@ export class FreezePlugin implements TrainerPlugin {
           fromUnit: saved.pending.fromUnit,
           generation: this.generation,
           promise: Promise.resolve(),
-          output: { drift: saved.pending.drift, snapshot: saved.pending.snapshot.map(decodeQuantized), milliseconds: saved.pending.milliseconds },
+          output: { drift: saved.pending.drift, effect: saved.pending.effect ?? null, lossEffect: null, probeLoss: null, snapshot: saved.pending.snapshot.map(decodeQuantized), milliseconds: saved.pending.milliseconds },
           error: null,
           settled: true,
         }

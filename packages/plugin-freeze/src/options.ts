@@ -4,7 +4,19 @@ import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
 /** Where the reference model runs. */
 export type ReferencePlacement = 'auto' | 'worker' | 'main-thread';
 
+/** Which test decides that a unit may freeze. */
+export type FreezeCriterion = 'output-effect' | 'drift-trend';
+
 export interface FreezeOptions {
+  /**
+   * 'output-effect' (default): a unit freezes once undoing its last referenceLag·evalEvery steps of
+   * learning moves at most `effectThreshold` of the probe's predicted probability mass, in the median
+   * of its last `patience` evaluations (output-effect.ts). 'drift-trend': Egeria's test — its own drift small against
+   * its peak level and flat (plasticity-trend.ts; window, tolerance, driftThreshold).
+   */
+  criterion: FreezeCriterion;
+  /** 'output-effect': the largest mean total-variation change of the probe's predictions that counts as settled. */
+  effectThreshold: number;
   /** No evaluation (and so no freezing) before this many steps: early training moves every layer. */
   warmupSteps: number;
   /** Steps between two plasticity evaluations. */
@@ -17,17 +29,24 @@ export interface FreezeOptions {
   tolerance: number;
   /** Largest median drift, as a fraction of the unit's peak drift, that counts as small. */
   driftThreshold: number;
-  /** Consecutive evaluations a unit must pass before it freezes. */
+  /** 'output-effect': evaluations the effect's median is taken over; 'drift-trend': consecutive evaluations a unit must pass before it freezes. */
   patience: number;
   /**
    * Inputs the reference and current model are compared on, held out from training (a tensor shaped
    * like the model input). null: the first `probeSize` samples of the first training batch.
    */
   probe: tf.Tensor | null;
+  /** The probe's targets (one-hot rows, like the training labels), when known: the report then shows what undoing each unit's learning costs in probe loss. */
+  probeLabels: tf.Tensor | null;
   /** Samples taken from the first batch when no probe is given. */
   probeSize: number;
-  /** Most units that may be frozen; 'all-but-head' (default) never freezes the last unit. */
-  maxFrozenUnits: number | 'all-but-head';
+  /**
+   * Most units that may be frozen: an integer, or 'all-but-N' — every unit but the last N
+   * ('all-but-head' = 'all-but-1'). Default 'all-but-2': the head and the block under it (the
+   * classifier a fine-tuning adapts) keep training; measured on cnn → digits, freezing that block too
+   * cost accuracy and, with the cache, saved no time.
+   */
+  maxFrozenUnits: number | 'all-but-head' | `all-but-${number}`;
   /**
    * Unfreeze when the optimizer's learning rate falls by at least this fraction between two steps
    * (step-decay schedules driven from callbacks); false: only `trainer.setLearningRate` (lrChange) does.
@@ -59,16 +78,19 @@ export interface FreezeOptions {
 }
 
 export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
-  warmupSteps: 100,
+  criterion: 'output-effect',
+  effectThreshold: 0.0075,
+  warmupSteps: 0,
   evalEvery: 20,
-  referenceLag: 5,
+  referenceLag: 2,
   window: 5,
   tolerance: 0.1,
   driftThreshold: 0.25,
   patience: 3,
   probe: null,
+  probeLabels: null,
   probeSize: 64,
-  maxFrozenUnits: 'all-but-head',
+  maxFrozenUnits: 'all-but-2',
   unfreezeOnLrDrop: 0.3,
   unfreezeUnits: 'all',
   lrChangeKeepsScale: false,
@@ -100,13 +122,21 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
     if (!isInteger(resolved[key], 1)) fail(key, resolved[key], 'an integer ≥ 1');
   }
   if (!isInteger(resolved.window, 2)) fail('window', resolved.window, 'an integer ≥ 2 (a slope needs two points)');
+  if (resolved.criterion !== 'output-effect' && resolved.criterion !== 'drift-trend') fail('criterion', resolved.criterion, "'output-effect' or 'drift-trend'");
+  inRange('effectThreshold', resolved.effectThreshold, 0, 1);
   inRange('tolerance', resolved.tolerance, 0, 1);
   inRange('driftThreshold', resolved.driftThreshold, 0, 1);
   if (resolved.probe !== null && (typeof resolved.probe !== 'object' || !Array.isArray(resolved.probe.shape) || resolved.probe.shape.length < 1)) {
     fail('probe', resolved.probe, 'null or a tf.Tensor with a batch axis');
   }
-  if (resolved.maxFrozenUnits !== 'all-but-head' && !isInteger(resolved.maxFrozenUnits, 0)) {
-    fail('maxFrozenUnits', resolved.maxFrozenUnits, "'all-but-head' or an integer ≥ 0");
+  if (resolved.probeLabels !== null) {
+    const labels = resolved.probeLabels as unknown as { shape?: unknown };
+    if (typeof labels !== 'object' || !Array.isArray(labels.shape) || labels.shape.length < 1) fail('probeLabels', resolved.probeLabels, 'null or a tf.Tensor with a batch axis');
+    if (resolved.probe === null) fail('probeLabels', resolved.probeLabels, 'null unless a probe is given (they label its rows)');
+    if (labels.shape[0] !== resolved.probe.shape[0]) fail('probeLabels', `a tensor of ${labels.shape[0]} rows`, `one row per probe sample (${resolved.probe.shape[0]})`);
+  }
+  if (unitsKeptTraining(resolved.maxFrozenUnits) === null && !isInteger(resolved.maxFrozenUnits, 0)) {
+    fail('maxFrozenUnits', resolved.maxFrozenUnits, "an integer ≥ 0, 'all-but-head' or 'all-but-N' (N an integer ≥ 1)");
   }
   if (resolved.unfreezeOnLrDrop !== false) inRange('unfreezeOnLrDrop', resolved.unfreezeOnLrDrop, 0, 1);
   if (resolved.unfreezeUnits !== 'all' && !isInteger(resolved.unfreezeUnits, 1)) fail('unfreezeUnits', resolved.unfreezeUnits, "'all' or an integer ≥ 1");
@@ -115,4 +145,11 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
   if (!isInteger(resolved.workerTimeoutMs, 1)) fail('workerTimeoutMs', resolved.workerTimeoutMs, 'an integer ≥ 1 (milliseconds)');
   for (const key of ['deterministic', 'lrChangeKeepsScale'] as const) if (typeof resolved[key] !== 'boolean') fail(key, resolved[key], 'true or false');
   return resolved;
+}
+
+/** 'all-but-head' → 1, 'all-but-N' → N; null for a number or anything else. */
+export function unitsKeptTraining(maxFrozenUnits: unknown): number | null {
+  if (maxFrozenUnits === 'all-but-head') return 1;
+  const match = typeof maxFrozenUnits === 'string' ? /^all-but-(\d+)$/.exec(maxFrozenUnits) : null;
+  return match && Number(match[1]) >= 1 ? Number(match[1]) : null;
 }

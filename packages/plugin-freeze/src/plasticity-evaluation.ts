@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runUnits, type Unit } from '@trainhooks/core-hooks';
 import { dequantizeInt8, quantizeInt8, type QuantizedTensor } from './quantize.js';
+import { outputKind, predictionDistance, toProbabilities } from './output-effect.js';
 import { spLoss } from './sp-loss.js';
 
 /** A tensor as plain data, to cross threads (the buffer is transferred, never copied element-wise). */
@@ -12,12 +13,16 @@ export interface TensorData {
 /** One evaluation's work, the same on the main thread and in the worker. */
 export interface EvaluationInput {
   readonly probe: TensorData;
+  /** The probe's targets (one row of class probabilities per sample), when known. */
+  readonly probeLabels?: TensorData | null;
   /** The training model's weights now, in weight-list order. */
   readonly current: Float32Array[];
   /** The lagged int8 snapshot to compare with; null while the ring is filling. */
   readonly reference: QuantizedTensor[] | null;
   /** Units [fromUnit, units.length) are measured: the active ones. */
   readonly fromUnit: number;
+  /** Measure each active unit's output effect too (criterion 'output-effect'): 2 forwards of the rest of the model per unit. */
+  readonly measureEffect?: boolean;
 }
 
 export interface EvaluationOutput {
@@ -25,6 +30,15 @@ export interface EvaluationOutput {
   readonly snapshot: QuantizedTensor[];
   /** SP loss per measured unit (index i is unit fromUnit + i); null when there was no reference. */
   readonly drift: number[] | null;
+  /** Output effect per measured unit (output-effect.ts), same indexing; null when there was no reference. */
+  readonly effect: number[] | null;
+  /**
+   * With probe labels: per measured unit, how much the probe's cross-entropy rises when that unit alone
+   * is put back to the reference (floor-corrected like effect, signed); null otherwise.
+   */
+  readonly lossEffect: number[] | null;
+  /** With probe labels: the probe's cross-entropy now and with every measured unit at the reference. */
+  readonly probeLoss: { now: number; atReference: number } | null;
   /** Time spent, for the report. */
   readonly milliseconds: number;
 }
@@ -50,7 +64,7 @@ export function evaluatePlasticity(
   const start = performance.now();
   checkShapes(weights, input.current);
   const snapshot = input.current.map((data, index) => quantizeInt8(data, weights[index]!.shape));
-  if (!input.reference) return { snapshot, drift: null, milliseconds: performance.now() - start };
+  if (!input.reference) return { snapshot, drift: null, effect: null, lossEffect: null, probeLoss: null, milliseconds: performance.now() - start };
 
   const probe = tf.tensor(input.probe.data, input.probe.shape);
   // On the main thread the variables are the training model's: they get their exact weights back.
@@ -60,18 +74,29 @@ export function evaluatePlasticity(
     if (!saved) assignWeights(weights, input.current);
     const current = currentActivations(units, probe, input.fromUnit);
     held.push(...current.inputs, ...current.outputs);
+    const referenceValues = input.reference.map(dequantizeInt8);
+    const quantizedValues = snapshot.map(dequantizeInt8);
+    const labels = input.probeLabels ? tf.tensor(input.probeLabels.data, input.probeLabels.shape) : null;
+    if (labels) held.push(labels);
+    const { effect, lossEffect, probeLoss } = !input.measureEffect
+      ? { effect: null, lossEffect: null, probeLoss: null }
+      : outputEffects(units, weights, current, input.fromUnit, labels, {
+      now: input.current,
+      reference: referenceValues,
+      quantized: quantizedValues,
+    });
     const outputsUnder = (values: Float32Array[]) => {
       assignWeights(weights, values);
       return tf.tidy(() => current.inputs.map((unitInput, offset) => units[input.fromUnit + offset]!.apply(unitInput, { training: false })));
     };
-    const reference = outputsUnder(input.reference.map(dequantizeInt8));
+    const reference = outputsUnder(referenceValues);
     held.push(...reference);
-    const quantized = outputsUnder(snapshot.map(dequantizeInt8));
+    const quantized = outputsUnder(quantizedValues);
     held.push(...quantized);
     const drift = current.outputs.map((output, offset) =>
       tf.tidy(() => Math.max(0, spLoss(output, reference[offset]!).dataSync()[0]! - spLoss(output, quantized[offset]!).dataSync()[0]!)),
     );
-    return { snapshot, drift, milliseconds: performance.now() - start };
+    return { snapshot, drift, effect, lossEffect, probeLoss, milliseconds: performance.now() - start };
   } finally {
     if (saved) {
       weights.forEach((variable, index) => variable.assign(saved[index]!));
@@ -79,6 +104,73 @@ export function evaluatePlasticity(
     }
     tf.dispose(held);
   }
+}
+
+/**
+ * Each active unit's output effect (output-effect.ts): the model's predictions with that unit alone at
+ * its reference weights, and alone at its int8 current weights, against the predictions now. Runs with
+ * the current weights loaded and leaves them loaded.
+ */
+function outputEffects(
+  units: readonly Unit[],
+  weights: readonly tf.Variable[],
+  current: { inputs: tf.Tensor[]; outputs: tf.Tensor[] },
+  fromUnit: number,
+  labels: tf.Tensor | null,
+  values: { now: readonly Float32Array[]; reference: readonly Float32Array[]; quantized: readonly Float32Array[] },
+): { effect: number[]; lossEffect: number[] | null; probeLoss: { now: number; atReference: number } | null } {
+  const position = new Map(weights.map((variable, index) => [variable, index]));
+  const kind = outputKind(current.outputs.at(-1)!);
+  // The loss diagnostic reads class distributions: logits through softmax, the rest as they are.
+  const asPredictions = (output: tf.Tensor) => tf.tidy(() => (kind === 'logits' ? toProbabilities(output) : (tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D)));
+  const predictions = asPredictions(current.outputs.at(-1)!);
+  const distanceKind = kind === 'logits' ? 'distribution' : kind;
+  const loss = (p: tf.Tensor2D) => (labels && kind !== 'unbounded' ? crossEntropy(p, labels) : Number.NaN);
+  const lossNow = loss(predictions);
+  const lossEffect: number[] = [];
+  const activeIndices: number[] = [];
+  try {
+    const effect = current.inputs.map((unitInput, offset) => {
+      const unit = units[fromUnit + offset]!;
+      const indices = [...unit.variables, ...(unit.stateVariables ?? [])].map((variable) => position.get(variable)).filter((index) => index !== undefined);
+      activeIndices.push(...indices);
+      if (indices.length === 0) {
+        lossEffect.push(0);
+        return 0;
+      }
+      const predictUnder = (source: readonly Float32Array[]) => {
+        assignSome(weights, indices, source);
+        return tf.tidy(() => asPredictions(runUnits(units, fromUnit + offset, units.length, unitInput, { training: false })));
+      };
+      const atReference = predictUnder(values.reference);
+      const atQuantized = predictUnder(values.quantized);
+      assignSome(weights, indices, values.now);
+      const effect = Math.max(0, predictionDistance(predictions, atReference, distanceKind) - predictionDistance(predictions, atQuantized, distanceKind));
+      lossEffect.push(loss(atReference) - loss(atQuantized));
+      tf.dispose([atReference, atQuantized]);
+      return effect;
+    });
+    let probeLoss: { now: number; atReference: number } | null = null;
+    if (labels && current.inputs.length > 0) {
+      assignSome(weights, activeIndices, values.reference);
+      const atReference = tf.tidy(() => asPredictions(runUnits(units, fromUnit, units.length, current.inputs[0]!, { training: false })));
+      assignSome(weights, activeIndices, values.now);
+      probeLoss = { now: lossNow, atReference: loss(atReference) };
+      atReference.dispose();
+    }
+    return { effect, lossEffect: labels ? lossEffect : null, probeLoss };
+  } finally {
+    predictions.dispose();
+  }
+}
+
+/** Mean categorical cross-entropy of predicted distributions against target rows. */
+function crossEntropy(predictions: tf.Tensor2D, labels: tf.Tensor): number {
+  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.reshape(labels, predictions.shape), tf.log(tf.clipByValue(predictions, 1e-7, 1))), 1))).dataSync()[0]!);
+}
+
+function assignSome(weights: readonly tf.Variable[], indices: readonly number[], values: readonly Float32Array[]): void {
+  tf.tidy(() => indices.forEach((index) => weights[index]!.assign(tf.tensor(values[index]!, weights[index]!.shape, weights[index]!.dtype))));
 }
 
 /** Inputs and outputs of units [fromUnit, end) on `input`, in inference mode (BatchNorm statistics untouched). */

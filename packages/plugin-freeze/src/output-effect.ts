@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Does a unit's recent learning still matter to what the model predicts? Its *output effect* is the
+ * change of the model's predictions on the probe when that unit alone is put back to its weights of
+ * `referenceLag` evaluations ago, every other unit as it is now:
+ *
+ *   effect = max(0, TV(p_now, p_unit-at-reference) − TV(p_now, p_unit-at-int8-now))
+ *
+ * with TV the mean total-variation distance between the two predicted class distributions (½·Σ|p − q|
+ * per probe sample: the probability mass that moves), and the second term the int8 quantization floor
+ * of the snapshot (weights that did not move give zero). It is an absolute quantity — "undoing this
+ * unit's last L·evalEvery steps moves x % of the predicted probability mass" — so it needs no per-unit
+ * scale learned from the run's own early peak: a pretrained front layer whose fine-tuning barely moves
+ * the predictions passes at once, a layer still learning from scratch (the units after it rely on what
+ * it just learned) does not, however flat its own drift looks.
+ */
+
+/**
+ * What a model's output rows are, read from the current predictions on the probe:
+ * - 'distribution': several columns in [0, 1] summing to 1 (softmax);
+ * - 'bernoulli': values in [0, 1] that are not one distribution per row (a sigmoid binary classifier's
+ *   single column, multi-label outputs): each column its own two-class distribution;
+ * - 'logits': several unbounded columns, through softmax;
+ * - 'unbounded': one unbounded column (regression): no predicted distribution, so no output effect.
+ */
+export type OutputKind = 'distribution' | 'bernoulli' | 'logits' | 'unbounded';
+
+export function outputKind(output: tf.Tensor): OutputKind {
+  return tf.tidy(() => {
+    const rows = tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D;
+    const columns = rows.shape[1];
+    const min = tf.min(rows).dataSync()[0]!;
+    const max = tf.max(rows).dataSync()[0]!;
+    if (min >= 0 && max <= 1 + 1e-5) {
+      const sums = tf.sum(rows, 1).dataSync();
+      return columns > 1 && sums.every((sum) => Math.abs(sum - 1) < 1e-3) ? 'distribution' : 'bernoulli';
+    }
+    return columns > 1 ? 'logits' : 'unbounded';
+  });
+}
+
+/**
+ * The distance between two outputs of the given kind, as probability mass moved per probe sample:
+ * total variation for distributions (logits after softmax), the mean over columns of |p − q| (each
+ * column's two-class total variation) for 'bernoulli'; NaN for 'unbounded'.
+ */
+export function predictionDistance(a: tf.Tensor, b: tf.Tensor, kind: OutputKind): number {
+  if (kind === 'unbounded') return Number.NaN;
+  return tf.tidy(() => {
+    const rows = (t: tf.Tensor) => tf.reshape(t, [t.shape[0]!, -1]) as tf.Tensor2D;
+    if (kind === 'bernoulli') return tf.mean(tf.abs(tf.sub(rows(a), rows(b)))).dataSync()[0]!;
+    const p = kind === 'logits' ? (tf.softmax(rows(a)) as tf.Tensor2D) : rows(a);
+    const q = kind === 'logits' ? (tf.softmax(rows(b)) as tf.Tensor2D) : rows(b);
+    return totalVariation(p, q);
+  });
+}
+
+/** Rows of class probabilities: softmax outputs as they are, anything else (logits) through softmax. */
+export function toProbabilities(output: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const rows = tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D;
+    const min = tf.min(rows).dataSync()[0]!;
+    const max = tf.max(rows).dataSync()[0]!;
+    const sums = tf.sum(rows, 1).dataSync();
+    const isDistribution = min >= 0 && max <= 1 + 1e-5 && sums.every((sum) => Math.abs(sum - 1) < 1e-3);
+    return isDistribution ? rows : (tf.softmax(rows) as tf.Tensor2D);
+  });
+}
+
+/** Mean over rows of ½·Σ|p − q|: 0 for the same predictions, 1 for disjoint ones. */
+export function totalVariation(p: tf.Tensor2D, q: tf.Tensor2D): number {
+  return tf.tidy(() => tf.mean(tf.mul(tf.sum(tf.abs(tf.sub(p, q)), 1), 0.5)).dataSync()[0]!);
+}
+
+export interface EffectOptions {
+  /** Largest median output effect that counts as "no longer matters". */
+  readonly effectThreshold: number;
+  /** Evaluations the median is taken over (the probe is small: one value is noisy). */
+  readonly patience: number;
+}
+
+/** A unit's last `patience` effects since tracking (re)started. Plain data, so it exports as is. */
+export interface EffectState {
+  values: number[];
+}
+
+export interface EffectVerdict {
+  readonly effect: number;
+  /** Median of the last `patience` effects (NaN until there are that many). */
+  readonly level: number;
+  /** Evaluations seen, at most `patience`. */
+  readonly streak: number;
+  readonly converged: boolean;
+  readonly reason: string;
+}
+
+export function emptyEffect(): EffectState {
+  return { values: [] };
+}
+
+/** Adds one effect value and says whether the unit may freeze. Mutates `state`. */
+export function observeEffect(state: EffectState, effect: number, options: EffectOptions): EffectVerdict {
+  if (!Number.isFinite(effect) || effect < 0) {
+    state.values = [];
+    const reason = Number.isNaN(effect)
+      ? "no output effect: the model's output is not class probabilities, logits or sigmoid outputs (a regression?) — criterion 'drift-trend' judges such models"
+      : `output effect ${effect} is not a finite non-negative number`;
+    return { effect, level: Number.NaN, streak: 0, converged: false, reason };
+  }
+  state.values = [...state.values, effect].slice(-options.patience);
+  const seen = state.values.length;
+  if (seen < options.patience) {
+    return { effect, level: Number.NaN, streak: seen, converged: false, reason: `measuring: ${seen} of ${options.patience} evaluations` };
+  }
+  const level = middle(state.values);
+  const converged = level <= options.effectThreshold;
+  const percent = (value: number) => `${(value * 100).toFixed(2)} %`;
+  const reason = converged
+    ? 'converged'
+    : `still matters: undoing its recent learning moves ${percent(level)} of the predictions (median of ${seen}) > ${percent(options.effectThreshold)}`;
+  return { effect, level, streak: seen, converged, reason };
+}
+
+function middle(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const half = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
+}

@@ -1,0 +1,477 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTrainer, unitsFromLayersModel, type Trainer } from '@trainhooks/core-hooks';
+import {
+  dequantizeInt8,
+  emptyEffect,
+  evaluatePlasticity,
+  freezePlugin,
+  observeEffect,
+  outputKind,
+  predictionDistance,
+  quantizeInt8,
+  toProbabilities,
+  totalVariation,
+  type EffectOptions,
+  type EvaluationInput,
+  type FreezeEvent,
+  type FreezeOptions,
+  type FreezeState,
+  type PlasticityEvent,
+  type UnfreezeEvent,
+} from '@trainhooks/plugin-freeze';
+import { bitIdentical, denseModel, snapshot, toyData, useCpu } from '../core-hooks/helpers.js';
+import { scriptGradients } from './helpers.js';
+
+beforeAll(useCpu);
+
+describe('observeEffect: the median of the last `patience` output effects against effectThreshold', () => {
+  const options: EffectOptions = { effectThreshold: 0.01, patience: 3 };
+  const run = (series: number[], state = emptyEffect()) => series.map((value) => observeEffect(state, value, options));
+
+  it('measures until `patience` values are in, then converges iff the median is ≤ the threshold', () => {
+    const verdicts = run([0.001, 0.002, 0.003]);
+    expect(verdicts.map((v) => [v.streak, v.converged])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    expect(verdicts[0]!.reason).toBe('measuring: 1 of 3 evaluations');
+    expect(verdicts[1]!.reason).toBe('measuring: 2 of 3 evaluations');
+    expect(verdicts[0]!.level).toBeNaN();
+    expect(verdicts[1]!.level).toBeNaN();
+    expect(verdicts[2]!.level).toBeCloseTo(0.002, 12);
+    expect(verdicts[2]!.reason).toBe('converged');
+    expect(verdicts[2]!.effect).toBe(0.003);
+
+    // Zero effects (nothing moved) converge; the threshold itself counts as settled.
+    expect(run([0, 0, 0]).at(-1)!.converged).toBe(true);
+    expect(run([0.01, 0.01, 0.01]).at(-1)!.converged).toBe(true);
+    const above = run([0.02, 0.03, 0.011]).at(-1)!;
+    expect(above.converged).toBe(false);
+    expect(above.level).toBeCloseTo(0.02, 12);
+    expect(above.reason).toMatch(/^still matters: .*2\.00 % .*median of 3.* > 1\.00 %$/);
+  });
+
+  it('the median: one noisy spike among small values does not block, two large ones do; only the last `patience` count', () => {
+    const spike = run([0.001, 0.5, 0.002]).at(-1)!;
+    expect(spike.converged).toBe(true);
+    expect(spike.level).toBeCloseTo(0.002, 12);
+
+    const twoLarge = run([0.001, 0.5, 0.3]).at(-1)!;
+    expect(twoLarge.converged).toBe(false);
+    expect(twoLarge.reason).toMatch(/^still matters/);
+
+    // A unit that stops mattering converges once its large effects have left the window.
+    const state = emptyEffect();
+    const settling = run([0.4, 0.3, 0.2, 0.001, 0.002, 0.001], state);
+    expect(settling.map((v) => v.converged)).toEqual([false, false, false, false, true, true]);
+    expect(settling.at(-1)!.streak).toBe(3);
+    expect(state.values).toEqual([0.001, 0.002, 0.001]);
+
+    // An even window takes the mean of the two middle values.
+    const even = observeEffect({ values: [0.001, 0.02, 0] }, 0.9, { effectThreshold: 0.01, patience: 4 });
+    expect(even.level).toBeCloseTo((0.001 + 0.02) / 2, 12);
+    expect(even.converged).toBe(false);
+  });
+
+  it('a NaN, infinite or negative effect resets the streak: `patience` new values are needed', () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -0.1]) {
+      const state = emptyEffect();
+      run([0.001, 0.001], state);
+      const verdict = observeEffect(state, bad, options);
+      expect(verdict.converged).toBe(false);
+      expect(verdict.streak).toBe(0);
+      expect(verdict.level).toBeNaN();
+      expect(verdict.reason).toMatch(Number.isNaN(bad) ? /no output effect: the model's output is not class probabilities/ : /not a finite non-negative number/);
+      expect(state.values).toEqual([]);
+      const after = run([0.001, 0.001], state);
+      expect(after.map((v) => v.reason)).toEqual(['measuring: 1 of 3 evaluations', 'measuring: 2 of 3 evaluations']);
+      expect(run([0.001], state)[0]!.converged).toBe(true);
+    }
+  });
+});
+
+describe('toProbabilities and totalVariation', () => {
+  it('softmax rows pass through unchanged, logits go through softmax, extra axes are flattened', () => {
+    const rows = [
+      [0.2, 0.3, 0.5],
+      [1, 0, 0],
+    ];
+    const passed = toProbabilities(tf.tensor2d(rows));
+    expect(passed.shape).toEqual([2, 3]);
+    expect(bitIdentical(passed.dataSync(), new Float32Array(rows.flat()))).toBe(true);
+
+    const logits = [
+      [1, 2, 3],
+      [0, 0, 0],
+      [-1, 0.5, 4],
+    ];
+    const softmax = (row: number[]) => {
+      const exps = row.map((value) => Math.exp(value - Math.max(...row)));
+      const total = exps.reduce((sum, value) => sum + value, 0);
+      return exps.map((value) => value / total);
+    };
+    const probabilities = toProbabilities(tf.tensor2d(logits));
+    expect(probabilities.shape).toEqual([3, 3]);
+    [...probabilities.dataSync()].forEach((value, i) => expect(value).toBeCloseTo(softmax(logits[Math.floor(i / 3)]!)[i % 3]!, 6));
+
+    const threeAxes = toProbabilities(tf.tensor3d(rows.map((row) => [row])));
+    expect(threeAxes.shape).toEqual([2, 3]);
+    expect(bitIdentical(threeAxes.dataSync(), new Float32Array(rows.flat()))).toBe(true);
+  });
+
+  it('totalVariation: 0 for equal rows, 1 for disjoint one-hot rows, the mean of ½·Σ|p − q| by hand', () => {
+    const p = tf.tensor2d([
+      [0.2, 0.3, 0.5],
+      [0.1, 0.1, 0.8],
+    ]);
+    const q = tf.tensor2d([
+      [0.3, 0.3, 0.4],
+      [0.5, 0.25, 0.25],
+    ]);
+    expect(totalVariation(p, p)).toBe(0);
+    expect(totalVariation(tf.tensor2d([[1, 0, 0], [0, 1, 0]]), tf.tensor2d([[0, 1, 0], [0, 0, 1]]))).toBeCloseTo(1, 7);
+    // Row 1: ½·(0.1 + 0 + 0.1) = 0.1; row 2: ½·(0.4 + 0.15 + 0.55) = 0.55; mean 0.325.
+    expect(totalVariation(p, q)).toBeCloseTo(0.325, 6);
+    expect(totalVariation(q, p)).toBeCloseTo(0.325, 6);
+  });
+
+  it('neither leaks tensors', () => {
+    const logits = tf.tensor2d([[1, 2, 3]]);
+    const before = tf.memory().numTensors;
+    const probabilities = toProbabilities(logits);
+    totalVariation(probabilities, probabilities);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    probabilities.dispose();
+    logits.dispose();
+  });
+});
+
+describe('outputKind and predictionDistance: what kind of prediction a model makes', () => {
+  it('softmax rows, sigmoid columns, logits and a regression are told apart', () => {
+    const kinds = tf.tidy(() => [
+      outputKind(tf.tensor2d([[0.2, 0.8], [0.5, 0.5]])),
+      outputKind(tf.tensor2d([[0.2], [0.9]])),
+      outputKind(tf.tensor2d([[0.2, 0.9], [0.1, 0.3]])),
+      outputKind(tf.tensor2d([[2, -1], [0.5, 3]])),
+      outputKind(tf.tensor2d([[2.5], [-1]])),
+    ]);
+    expect(kinds).toEqual(['distribution', 'bernoulli', 'bernoulli', 'logits', 'unbounded']);
+  });
+
+  it('a sigmoid binary classifier moves mass |p − q| per sample (softmax of one column would always give 0); a regression has no distance', () => {
+    const [sigmoid, softmaxRows, logits, regression] = tf.tidy(() => [
+      predictionDistance(tf.tensor2d([[0.2], [0.9]]), tf.tensor2d([[0.4], [0.8]]), 'bernoulli'),
+      predictionDistance(tf.tensor2d([[0.2, 0.8]]), tf.tensor2d([[0.5, 0.5]]), 'distribution'),
+      predictionDistance(tf.tensor2d([[0, 0]]), tf.tensor2d([[Math.log(3), 0]]), 'logits'),
+      predictionDistance(tf.tensor2d([[1]]), tf.tensor2d([[2]]), 'unbounded'),
+    ]);
+    expect(sigmoid).toBeCloseTo((0.2 + 0.1) / 2, 6);
+    expect(softmaxRows).toBeCloseTo(0.3, 6);
+    expect(logits).toBeCloseTo(0.25, 6); // [0.5, 0.5] against [0.75, 0.25]
+    expect(regression).toBeNaN();
+  });
+});
+
+describe('evaluatePlasticity: output effect per unit (main-thread style)', () => {
+  /** A 3-unit softmax classifier, its units and weight variables, its weights as data, a probe. */
+  function setup() {
+    const model = denseModel(5, [8, 16, 16, 3]);
+    const units = unitsFromLayersModel(model);
+    const weights = model.weights.map((weight) => weight.read() as tf.Variable);
+    const current = weights.map((variable) => variable.dataSync().slice() as Float32Array);
+    const { x, y } = toyData(24, 8, 3, 11);
+    const probe = { data: x.dataSync().slice() as Float32Array, shape: [...x.shape] };
+    const labels = { data: y.dataSync().slice() as Float32Array, shape: [...y.shape] };
+    // Which weights belong to unit 0 (its kernel and bias).
+    const ofUnit0 = units[0]!.variables.map((variable) => weights.indexOf(variable));
+    return { model, units, weights, current, probe, labels, ofUnit0, x, y };
+  }
+
+  /** Unit 0's weights replaced by an unrelated draw, the others as they are: a large move of unit 0 alone. */
+  function movedUnit0(current: Float32Array[], ofUnit0: number[]): Float32Array[] {
+    return current.map((data, index) =>
+      ofUnit0.includes(index) ? Float32Array.from(data, (_, i) => Math.sin(i * 12.9898 + index) * 0.8) : data.slice(),
+    );
+  }
+
+  it('reference = current weights: every effect is 0; no reference: no effect', () => {
+    const { model, units, weights, current, probe, x, y } = setup();
+    const reference = current.map((data, index) => quantizeInt8(data, weights[index]!.shape));
+    const output = evaluatePlasticity(units, weights, { probe, current, reference, fromUnit: 0, measureEffect: true }, { currentIsLoaded: true });
+    expect(units.length).toBe(3);
+    expect(output.effect).toEqual([0, 0, 0]);
+    expect(output.drift).toEqual([0, 0, 0]);
+    expect(output.lossEffect).toBeNull();
+    expect(output.probeLoss).toBeNull();
+
+    const first = evaluatePlasticity(units, weights, { probe, current, reference: null, fromUnit: 0, measureEffect: true }, { currentIsLoaded: true });
+    expect([first.drift, first.effect, first.lossEffect, first.probeLoss]).toEqual([null, null, null, null]);
+    expect(first.snapshot.length).toBe(weights.length);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('unit 0 alone moved far: its effect is large (and matches model.predict by hand), the others ~0; weights bit-identical afterwards; no leaks', () => {
+    const { model, units, weights, current, probe, ofUnit0, x, y } = setup();
+    const referenceData = movedUnit0(current, ofUnit0);
+    const reference = referenceData.map((data, index) => quantizeInt8(data, weights[index]!.shape));
+    const before = snapshot(weights);
+    const tensors = tf.memory().numTensors;
+
+    const input: EvaluationInput = { probe, current, reference, fromUnit: 0, measureEffect: true };
+    const output = evaluatePlasticity(units, weights, input, { currentIsLoaded: true });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const after = snapshot(weights);
+    for (const [name, values] of before) expect(bitIdentical(values, after.get(name)!)).toBe(true);
+
+    const effect = output.effect!;
+    expect(effect).toHaveLength(3);
+    expect(effect[0]).toBeGreaterThan(0.05);
+    expect(effect[1]).toBeLessThan(1e-3);
+    expect(effect[2]).toBeLessThan(1e-3);
+
+    // By hand: the model's predictions with unit 0 at the int8 reference, and at its int8 current weights.
+    const predictWith = (values: Float32Array[]) => {
+      model.setWeights(values.map((data, index) => tf.tensor(data, weights[index]!.shape)));
+      return model.predict(x) as tf.Tensor2D;
+    };
+    const quantizedNow = current.map((data, index) => dequantizeInt8(quantizeInt8(data, weights[index]!.shape)));
+    const unit0At = (source: Float32Array[]) => current.map((data, index) => (ofUnit0.includes(index) ? source[index]! : data));
+    const now = predictWith(current);
+    const atReference = predictWith(unit0At(reference.map(dequantizeInt8)));
+    const atQuantized = predictWith(unit0At(quantizedNow));
+    predictWith(current);
+    const byHand = totalVariation(now, atReference) - totalVariation(now, atQuantized);
+    expect(effect[0]).toBeCloseTo(byHand, 5);
+    tf.dispose([now, atReference, atQuantized, x, y]);
+    model.dispose();
+  });
+
+  it('fromUnit: only the active units are measured', () => {
+    const { model, units, weights, current, probe, x, y } = setup();
+    const reference = current.map((data, index) => quantizeInt8(data, weights[index]!.shape));
+    const output = evaluatePlasticity(units, weights, { probe, current, reference, fromUnit: 1, measureEffect: true }, { currentIsLoaded: true });
+    expect(output.effect).toEqual([0, 0]);
+    expect(output.drift).toHaveLength(2);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('with probe labels: lossEffect per unit and the probe loss now and at the reference, matching a hand computation', () => {
+    const { model, units, weights, current, probe, labels, ofUnit0, x, y } = setup();
+    const reference = movedUnit0(current, ofUnit0).map((data, index) => quantizeInt8(data, weights[index]!.shape));
+    const before = snapshot(weights);
+    const output = evaluatePlasticity(units, weights, { probe, probeLabels: labels, current, reference, fromUnit: 0, measureEffect: true }, { currentIsLoaded: true });
+    const after = snapshot(weights);
+    for (const [name, values] of before) expect(bitIdentical(values, after.get(name)!)).toBe(true);
+
+    expect(output.lossEffect).toHaveLength(3);
+    output.lossEffect!.forEach((value) => expect(Number.isFinite(value)).toBe(true));
+    // Units 1 and 2 have the same weights in the reference: undoing them changes no loss.
+    expect(output.lossEffect![1]).toBe(0);
+    expect(output.lossEffect![2]).toBe(0);
+    expect(Number.isFinite(output.probeLoss!.now)).toBe(true);
+    expect(Number.isFinite(output.probeLoss!.atReference)).toBe(true);
+
+    const crossEntropy = (predictions: tf.Tensor2D) =>
+      tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(predictions, 1e-7, 1))), 1))).dataSync()[0]!);
+    const predictWith = (values: Float32Array[]) => {
+      model.setWeights(values.map((data, index) => tf.tensor(data, weights[index]!.shape)));
+      return model.predict(x) as tf.Tensor2D;
+    };
+    const now = predictWith(current);
+    // Every active unit at the reference = unit 0 at the reference (the others' reference is their int8 copy).
+    const allAtReference = predictWith(reference.map(dequantizeInt8));
+    predictWith(current);
+    expect(output.probeLoss!.now).toBeCloseTo(crossEntropy(now), 5);
+    expect(output.probeLoss!.atReference).toBeCloseTo(crossEntropy(allAtReference), 5);
+    // Without labels the loss fields are null, the effects the same.
+    const unlabelled = evaluatePlasticity(units, weights, { probe, current, reference, fromUnit: 0, measureEffect: true }, { currentIsLoaded: true });
+    expect(unlabelled.lossEffect).toBeNull();
+    expect(unlabelled.probeLoss).toBeNull();
+    expect(unlabelled.effect).toEqual(output.effect);
+    tf.dispose([now, allAtReference, x, y]);
+    model.dispose();
+  });
+});
+
+/** Default criterion ('output-effect', effectThreshold 0.0075, referenceLag 2, patience 3, warmupSteps 0), evaluations every 5 steps. */
+const EFFECT: Partial<FreezeOptions> = { evalEvery: 5, deterministic: true };
+
+const disposeAfter: Trainer[] = [];
+afterEach(async () => {
+  for (const trainer of disposeAfter.splice(0)) await trainer.dispose();
+});
+
+function newTrainer(options: Partial<FreezeOptions>, optimizer: tf.Optimizer = tf.train.sgd(0.1), seed = 1) {
+  const trainer = createTrainer(denseModel(seed, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy' });
+  const plugin = freezePlugin({ ...EFFECT, ...options });
+  trainer.use(plugin);
+  const events = { freeze: [] as FreezeEvent[], unfreeze: [] as UnfreezeEvent[], plasticity: [] as PlasticityEvent[] };
+  trainer.events.on('freeze', (event) => void events.freeze.push(event));
+  trainer.events.on('unfreeze', (event) => void events.unfreeze.push(event));
+  trainer.events.on('plasticity', (event) => void events.plasticity.push(event));
+  disposeAfter.push(trainer);
+  return { trainer, plugin, events };
+}
+
+async function train(trainer: Trainer, steps: number, data: { x: tf.Tensor; y: tf.Tensor }) {
+  for (let i = 0; i < steps; i++) await trainer.step(data);
+}
+
+describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
+  it.each([
+    ['worker', 'all-but-head', [0, 1, 2]],
+    ['main-thread', undefined, [0, 1]],
+  ] as const)(
+    'nothing moves (SGD lr 1e-7): front to back, one unit per evaluation, as early as the ring and patience allow (reference on the %s, maxFrozenUnits %s)',
+    async (reference, maxFrozenUnits, expected) => {
+      const probeData = toyData(16, 8, 3, 9);
+      const options: Partial<FreezeOptions> = { reference, probe: probeData.x, probeLabels: probeData.y };
+      if (maxFrozenUnits) options.maxFrozenUnits = maxFrozenUnits;
+      const { trainer, plugin, events } = newTrainer(options, tf.train.sgd(1e-7));
+      expect(plugin.options.criterion).toBe('output-effect');
+      const data = toyData(32, 8, 3);
+      await train(trainer, 60, data);
+
+      expect(events.freeze.map((event) => event.index)).toEqual(expected);
+      expect(trainer.frozenPrefix).toBe(expected.length); // the head (and, by default, the unit under it) stays
+      // Evaluation k starts at step 5k + 4 and applies 5 steps later; the first with a reference is k = referenceLag,
+      // so `patience` effects are in at k = referenceLag + patience − 1 = 4: applied at step 29. Then one per evaluation.
+      expect(events.freeze.map((event) => event.step)).toEqual(expected.map((_, i) => 29 + 5 * i));
+      const report = plugin.report();
+      expect(report.placement).toBe(reference);
+      expect(report.timeline.map((entry) => entry.frozenPrefix)).toEqual(expected.map((_, i) => i + 1));
+
+      const series = report.units[0]!.series;
+      expect(series.map((point) => point.reason)).toEqual(['measuring: 1 of 3 evaluations', 'measuring: 2 of 3 evaluations', 'converged']);
+      for (const point of series) {
+        expect(point.effect).toBeGreaterThanOrEqual(0);
+        expect(point.effect).toBeLessThanOrEqual(0.0075);
+        expect(Number.isFinite(point.lossEffect)).toBe(true);
+        expect(Number.isFinite(point.probeLoss!.now)).toBe(true);
+      }
+      expect(series[2]!.effectLevel).toBeLessThanOrEqual(0.0075);
+      expect(series[0]!.effectLevel).toBeNaN();
+      const head = report.units.at(-1)!;
+      expect(head.frozen).toBe(false);
+      expect(head.lastVerdict!.converged).toBe(true); // converged, but never frozen: maxFrozenUnits
+      tf.dispose([data.x, data.y, probeData.x, probeData.y]);
+    },
+  );
+
+  it('every unit moving to a fresh random draw each step: nothing freezes, and the report says it still matters', async () => {
+    const { trainer, plugin, events } = newTrainer({ reference: 'main-thread', maxFrozenUnits: 'all-but-head' });
+    scriptGradients(trainer, []);
+    const data = toyData(32, 8, 3);
+    await train(trainer, 100, data);
+    expect(events.freeze).toEqual([]);
+    expect(trainer.frozenPrefix).toBe(0);
+    const report = plugin.report();
+    expect(report.evaluations).toBe(20);
+    for (const unit of report.units) {
+      expect(unit.lastVerdict!.converged).toBe(false);
+      expect(unit.lastVerdict!.reason).toMatch(/^still matters/);
+      expect(unit.series.at(-1)!.effectLevel).toBeGreaterThan(0.0075);
+    }
+    tf.dispose([data.x, data.y]);
+  });
+
+  it('a learning-rate change unfreezes and restarts the effect streaks: no refreeze before the ring and `patience` have filled again', async () => {
+    const { trainer, events } = newTrainer({ reference: 'main-thread' }, tf.train.sgd(1e-7));
+    const data = toyData(32, 8, 3);
+    await train(trainer, 40, data);
+    expect(trainer.frozenPrefix).toBe(2);
+    await trainer.setLearningRate(1e-8);
+    const seen = { freeze: events.freeze.length, plasticity: events.plasticity.length };
+    // referenceLag + patience evaluations after the change, the last applied evalEvery after it starts.
+    await train(trainer, 5 * (2 + 3), data);
+    expect(events.unfreeze.map((event) => event.index)).toEqual([1, 0]);
+    expect(events.freeze.length).toBe(seen.freeze);
+    // Every unit starts measuring again, the ones that were never frozen (2 and the head, converged before) too.
+    const firstAfter = events.plasticity.slice(seen.plasticity)[0]!;
+    expect(firstAfter.units.map((unit) => [unit.index, unit.reason])).toEqual([0, 1, 2, 3].map((index) => [index, 'measuring: 1 of 3 evaluations']));
+    await train(trainer, 10, data);
+    expect(events.freeze.slice(seen.freeze).map((event) => event.index)).toEqual([0, 1]);
+    tf.dispose([data.x, data.y]);
+  });
+
+  it('evaluating on the main thread (effects, probe loss) puts the weights back exactly: with nothing frozen, training equals training without the plugin', async () => {
+    const data = toyData(32, 8, 3);
+    const probeData = toyData(16, 8, 3, 9);
+    const plain = createTrainer(denseModel(3, [8, 16, 16, 16, 3]), { optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+    await train(plain, 40, data);
+    // effectThreshold tiny: nothing converges, but every evaluation swaps reference weights in and out, unit by unit.
+    const { trainer, plugin, events } = newTrainer(
+      { reference: 'main-thread', effectThreshold: 1e-9, probe: probeData.x, probeLabels: probeData.y },
+      tf.train.adam(0.01),
+      3,
+    );
+    await train(trainer, 40, data);
+    expect(plugin.report().evaluations).toBe(8);
+    expect(events.freeze).toEqual([]);
+    expect(plugin.report().units[0]!.series.at(-1)!.lossEffect).not.toBeNull();
+    const [a, b] = [snapshot(plain.variables), snapshot(trainer.variables)];
+    for (const [index, variable] of plain.variables.entries()) {
+      expect(bitIdentical(a.get(variable.name)!, b.get(trainer.variables[index]!.name)!)).toBe(true);
+    }
+    await plain.dispose();
+    tf.dispose([data.x, data.y, probeData.x, probeData.y]);
+  });
+
+  it('no tensor leaks over 100 steps (main thread, probe labels, freezes and evaluations going on)', async () => {
+    const probeData = toyData(16, 8, 3, 9);
+    const { trainer, plugin, events } = newTrainer({ reference: 'main-thread', maxFrozenUnits: 'all-but-head', probe: probeData.x, probeLabels: probeData.y });
+    scriptGradients(trainer, [0, 1]);
+    const data = toyData(32, 8, 3);
+    await train(trainer, 60, data);
+    expect(events.freeze.map((event) => event.index)).toEqual([0, 1]);
+    const tensors = tf.memory().numTensors;
+    const evaluations = plugin.report().evaluations;
+    await train(trainer, 100, data);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(plugin.report().evaluations - evaluations).toBe(20);
+    expect(trainer.frozenPrefix).toBe(2);
+    tf.dispose([data.x, data.y, probeData.x, probeData.y]);
+  });
+
+  it('export → import in a new trainer and model keeps the effect streaks: identical decisions and effects on the same data', async () => {
+    const data = toyData(32, 8, 3);
+    const options: Partial<FreezeOptions> = { reference: 'main-thread', maxFrozenUnits: 'all-but-head' };
+    const first = newTrainer(options, tf.train.sgd(0.1), 7);
+    scriptGradients(first.trainer, [0, 1, 2]);
+    await train(first.trainer, 23, data); // mid-way between two evaluations, one in flight
+    const state = JSON.parse(JSON.stringify(await first.trainer.exportState()));
+    const freezeState = state.plugins[first.plugin.name] as FreezeState;
+    expect(freezeState.effects!.some((effect) => effect.values.length > 0)).toBe(true);
+    expect(freezeState.pending!.effect).toHaveLength(4);
+    const weights = first.trainer.variables.map((variable) => variable.dataSync().slice());
+    const seen = { freeze: first.events.freeze.length, plasticity: first.events.plasticity.length };
+    await train(first.trainer, 60, data);
+    const expected = { freeze: first.events.freeze.slice(seen.freeze), plasticity: first.events.plasticity.slice(seen.plasticity) };
+    expect(expected.freeze.length).toBeGreaterThan(0);
+
+    const resume = async (saved: unknown) => {
+      const second = newTrainer(options, tf.train.sgd(0.1), 8); // other initial weights: the checkpoint must override them
+      scriptGradients(second.trainer, [0, 1, 2]);
+      second.trainer.variables.forEach((variable, i) => variable.assign(tf.tensor(weights[i]!, variable.shape)));
+      await second.trainer.importState(saved as never);
+      await train(second.trainer, 60, data);
+      return second;
+    };
+    const decisions = (events: PlasticityEvent[]) =>
+      events.map((event) => [event.step, event.units.map((unit) => [unit.index, unit.effect, unit.effectLevel, unit.streak, unit.converged])]);
+    const second = await resume(state);
+    expect(second.events.freeze.map(({ index, step }) => ({ index, step }))).toEqual(expected.freeze.map(({ index, step }) => ({ index, step })));
+    expect(decisions(second.events.plasticity)).toEqual(decisions(expected.plasticity));
+    expect(second.trainer.frozenPrefix).toBe(first.trainer.frozenPrefix);
+
+    // Control: a state without the streaks (saved before the output-effect criterion) restarts them, and freezes later.
+    const { effects: _dropped, ...withoutEffects } = freezeState;
+    const restarted = await resume({ ...state, plugins: { ...state.plugins, [first.plugin.name]: withoutEffects } });
+    expect(restarted.events.freeze[0]!.step).toBeGreaterThan(expected.freeze[0]!.step);
+    tf.dispose([data.x, data.y]);
+  });
+});
