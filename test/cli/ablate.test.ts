@@ -113,24 +113,24 @@ describe('trainhooks ablate, interrupted', () => {
 
 describe('trainhooks train, a run that fails', () => {
   it('reports the run’s error and exits 1 without a report', async () => {
-    // A model whose input does not fit Fashion-MNIST rows (10 features, not 784): training throws in the child.
+    // A model that takes Fashion-MNIST rows but predicts 5 classes, not 10: training throws in the child.
     const dir = mkdtempSync(join(tmpdir(), 'trainhooks-bad-model-'));
     const topology = {
       class_name: 'Sequential',
-      config: { name: 'tiny', layers: [{ class_name: 'Dense', config: { name: 'd', units: 10, activation: 'softmax', batch_input_shape: [null, 10], dtype: 'float32' } }] },
+      config: { name: 'tiny', layers: [{ class_name: 'Dense', config: { name: 'd', units: 5, activation: 'softmax', batch_input_shape: [null, 784], dtype: 'float32' } }] },
       keras_version: 'tfjs-layers 4.22.0',
       backend: 'tensor_flow.js',
     };
     const weights = [
-      { name: 'd/kernel', shape: [10, 10], dtype: 'float32' },
-      { name: 'd/bias', shape: [10], dtype: 'float32' },
+      { name: 'd/kernel', shape: [784, 5], dtype: 'float32' },
+      { name: 'd/bias', shape: [5], dtype: 'float32' },
     ];
-    writeFileSync(join(dir, 'weights.bin'), new Uint8Array(4 * 110));
+    writeFileSync(join(dir, 'weights.bin'), new Uint8Array(4 * (784 * 5 + 5)));
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: topology, weightsManifest: [{ paths: ['weights.bin'], weights }] }));
     const out = join(dir, 'out');
     const run = await runCli(['train', '--model', join(dir, 'model.json'), '--train-limit', '64', '--test-limit', '32', '--backend', 'wasm', '--out', out]);
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(/FAILED baseline seed 1: .*(shape|784|10)/);
+    expect(run.stderr).toMatch(/FAILED baseline seed 1: .*(shape|5|10)/);
     expect(run.stderr).toContain('no run finished; no report written');
     expect(existsSync(join(out, 'report.json'))).toBe(false);
   });

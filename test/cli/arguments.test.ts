@@ -14,15 +14,54 @@ const badOptionValue = join(dir, 'bad-value.json');
 writeFileSync(badOptionValue, JSON.stringify({ freeze: { driftThreshold: 10 } }));
 const badPipelineStages = join(dir, 'bad-stages.json');
 writeFileSync(badPipelineStages, JSON.stringify({ pipeline: { stages: 0 } }));
+// Models for colour images (3 channels), their topology as tfjs-layers writes it: refused before any weight is read.
+const colourSequential = join(dir, 'colour-sequential.json');
+writeFileSync(
+  colourSequential,
+  JSON.stringify({
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: 'colour', layers: [{ class_name: 'Dense', config: { name: 'dense', units: 10, batch_input_shape: [null, 32, 32, 3] } }] },
+    },
+    weightsManifest: [],
+  }),
+);
+const colourFunctional = join(dir, 'colour-functional.json');
+writeFileSync(
+  colourFunctional,
+  JSON.stringify({
+    modelTopology: {
+      class_name: 'Model',
+      config: {
+        name: 'colour',
+        layers: [
+          { class_name: 'InputLayer', name: 'input', config: { name: 'input', batch_input_shape: [null, 28, 28, 3], dtype: 'float32' }, inbound_nodes: [] },
+          { class_name: 'Dense', name: 'dense', config: { name: 'dense', units: 10 }, inbound_nodes: [[['input', 0, 0, {}]]] },
+        ],
+        input_layers: [['input', 0, 0]],
+        output_layers: [['dense', 0, 0]],
+      },
+    },
+    weightsManifest: [],
+  }),
+);
 
 const CASES: Array<[string, string[], RegExp]> = [
-  ['an unknown plugin', ['train', '--plugins', 'freeze,turbo'], /unknown plugin 'turbo'; choose from freeze, act-cache, grad-prune, pipeline, mpi/],
+  ['an unknown plugin', ['train', '--plugins', 'freeze,turbo'], /unknown plugin 'turbo'; choose from head-only, freeze, act-cache, grad-prune, pipeline, mpi$/m],
   ['non-numeric epochs', ['train', '--epochs', 'ten'], /--epochs must be a positive whole number, got 'ten'/],
   ['zero epochs', ['ablate', '--plugins', 'freeze', '--epochs', '0'], /--epochs must be a positive whole number/],
   ['a fractional evaluation count', ['train', '--evals-per-epoch', '1.5'], /--evals-per-epoch must be a positive whole number, got '1.5'/],
   ['a missing data directory', ['train', '--data', join(dir, 'no-such-dir')], /--data: no directory '.*no-such-dir'/],
   ['a data directory without IDX files', ['train', '--data', dir], /lacks train-images-idx3-ubyte/],
-  ['an unknown model', ['train', '--model', 'vgg19'], /unknown model 'vgg19'; choose cnn, mlp, resnet or give the path of a tfjs-layers model.json/],
+  ['an unknown model', ['train', '--model', 'vgg19'], /unknown model 'vgg19'; choose cnn, mlp, resnet, pretrained:cnn, pretrained:mlp, pretrained:resnet or give the path of a tfjs-layers model.json/],
+  ['an unknown pretrained model', ['train', '--model', 'pretrained:vgg'], /unknown pretrained model 'pretrained:vgg'; choose pretrained:cnn, pretrained:mlp, pretrained:resnet$/m],
+  ['a pretrained model of no name', ['train', '--model', 'pretrained:'], /unknown pretrained model 'pretrained:'/],
+  [
+    'a model for 32×32 colour images on the digits',
+    ['train', '--model', colourSequential, '--data', 'digits'],
+    /--model .*colour-sequential.json takes inputs of shape \[32, 32, 3\], but --data digits has 28×28×1 images \(a model must take \[784\] or \[28, 28, 1\]\)/,
+  ],
+  ['a functional model for colour images', ['train', '--model', colourFunctional], /--model .*colour-functional.json takes inputs of shape \[28, 28, 3\], but --data subset has 28×28×1 images/],
   ['a missing model.json', ['train', '--model', join(dir, 'model.json')], /--model: .*model.json does not exist/],
   ['an unreadable plugin options file', ['train', '--plugin-options', join(dir, 'missing.json')], /--plugin-options: cannot read .*missing.json/],
   ['plugin options that are not JSON', ['train', '--plugin-options', brokenJson], /--plugin-options: cannot read .*broken.json/],

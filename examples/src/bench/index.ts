@@ -2,6 +2,7 @@
 // BENCHMARKS.md and writes its raw numbers to .bench-out/<name>.json.
 import { runBackendBenchmark } from './backend.js';
 import { runCacheBenchmark } from './cache.js';
+import { runFinetuneBenchmark } from './finetune.js';
 import { runFreezeBenchmark } from './freeze.js';
 import { runMpiBenchmark } from './mpi.js';
 import { runOverheadBenchmark } from './overhead.js';
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, (argv: string[]) => Promise<void>> = {
   backend: runBackendBenchmark,
   prune: runPruneBenchmark,
   freeze: runFreezeBenchmark,
+  finetune: runFinetuneBenchmark,
   cache: runCacheBenchmark,
   'prune-update': runPruneUpdateBenchmark,
   pipeline: runPipelineBenchmark,

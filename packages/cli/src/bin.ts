@@ -18,8 +18,10 @@ interface OutputArguments {
 
 function addRunOptions(command: Command): Command {
   return command
-    .option('--model <name|path>', `${MODEL_NAMES.join(' | ')} | PATH/model.json`, DEFAULTS.model)
-    .option('--data <name|dir>', 'subset (embedded 10k/2k) | fashion-mnist (Debian package) | DIR with the four IDX files', DEFAULTS.data)
+    .option('--model <name|path>', `${MODEL_NAMES.join(' | ')} (from scratch) | ${MODEL_NAMES.map((name) => `pretrained:${name}`).join(' | ')} (fine-tune a shipped backbone) | PATH/model.json`, DEFAULTS.model)
+    .option('--new-head', 'replace the model\'s last Dense layer with a fresh one (default for pretrained:<name>)')
+    .option('--no-new-head', 'keep the loaded model\'s own head')
+    .option('--data <name|dir>', 'subset (embedded Fashion-MNIST 10k/2k) | digits (10k real MNIST digits, 8k/2k) | fashion-mnist (Debian package) | DIR with the four IDX files', DEFAULTS.data)
     .option('--plugins <list>', `comma-separated, from ${PLUGIN_NAMES.join(', ')}`)
     .option('--plugin-options <file>', 'JSON file: { "<plugin>": { option: value } }')
     .option('--epochs <n>', 'epochs per run', DEFAULTS.epochs)

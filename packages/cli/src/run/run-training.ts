@@ -68,7 +68,7 @@ async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
   const plugins = new Map<string, PluginInstance>();
   try {
     for (const name of spec.plugins) {
-      const instance = await PLUGIN_REGISTRY[name].create(spec.pluginOptions[name] ?? {}, { probe: workload.probe, seed: spec.seed, threads: backend.threads ?? spec.threads ?? availableParallelism() });
+      const instance = await PLUGIN_REGISTRY[name].create(spec.pluginOptions[name] ?? {}, { probe: workload.probe, probeLabels: workload.probeLabels, seed: spec.seed, threads: backend.threads ?? spec.threads ?? availableParallelism() });
       plugins.set(name, instance);
       trainer.use(instance.plugin);
     }

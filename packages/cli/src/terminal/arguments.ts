@@ -5,7 +5,8 @@ import { AUTO_BACKEND_ORDER } from '@trainhooks/core-hooks';
 import { configurationMatrix, MATRIX_KINDS } from '../ablation/matrix.js';
 import type { AblationSpec } from '../ablation/run-ablation.js';
 import { DEBIAN_FASHION_MNIST_DIR, DEBIAN_FASHION_MNIST_PACKAGE, FASHION_MNIST_FILES } from '../data/fashion-mnist.js';
-import { isModelName, MODEL_NAMES } from '../models/index.js';
+import { isModelName, MODEL_NAMES, PRETRAINED_PREFIX, pretrainedModelPath, pretrainedName } from '../models/index.js';
+import { modelFileInputShape } from '../run/model-file.js';
 import { isPluginName, PLUGIN_NAMES, type PluginName } from '../plugins/plugin-names.js';
 import { pluginProblem } from '../plugins/plugin-registry.js';
 import { DEFAULT_LEARNING_RATES, DEFAULT_RUN_SPEC, OPTIMIZER_NAMES, type OptimizerName, type RunSpec, type StepSchedule } from '../run/run-spec.js';
@@ -14,6 +15,8 @@ import { UsageError } from './usage-error.js';
 /** The options both commands share, as commander hands them over (strings unless parsed). */
 export interface RunArguments {
   model: string;
+  /** commander's --new-head / --no-new-head; undefined when neither is given. */
+  newHead?: boolean;
   data: string;
   plugins?: string;
   pluginOptions?: string;
@@ -67,15 +70,43 @@ export function parsePluginList(text: string | undefined): PluginName[] {
   return names as PluginName[];
 }
 
-function checkModel(model: string): string {
+function checkModel(model: string, data: string): string {
   if (isModelName(model)) return model;
-  if (model.endsWith('.json') && existsSync(model)) return model;
+  if (model.startsWith(PRETRAINED_PREFIX)) {
+    const name = pretrainedName(model);
+    if (name === null) throw new UsageError(`unknown pretrained model '${model}'; choose ${MODEL_NAMES.map((n) => PRETRAINED_PREFIX + n).join(', ')}`);
+    const path = pretrainedModelPath(name);
+    if (!existsSync(path)) throw new UsageError(`--model ${model}: ${path} is missing; rebuild the backbones with \`npm run pretrain\``);
+    checkInputShape(model, path, data);
+    return model;
+  }
+  if (model.endsWith('.json') && existsSync(model)) {
+    checkInputShape(model, model, data);
+    return model;
+  }
   if (model.endsWith('.json')) throw new UsageError(`--model: ${model} does not exist`);
-  throw new UsageError(`unknown model '${model}'; choose ${MODEL_NAMES.join(', ')} or give the path of a tfjs-layers model.json`);
+  throw new UsageError(
+    `unknown model '${model}'; choose ${MODEL_NAMES.join(', ')}, ${MODEL_NAMES.map((n) => PRETRAINED_PREFIX + n).join(', ')} or give the path of a tfjs-layers model.json`,
+  );
+}
+
+/** Every data set here is 28×28 greyscale: a model must take n×784 or n×28×28×1. */
+function checkInputShape(model: string, path: string, data: string): void {
+  let shape: Array<number | null> | null;
+  try {
+    shape = modelFileInputShape(path);
+  } catch (error) {
+    throw new UsageError(`--model ${model}: cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (shape === null) return; // the model will say itself when it is built
+  const features = shape.slice(1).join(',');
+  if (features !== '784' && features !== '28,28,1') {
+    throw new UsageError(`--model ${model} takes inputs of shape [${shape.slice(1).join(', ')}], but --data ${data} has 28×28×1 images (a model must take [784] or [28, 28, 1])`);
+  }
 }
 
 function checkData(data: string): string {
-  if (data === 'subset') return data;
+  if (data === 'subset' || data === 'digits') return data;
   if (data === 'fashion-mnist') {
     if (!existsSync(DEBIAN_FASHION_MNIST_DIR)) {
       throw new UsageError(`--data fashion-mnist reads ${DEBIAN_FASHION_MNIST_DIR}, which is missing: apt-get install ${DEBIAN_FASHION_MNIST_PACKAGE}, or pass --data DIR`);
@@ -83,7 +114,7 @@ function checkData(data: string): string {
     return data;
   }
   if (!existsSync(data) || !statSync(data).isDirectory()) {
-    throw new UsageError(`--data: no directory '${data}'; use subset (embedded), fashion-mnist (${DEBIAN_FASHION_MNIST_DIR}) or a directory with the four IDX files`);
+    throw new UsageError(`--data: no directory '${data}'; use subset (embedded), digits (real MNIST digits), fashion-mnist (${DEBIAN_FASHION_MNIST_DIR}) or a directory with the four IDX files`);
   }
   const stems = Object.values(FASHION_MNIST_FILES).flatMap((split) => [split.images, split.labels]);
   const missing = stems.filter((stem) => !existsSync(`${data}/${stem}`) && !existsSync(`${data}/${stem}.gz`));
@@ -126,7 +157,8 @@ export function parseBase(args: RunArguments): AblationSpec['base'] {
   if (!(BACKEND_CHOICES as readonly string[]).includes(args.backend)) throw new UsageError(`unknown backend '${args.backend}'; choose from ${BACKEND_CHOICES.join(', ')}`);
   const optimizer = parseOptimizer(args.optimizer);
   return {
-    model: checkModel(args.model),
+    model: checkModel(args.model, checkData(args.data)),
+    ...(args.newHead !== undefined ? { newHead: args.newHead } : {}),
     data: checkData(args.data),
     pluginOptions: readPluginOptions(args.pluginOptions),
     epochs: positiveInteger('--epochs', args.epochs),
