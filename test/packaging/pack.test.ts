@@ -105,7 +105,7 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   const y = tf.oneHot(tf.randomUniform([16], 0, 3, 'int32'), 3);
   const trainer = createTrainer(model);
   ${freezes ? `// The reference worker is a file of its own in dist: it must load from the installed package.
-  const freeze = pluginExports.freezePlugin({ warmupSteps: 1, evalEvery: 1, referenceLag: 1, window: 2, patience: 1, driftThreshold: 1, tolerance: 1, deterministic: true });
+  const freeze = pluginExports.freezePlugin({ criterion: 'drift-trend', maxFrozenUnits: 'all-but-head', warmupSteps: 1, evalEvery: 1, referenceLag: 1, window: 2, patience: 1, driftThreshold: 1, tolerance: 1, deterministic: true });
   trainer.use(freeze);` : ''}
   ${pipelines ? `// The stage workers are a file of their own in dist: they must load from the installed package.
   const pipeline = pluginExports.pipelinePlugin({ stages: 2, microBatches: 2 });
