@@ -297,13 +297,14 @@ describe('cli as a published package', () => {
     cli = await pack('cli');
   }, TIMEOUT);
 
-  it('ships its bin, its worker, the embedded data and nothing else', () => {
+  it('ships its bin, its worker, the embedded data, the pretrained backbones and nothing else', () => {
     expect(cli.files).toEqual(
       expect.arrayContaining(['dist/bin.js', 'dist/ablation-worker.js', 'dist/ablation-worker.cjs', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'README.md']),
     );
-    expect(cli.files.filter((file) => file.startsWith('data/')).sort()).toEqual(
-      ['README.md', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((file) => `data/fashion-mnist-subset/${file}`),
-    );
+    expect(cli.files.filter((file) => file.startsWith('data/')).sort()).toEqual([
+      ...['README.md', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((file) => `data/fashion-mnist-subset/${file}`),
+      ...['cnn', 'mlp', 'resnet'].flatMap((model) => ['model.json', 'training.json', 'weights.bin'].map((file) => `data/pretrained/${model}/${file}`)),
+    ]);
     expect(cli.files.filter((file) => !file.startsWith('dist/') && !file.startsWith('data/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
     for (const file of cli.files.filter((f) => f.startsWith('dist/'))) {
       expect(statSync(join(cli.dir, file)).size, `${file} holds no bundled dependency`).toBeLessThan(maxDistBytes(file));
@@ -321,7 +322,8 @@ describe('cli as a published package', () => {
       const tarballs = [core.tarball, ...others.map((packed) => packed.tarball), cli.tarball];
       await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, ...TFJS], project, 4 * MINUTE);
       const out = join(project, 'report');
-      const args = ['trainhooks', 'train', '--model', 'mlp', '--plugins', 'grad-prune', '--train-limit', '128', '--test-limit', '64', '--epochs', '1', '--backend', 'cpu', '--quiet', '--out', out];
+      // A shipped backbone fine-tuned on the digits: the installed copy finds its data/pretrained and the mnist package.
+      const args = ['trainhooks', 'train', '--model', 'pretrained:mlp', '--data', 'digits', '--plugins', 'grad-prune', '--train-limit', '128', '--test-limit', '64', '--epochs', '1', '--backend', 'cpu', '--quiet', '--out', out];
       const stdout = await run('npx', ['--no-install', ...args], project, 3 * MINUTE);
       expect(stdout).toContain(join(out, 'report.html'));
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { runs: Array<{ configuration: string; backend: string }> };
