@@ -78,13 +78,10 @@ export function evaluatePlasticity(
     const quantizedValues = snapshot.map(dequantizeInt8);
     const labels = input.probeLabels ? tf.tensor(input.probeLabels.data, input.probeLabels.shape) : null;
     if (labels) held.push(labels);
-    const { effect, lossEffect, probeLoss } = !input.measureEffect
-      ? { effect: null, lossEffect: null, probeLoss: null }
-      : outputEffects(units, weights, current, input.fromUnit, labels, {
-      now: input.current,
-      reference: referenceValues,
-      quantized: quantizedValues,
-    });
+    const values = { now: input.current, reference: referenceValues, quantized: quantizedValues };
+    const { effect, lossEffect, probeLoss } = input.measureEffect
+      ? outputEffects(units, weights, current, input.fromUnit, labels, values)
+      : { effect: null, lossEffect: null, probeLoss: null };
     const outputsUnder = (values: Float32Array[]) => {
       assignWeights(weights, values);
       return tf.tidy(() => current.inputs.map((unitInput, offset) => units[input.fromUnit + offset]!.apply(unitInput, { training: false })));
@@ -125,7 +122,7 @@ function outputEffects(
   const asPredictions = (output: tf.Tensor) => tf.tidy(() => (kind === 'logits' ? toProbabilities(output) : (tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D)));
   const predictions = asPredictions(current.outputs.at(-1)!);
   const distanceKind = kind === 'logits' ? 'distribution' : kind;
-  const loss = (p: tf.Tensor2D) => (labels && kind !== 'unbounded' ? crossEntropy(p, labels) : Number.NaN);
+  const loss = (p: tf.Tensor2D) => (labels && kind !== 'unbounded' ? crossEntropy(p, labels, kind === 'bernoulli') : Number.NaN);
   const lossNow = loss(predictions);
   const lossEffect: number[] = [];
   const activeIndices: number[] = [];
@@ -164,9 +161,15 @@ function outputEffects(
   }
 }
 
-/** Mean categorical cross-entropy of predicted distributions against target rows. */
-function crossEntropy(predictions: tf.Tensor2D, labels: tf.Tensor): number {
-  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.reshape(labels, predictions.shape), tf.log(tf.clipByValue(predictions, 1e-7, 1))), 1))).dataSync()[0]!);
+/** Mean cross-entropy against target rows: categorical for distributions, binary per column for sigmoid outputs. */
+function crossEntropy(predictions: tf.Tensor2D, labels: tf.Tensor, binary: boolean): number {
+  return tf.tidy(() => {
+    const targets = tf.reshape(labels, predictions.shape);
+    const p = tf.clipByValue(predictions, 1e-7, 1 - 1e-7);
+    const perEntry = binary ? tf.add(tf.mul(targets, tf.log(p)), tf.mul(tf.sub(1, targets), tf.log(tf.sub(1, p)))) : tf.mul(targets, tf.log(p));
+    const perSample = binary ? tf.mean(perEntry, 1) : tf.sum(perEntry, 1);
+    return tf.neg(tf.mean(perSample)).dataSync()[0]!;
+  });
 }
 
 function assignSome(weights: readonly tf.Variable[], indices: readonly number[], values: readonly Float32Array[]): void {
