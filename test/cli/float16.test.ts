@@ -1,4 +1,4 @@
-// float16 weights: the encoder (round to nearest even, as tfjs' decoder expects) and model files saved with it.
+// float16 weights: the encoder core-hooks shares with act-cache (round to nearest even, as tfjs' decoder expects) and model files saved with it.
 import '@tensorflow/tfjs-backend-cpu';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { float16Bits, loadModelFile, modelFileInputShape, saveModelFiles, toFloat16 } from '@trainhooks/cli';
+import { encodeHalf, toHalf } from '@trainhooks/core-hooks';
+import { loadModelFile, modelFileInputShape, saveModelFiles } from '@trainhooks/cli';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -25,7 +26,7 @@ function halfValue(bits: number): number {
 
 const hex = (bits: number) => `0x${bits.toString(16).padStart(4, '0')}`;
 
-describe('float16Bits', () => {
+describe('toHalf', () => {
   it.each([
     [1, 0x3c00],
     [-2, 0xc000],
@@ -64,12 +65,12 @@ describe('float16Bits', () => {
     [2051, 0x6802], // a tie between 2050 and 2052: to even
     [2 - 2 ** -12, 0x4000], // rounds up across the exponent: the mantissa's carry makes 2
   ])('%d → %s', (value, bits) => {
-    expect(hex(float16Bits(value))).toBe(hex(bits));
+    expect(hex(toHalf(value))).toBe(hex(bits));
   });
 
   it('keeps NaN a NaN (exponent all ones, mantissa not zero), of either sign', () => {
     for (const nan of [NaN, -NaN, new Float32Array(new Uint32Array([0x7f800001]).buffer)[0]!]) {
-      const bits = float16Bits(nan);
+      const bits = toHalf(nan);
       expect(bits & 0x7c00).toBe(0x7c00);
       expect(bits & 0x03ff).not.toBe(0);
       expect(Number.isNaN(halfValue(bits))).toBe(true);
@@ -81,12 +82,12 @@ describe('float16Bits', () => {
     let state = 12345;
     const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let i = 0; i < values.length; i++) values[i] = (next() - 0.5) * 2 ** (Math.floor(next() * 44) - 26);
-    const halves = toFloat16(values);
+    const halves = encodeHalf(values);
     expect(halves).toBeInstanceOf(Uint16Array);
     expect(halves).toHaveLength(values.length);
     values.forEach((value, i) => {
       const bits = halves[i]!;
-      expect(bits).toBe(float16Bits(value));
+      expect(bits).toBe(toHalf(value));
       if ((bits & 0x7fff) === 0x7c00) {
         // Infinity only from the midpoint between 65504 and 65536 up.
         expect(Math.abs(value)).toBeGreaterThanOrEqual(65520);
@@ -107,10 +108,10 @@ describe('float16Bits', () => {
   it("decodes through tfjs' own float16 weight decoder to the same values", async () => {
     const values = new Float32Array([1, -2, 65504, 70000, 0.1, 2 ** -24, 3 * 2 ** -25, -0.333, 1e-5, 123.456]);
     const [decoded] = Object.values(
-      tf.io.decodeWeights(toFloat16(values).buffer as ArrayBuffer, [{ name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } }]),
+      tf.io.decodeWeights(encodeHalf(values).buffer as ArrayBuffer, [{ name: 'w', shape: [values.length], dtype: 'float32', quantization: { dtype: 'float16' } }]),
     );
     const got = await decoded!.data();
-    expect([...got]).toEqual([...toFloat16(values)].map(halfValue));
+    expect([...got]).toEqual([...encodeHalf(values)].map(halfValue));
     decoded!.dispose();
   });
 });
@@ -161,7 +162,7 @@ describe('saveModelFiles / loadModelFile', () => {
       original!.forEach((values, i) => {
         expect(Buffer.from(fromFull![i]!.buffer).equals(Buffer.from(values.buffer))).toBe(true);
         // Exactly the nearest halves, so within half an ulp: 2^-11 relative (2^-25 absolute among the subnormals).
-        expect([...fromHalf![i]!]).toEqual([...toFloat16(values)].map(halfValue));
+        expect([...fromHalf![i]!]).toEqual([...encodeHalf(values)].map(halfValue));
         values.forEach((value, j) => expect(Math.abs(fromHalf![i]![j]! - value)).toBeLessThanOrEqual(Math.max(Math.abs(value) * 2 ** -11, 2 ** -25)));
       });
       // And the model computes (nearly) the same function.

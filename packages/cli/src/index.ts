@@ -16,7 +16,6 @@ export * from './run/training-flops.js';
 export * from './run/work-meter.js';
 export * from './run/workload.js';
 export * from './run/model-file.js';
-export * from './run/float16.js';
 export * from './plugins/plugin-names.js';
 export * from './plugins/plugin-registry.js';
 export * from './plugins/head-only.js';

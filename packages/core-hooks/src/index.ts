@@ -27,3 +27,4 @@ export { LocalStrategy } from './local-strategy.js';
 export { SeededRandom, shuffleInPlace } from './seeded-random.js';
 export type { StepStrategy, StepModel, StepRun, ForwardReport, ForwardBackwardResult } from './strategy.js';
 export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
+export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';

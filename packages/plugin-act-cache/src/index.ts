@@ -5,4 +5,4 @@ export { ActivationCache, type CachedBatch } from './activation-cache.js';
 export { MemoryStore, MEMORY_ENTRY_OVERHEAD_BYTES } from './memory-store.js';
 export { DiskStore, RECORD_HEADER_BYTES, type DiskIndex } from './disk-store.js';
 export { RowCodec } from './row-codec.js';
-export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';
+export { toHalf, fromHalf, encodeHalf, decodeHalf } from '@trainhooks/core-hooks';

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { toFloat16 } from './float16.js';
+import { encodeHalf } from '@trainhooks/core-hooks';
 
 interface ModelJson {
   modelTopology?: unknown;
@@ -65,7 +65,7 @@ export async function saveModelFiles(model: tfl.LayersModel, dir: string, option
         const bytes = source.slice(offset, offset + count * 4);
         offset += count * 4;
         if (float16 && spec.dtype === 'float32') {
-          parts.push(new Uint8Array(toFloat16(new Float32Array(bytes.buffer)).buffer));
+          parts.push(new Uint8Array(encodeHalf(new Float32Array(bytes.buffer)).buffer));
           specs.push({ ...spec, quantization: { dtype: 'float16' } });
         } else {
           parts.push(bytes);

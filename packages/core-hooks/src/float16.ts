@@ -1,5 +1,5 @@
-// IEEE 754 half precision, for the `precision: 'fp16'` stores: half the bytes of fp32, about three
-// significant decimal digits (relative error ≤ 2⁻¹¹ in the normal range, |x| ≥ 6.1e-5).
+// IEEE 754 half precision: half the bytes of fp32, about three significant decimal digits (relative
+// error ≤ 2⁻¹¹ in the normal range, |x| ≥ 6.1e-5). act-cache's fp16 stores and the CLI's float16 model files use it.
 
 const floatView = new Float32Array(1);
 const bitsView = new Uint32Array(floatView.buffer);
