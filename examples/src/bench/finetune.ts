@@ -8,6 +8,7 @@
 //
 //   npm run bench -- finetune [--models cnn,resnet] [--optimizers momentum,adam] [--seeds 3] [--epochs 8]
 //                             [--parallel 2] [--configs "head-only;freeze;freeze+act-cache;…"]
+//                             [--plugin-options '{"freeze":{"effectThreshold":0.01}}']
 import { parseArgs } from 'node:util';
 import {
   configurationMatrix,
@@ -16,6 +17,7 @@ import {
   summarise,
   type OptimizerName,
   type RunResult,
+  type RunSpec,
   type Spread,
 } from '@trainhooks/cli';
 import { writeResult } from './stats.js';
@@ -50,6 +52,8 @@ export async function runFinetuneBenchmark(argv: string[]): Promise<void> {
       epochs: { type: 'string', default: '8' },
       parallel: { type: 'string', default: '2' },
       configs: { type: 'string', default: DEFAULT_CONFIGS },
+      // JSON keyed by plugin name, as in the CLI's --plugin-options file: options to compare with the defaults.
+      'plugin-options': { type: 'string', default: '{}' },
     },
   });
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i + 1);
@@ -66,7 +70,7 @@ export async function runFinetuneBenchmark(argv: string[]): Promise<void> {
           base: {
             model: `pretrained:${model}`,
             data: 'digits',
-            pluginOptions: {},
+            pluginOptions: JSON.parse(values['plugin-options']) as RunSpec['pluginOptions'],
             epochs: Number(values.epochs),
             evalsPerEpoch: 4,
             batchSize: 64,
