@@ -28,3 +28,4 @@ export { SeededRandom, shuffleInPlace } from './seeded-random.js';
 export type { StepStrategy, StepModel, StepRun, ForwardReport, ForwardBackwardResult } from './strategy.js';
 export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
 export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';
+export { median } from './median.js';

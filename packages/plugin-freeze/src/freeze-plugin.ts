@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { HookStage, isUnitModel, type BackendChoice, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, isUnitModel, median, type BackendChoice, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
-import { emptyTrend, median, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
+import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing } from './snapshot-ring.js';
 import { decodeFloat32, decodeQuantized, encodeBytes, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';

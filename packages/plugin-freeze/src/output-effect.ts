@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { median } from '@trainhooks/core-hooks';
 
 /**
  * Does a unit's recent learning still matter to what the model predicts? Its *output effect* is the
@@ -113,17 +114,11 @@ export function observeEffect(state: EffectState, effect: number, options: Effec
   if (seen < options.patience) {
     return { effect, level: Number.NaN, streak: seen, converged: false, reason: `measuring: ${seen} of ${options.patience} evaluations` };
   }
-  const level = middle(state.values);
+  const level = median(state.values);
   const converged = level <= options.effectThreshold;
   const percent = (value: number) => `${(value * 100).toFixed(2)} %`;
   const reason = converged
     ? 'converged'
     : `still matters: undoing its recent learning moves ${percent(level)} of the predictions (median of ${seen}) > ${percent(options.effectThreshold)}`;
   return { effect, level, streak: seen, converged, reason };
-}
-
-function middle(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const half = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
 }

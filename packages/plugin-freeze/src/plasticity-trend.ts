@@ -6,6 +6,7 @@
  * once, for `patience` evaluations in a row, the window of the last `window` normalised values has a
  * small median level and a flat robust (Theil–Sen) slope.
  */
+import { median } from '@trainhooks/core-hooks';
 
 export interface TrendOptions {
   readonly window: number;
@@ -45,13 +46,6 @@ export function emptyTrend(): TrendState {
 /** A fresh window and streak; the peak level (the unit's scale) kept or forgotten. */
 export function restartTrend(state: TrendState, keepScale: boolean): TrendState {
   return { values: [], peakLevel: keepScale ? state.peakLevel : 0, streak: 0 };
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Theil–Sen: the median of the slopes between every pair of points (x = position). Robust to a spike. */

@@ -2,15 +2,9 @@
 // rate at which tensors are copied out of and into the backend. Runs in a stage worker, on the backend
 // the stages train with (our kernels included), with that worker's weights.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Unit } from '@trainhooks/core-hooks';
+import { median, type Unit } from '@trainhooks/core-hooks';
 import { backwardOfRecorded, recordForward } from './deferred-tape.js';
 import type { UnitProfile } from './stage-protocol.js';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 function timeMs(run: () => void): number {
   const start = performance.now();

@@ -1,11 +1,8 @@
 // Small statistics over seeds.
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+import { median } from '@trainhooks/core-hooks';
+
+export { median };
 
 export interface Spread {
   readonly median: number;
