@@ -58,8 +58,11 @@ describe('trainhooks ablate on a tiny set', () => {
 
   it('writes report.md with the table and the machine', () => {
     const markdown = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(markdown).toMatch(/\| configuration \| runs \| time to target \(s\) \| speedup to baseline acc − 0.3 pt/);
-    for (const column of ['final test acc', 'samples/s', 'backward skipped', 'forward skipped by cache', 'gradient bytes not communicated']) expect(markdown).toContain(column);
+    expect(markdown).toMatch(/\| configuration \| runs \| whole run vs baseline \(median, min–max\) \| time to target \(s\) \| speedup to baseline acc − 0.3 pt/);
+    for (const column of ['final test acc', 'samples/s', 'step p50 (ms, measured)', 'backward skipped (counted)', 'forward skipped by cache (counted)']) expect(markdown).toContain(column);
+    // One process: nothing is ever communicated, so no column says what was not.
+    expect(markdown).not.toContain('gradient bytes not communicated');
+    expect(markdown).toMatch(/Noise: the baseline's training time spread by \d+\.\d % over seeds/);
     expect(markdown).toMatch(/\| freeze\+act-cache\+grad-prune \| 2 \|/);
     expect(markdown).toMatch(/backend \*\*wasm, \d+ threads?\*\*; machine: .+ cores/);
   });

@@ -1,6 +1,6 @@
 // Speedups are per seed against that seed's baseline, at the baseline's final accuracy − the drop.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RUN_SPEC, summarise, type RunResult } from '@trainhooks/cli';
+import { DEFAULT_RUN_SPEC, noiseNote, summarise, summaryTable, type RunResult } from '@trainhooks/cli';
 
 function run(configuration: string, seed: number, curve: Array<[seconds: number, accuracy: number]>, work: Partial<RunResult['work']> = {}): RunResult {
   const plugins = configuration === 'baseline' ? [] : (configuration.split('+') as RunResult['spec']['plugins']);
@@ -65,5 +65,53 @@ describe('summarise', () => {
     expect(only!.configuration).toBe('freeze');
     expect(only!.speedup).toBeNull();
     expect(only!.seeds[0]!.speedup).toBeNull();
+  });
+});
+
+describe('honest time ratios', () => {
+  // Baselines of 100 s and 110 s: the machine's noise is 10 / 105 ≈ 9.5 %.
+  const baselines = [run('baseline', 1, [[50, 0.8], [100, 0.9]]), run('baseline', 2, [[55, 0.8], [110, 0.9]])];
+
+  it('gives each configuration its whole-run ratio per seed and the baselines\' spread as the noise', () => {
+    const [, freeze] = summarise([...baselines, run('freeze', 1, [[25, 0.8], [50, 0.9]], { backwardFlopsSkipped: 50 }), run('freeze', 2, [[25, 0.8], [55, 0.9]], { backwardFlopsSkipped: 50 })], ['baseline', 'freeze'], 0.3);
+    expect(freeze!.wholeRun).toEqual({ median: 2, min: 2, max: 2 });
+    expect(freeze!.timeNoise).toBeCloseTo(10 / 105, 10);
+    expect(summaryTable([freeze!], 0.3).rows[0]![2]).toBe('2.00×');
+  });
+
+  it('labels a configuration that skipped nothing instead of giving it a speedup', () => {
+    const summary = summarise([...baselines, run('freeze+act-cache', 1, [[45, 0.8], [90, 0.9]]), run('freeze+act-cache', 2, [[50, 0.8], [100, 0.9]])], ['baseline', 'freeze+act-cache'], 0.3);
+    const noop = summary[1]!;
+    expect(noop.skippedNothing).toBe(true);
+    const table = summaryTable(summary, 0.3);
+    const cell = (header: RegExp) => table.rows[1]![table.headers.findIndex((h) => header.test(h))];
+    expect(cell(/^whole run/)).toBe('skipped nothing');
+    expect(cell(/^speedup to baseline/)).toBe('skipped nothing');
+  });
+
+  it('does not call a parallelising plugin a no-op when its skip counters read zero', () => {
+    const [, pipeline] = summarise([...baselines, run('pipeline', 1, [[40, 0.8], [80, 0.9]]), run('pipeline', 2, [[44, 0.8], [88, 0.9]])], ['baseline', 'pipeline'], 0.3);
+    expect(pipeline!.skippedNothing).toBe(false);
+    expect(pipeline!.wholeRun!.median).toBeCloseTo(1.25, 10);
+  });
+
+  it('marks a ratio within the baselines\' spread as within noise', () => {
+    const summary = summarise([...baselines, run('grad-prune', 1, [[48, 0.8], [96, 0.9]], { backwardFlopsSkipped: 1 }), run('grad-prune', 2, [[52, 0.8], [104, 0.9]], { backwardFlopsSkipped: 1 })], ['baseline', 'grad-prune'], 0.3);
+    const table = summaryTable(summary, 0.3);
+    expect(table.rows[1]![2]).toMatch(/^1\.0\d× \(1\.0\d×–1\.0\d×\), within noise$/);
+    expect(noiseNote(summary)).toMatch(/spread by 9\.5 % over seeds/);
+  });
+
+  it('says that one seed measures no noise', () => {
+    const summary = summarise([baselines[0]!, run('freeze', 1, [[40, 0.8], [90, 0.9]], { backwardFlopsSkipped: 5 })], ['baseline', 'freeze'], 0.3);
+    expect(summary[1]!.timeNoise).toBeNull();
+    expect(noiseNote(summary)).toMatch(/^One seed: .*--seeds 3/);
+  });
+
+  it('shows bytes not communicated only when a communicating plugin ran', () => {
+    const single = summaryTable(summarise([...baselines, run('freeze', 1, [[25, 0.8], [50, 0.9]], { backwardFlopsSkipped: 5, gradientBytesNotCommunicated: 10 })], ['baseline', 'freeze'], 0.3), 0.3);
+    expect(single.headers).not.toContain('gradient bytes not communicated');
+    const mpi = summaryTable(summarise([...baselines, run('mpi+freeze', 1, [[25, 0.8], [50, 0.9]], { backwardFlopsSkipped: 5, gradientBytesNotCommunicated: 10 })], ['baseline', 'mpi+freeze'], 0.3), 0.3);
+    expect(mpi.headers).toContain('gradient bytes not communicated');
   });
 });

@@ -109,7 +109,7 @@ function summariseCell(model: string, optimizer: string, results: RunResult[], l
       runs: summary.runs,
       speedupToTarget: summary.speedup,
       missed: summary.missedTarget,
-      wholeRun: paired.length ? spread(paired.map(({ run, baseline }) => baseline!.trainingSeconds / run.trainingSeconds)) : null,
+      wholeRun: summary.wholeRun,
       finalAccuracy: summary.finalAccuracy,
       accuracyDeltaPoints: paired.length ? spread(paired.map(({ run, baseline }) => (run.finalAccuracy - baseline!.finalAccuracy) * 100)) : null,
       trainingSeconds: summary.trainingSeconds,

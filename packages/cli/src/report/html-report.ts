@@ -3,7 +3,7 @@
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { reportCharts, type ChartSpec } from './charts.js';
-import { settingsLines } from './markdown-report.js';
+import { settingsLines, tableNotes } from './markdown-report.js';
 import type { ReportData } from './report-data.js';
 import { summaryTable } from './summary-table.js';
 
@@ -63,7 +63,7 @@ ${notes}
 <thead><tr>${table.headers.map((header) => `<th>${escape(header)}</th>`).join('')}</tr></thead>
 <tbody>${table.rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`).join('')}</tbody>
 </table>
-<p>Target: the baseline's final test accuracy of the same seed − ${data.settings.targetDropPoints} points. Time counts training only. Work skipped is counted in conv/dense multiply-adds.</p>
+<p>${escape(tableNotes(data).join(' '))}</p>
 ${figures.join('\n')}
 <p><small>Generated ${escape(data.createdAt)}; the raw numbers are in report.json.</small></p>
 </body>

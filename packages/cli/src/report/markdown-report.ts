@@ -1,6 +1,6 @@
 // report.md: the table with what it was measured on and how to read it.
 import type { ReportData } from './report-data.js';
-import { markdownTable, summaryTable } from './summary-table.js';
+import { markdownTable, noiseNote, summaryTable } from './summary-table.js';
 
 export function settingsLines(data: ReportData): string[] {
   const { settings, machine } = data;
@@ -23,10 +23,7 @@ export function markdownReport(data: ReportData): string {
     '',
     markdownTable(summaryTable(data.summary, settings.targetDropPoints)),
     '',
-    `Target: the baseline's final test accuracy of the same seed − ${settings.targetDropPoints} points; time counts training only`,
-    '(test evaluations after each epoch are off the clock). A configuration that never reaches the target is "missed" (speedup 0 in the median).',
-    'Work skipped is counted in conv/dense multiply-adds against the same configuration without skipping;',
-    'gradient bytes are those a data-parallel all-reduce would not send (frozen and pruned variables).',
+    ...tableNotes(data),
   ];
   if (data.interrupted) lines.push('', '**Interrupted**: only the runs that finished are included.');
   if (data.failures.length > 0) {
@@ -34,4 +31,18 @@ export function markdownReport(data: ReportData): string {
     for (const failure of data.failures) lines.push(`- ${failure.configuration}, seed ${failure.seed}: ${failure.message.split('\n')[0]}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** How to read the table: the target, the noise, what is counted and what is measured. */
+export function tableNotes(data: ReportData): string[] {
+  const notes = [
+    `Target: the baseline's final test accuracy of the same seed − ${data.settings.targetDropPoints} points; time counts training only`,
+    '(test evaluations are off the clock). A configuration that never reaches the target is "missed" (speedup 0 in the median);',
+    'one whose plugins skipped no work (and run nothing in parallel) is "skipped nothing": its time ratio is the machine, not a speedup.',
+    noiseNote(data.summary),
+    'Skipped work is counted, not measured: conv/dense multiply-adds each step\'s decisions left out, against the same step without',
+    'skipping. The measured column is the trainer\'s step time (telemetry p50).',
+  ];
+  if (data.summary.some((row) => row.communicates)) notes.push('Gradient bytes are those the data-parallel all-reduce did not send (frozen and pruned variables).');
+  return notes.filter((line) => line !== '');
 }

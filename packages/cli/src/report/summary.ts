@@ -1,7 +1,9 @@
 // The numbers of report.md / report.json, per configuration, over seeds. Each seed's run is compared
 // with the baseline run of the same seed: target = that baseline's final test accuracy − targetDrop
 // points; speedup = baseline's time to target / the configuration's. A run that never reaches the
-// target counts as speedup 0 ("missed"), so a median over seeds cannot hide a miss.
+// target counts as speedup 0 ("missed"), so a median over seeds cannot hide a miss. Time ratios carry
+// the noise of the machine: the spread of the baselines' times over seeds (same work, other data order).
+import { COMMUNICATING_PLUGINS, PARALLELISING_PLUGINS } from '../plugins/plugin-names.js';
 import type { RunResult } from '../run/run-training.js';
 import { median, spread, timeToAccuracy, type Spread } from './statistics.js';
 
@@ -23,6 +25,19 @@ export interface ConfigurationSummary {
   readonly speedup: Spread | null;
   readonly missedTarget: number;
   readonly secondsToTarget: number | null;
+  /** The baseline's training time / this configuration's, per seed; null when no seed has a baseline. */
+  readonly wholeRun: Spread | null;
+  /**
+   * How far the baselines' training times spread over seeds, (max − min) / median: the machine's noise
+   * for a time ratio of this report. null with fewer than two baseline runs (then nothing says it).
+   */
+  readonly timeNoise: number | null;
+  /** Plugins ran, but none skipped any work and none runs in parallel: its time ratio is noise, not a speedup. */
+  readonly skippedNothing: boolean;
+  /** A plugin that sends gradients between processes ran, so "not communicated" counts a saving. */
+  readonly communicates: boolean;
+  /** The trainer's measured step time (telemetry p50), median over seeds, ms. */
+  readonly stepMs: number;
   readonly finalAccuracy: Spread;
   readonly trainingSeconds: number;
   readonly samplesPerSecond: number;
@@ -35,7 +50,10 @@ export interface ConfigurationSummary {
 }
 
 export function summarise(results: readonly RunResult[], configurations: readonly string[], targetDropPoints: number): ConfigurationSummary[] {
-  const baselineBySeed = new Map(results.filter((run) => run.configuration === 'baseline').map((run) => [run.spec.seed, run]));
+  const baselines = results.filter((run) => run.configuration === 'baseline');
+  const baselineBySeed = new Map(baselines.map((run) => [run.spec.seed, run]));
+  const baselineTimes = spread(baselines.map((run) => run.trainingSeconds));
+  const timeNoise = baselines.length >= 2 ? (baselineTimes.max - baselineTimes.min) / baselineTimes.median : null;
   return configurations
     .map((configuration) => results.filter((run) => run.configuration === configuration).sort((a, b) => a.spec.seed - b.spec.seed))
     .filter((runs) => runs.length > 0)
@@ -49,15 +67,26 @@ export function summarise(results: readonly RunResult[], configurations: readonl
         return { seed: run.spec.seed, targetAccuracy: target, secondsToTarget: mine, speedup: mine === null || theirs === null ? 0 : theirs / mine };
       });
       const compared = seeds.filter((seed) => seed.speedup !== null);
+      const wholeRuns = runs.flatMap((run) => {
+        const baseline = baselineBySeed.get(run.spec.seed);
+        return baseline ? [baseline.trainingSeconds / run.trainingSeconds] : [];
+      });
+      const plugins = runs[0]!.spec.plugins;
+      const skipped = runs.some((run) => run.work.backwardFlopsSkipped > 0 || run.work.forwardFlopsSkipped > 0);
       const reached = seeds.map((seed) => seed.secondsToTarget).filter((seconds): seconds is number => seconds !== null);
       return {
         configuration: runs[0]!.configuration,
-        plugins: runs[0]!.spec.plugins,
+        plugins,
         runs: runs.length,
         seeds,
         speedup: compared.length > 0 ? spread(compared.map((seed) => seed.speedup!)) : null,
         missedTarget: compared.filter((seed) => seed.speedup === 0).length,
         secondsToTarget: reached.length > 0 ? median(reached) : null,
+        wholeRun: wholeRuns.length > 0 ? spread(wholeRuns) : null,
+        timeNoise,
+        skippedNothing: plugins.length > 0 && !skipped && !plugins.some((name) => PARALLELISING_PLUGINS.includes(name)),
+        communicates: plugins.some((name) => COMMUNICATING_PLUGINS.includes(name)),
+        stepMs: median(runs.map((run) => run.stepMsMedian)),
         finalAccuracy: spread(runs.map((run) => run.finalAccuracy)),
         trainingSeconds: median(runs.map((run) => run.trainingSeconds)),
         samplesPerSecond: median(runs.map((run) => run.samplesPerSecond)),

@@ -5,7 +5,7 @@
 import type { AblationSpec } from '../ablation/run-ablation.js';
 import { runAblation } from '../ablation/run-ablation.js';
 import { buildReportData, type ReportSettings } from '../report/report-data.js';
-import { markdownTable, summaryTable } from '../report/summary-table.js';
+import { markdownTable, noiseNote, summaryTable } from '../report/summary-table.js';
 import { writeReport, type ReportPaths } from '../report/write-report.js';
 import { configurationLabel } from '../run/run-spec.js';
 import { mpiLaunch } from '../run/mpi-launch.js';
@@ -68,7 +68,10 @@ export async function runCommand({ command, spec, targetDropPoints, out, mode: a
   if (mode === 'json-lines') {
     process.stdout.write(`${JSON.stringify({ type: 'report', paths, summary: data.summary })}\n`);
   } else {
-    if (mode !== 'quiet') console.log(`\n${markdownTable(summaryTable(data.summary, targetDropPoints))}\n`);
+    if (mode !== 'quiet') {
+      const note = noiseNote(data.summary);
+      console.log(`\n${markdownTable(summaryTable(data.summary, targetDropPoints))}\n${note ? `${note}\n` : ''}`);
+    }
     console.log(`backend ${data.backends.join(', ')}; report: ${paths.html} (also report.md, report.json)`);
   }
   if (outcome.interrupted) return 130;
