@@ -10,7 +10,9 @@ import {
   fromHalf,
   MEMORY_ENTRY_OVERHEAD_BYTES,
   toHalf,
+  ServingMonitor,
   type ActCacheOptions,
+  type CacheBypassEvent,
   type CacheHitEvent,
   type CacheMissEvent,
 } from '@trainhooks/plugin-act-cache';
@@ -232,5 +234,64 @@ describe('ActCachePlugin', () => {
     await second.trainer.dispose();
     cleanup.splice(cleanup.indexOf(second.trainer), 1);
     expect(existsSync(directory)).toBe(false); // the importing plugin owns it now, without keep
+  });
+});
+
+describe('ServingMonitor: does serving a boundary pay?', () => {
+  const monitor = () => new ServingMonitor({ minSaving: 0.1, window: 3 });
+
+  it('judges a boundary once both kinds of step have a window, on their medians', () => {
+    const m = monitor();
+    for (const ms of [10, 10]) expect(m.record(2, 'computed', ms)).toBeNull();
+    // One slow served step (a worker's evaluation, a GC) among fast ones does not decide.
+    for (const ms of [9.5, 40]) expect(m.record(2, 'served', ms)).toBeNull();
+    expect(m.record(2, 'computed', 10)).toBeNull();
+    const verdict = m.record(2, 'served', 9.5);
+    expect(verdict).toMatchObject({ boundary: 2, servedMs: 9.5, computedMs: 10 });
+    expect(verdict!.saving).toBeCloseTo(0.05, 10);
+    expect(verdict!.reason).toMatch(/^serving boundary 2 from the cache saves 5\.0 % of a step .* < minSaving 10\.0 %: the prefix is computed instead$/);
+    expect(m.isBypassed(2)).toBe(true);
+    expect(m.record(2, 'served', 1)).toBeNull(); // judged: no second verdict
+    expect(m.verdicts()).toHaveLength(1);
+  });
+
+  it('keeps serving a boundary that saves at least minSaving, and judges each boundary on its own times', () => {
+    const m = monitor();
+    for (let i = 0; i < 3; i++) {
+      m.record(1, 'computed', 10);
+      m.record(1, 'served', 2);
+      m.record(3, 'computed', 10);
+    }
+    expect(m.isBypassed(1)).toBe(false);
+    expect(m.isBypassed(3)).toBe(false); // no served step timed yet
+    expect(m.verdicts()).toEqual([]);
+  });
+});
+
+describe('ActCachePlugin: a boundary that does not pay is computed, not served', () => {
+  it('stops serving it after the window, says why in an event and its stats, frees its rows, and trains the same', async () => {
+    const data = toyData(32, 8, 3);
+    // minSaving 0.99: no served step is 100× cheaper than computing two small dense units, so the verdict is certain.
+    const plain = newTrainer(4, () => 2, null);
+    const cached = newTrainer(4, () => 2, { store: 'memory', minSaving: 0.99, savingWindow: 4 });
+    const bypasses: CacheBypassEvent[] = [];
+    cached.trainer.events.on('cacheBypass', (event) => void bypasses.push(event));
+    for (const { trainer } of [plain, cached]) await trainer.fit(data.x, data.y, { epochs: 4, batchSize: 8, shuffle: false });
+    // Epoch 1: 4 computed steps (the fill); epoch 2: 4 served steps → judged at step 8; epochs 3–4 compute.
+    expect(bypasses).toHaveLength(1);
+    expect(bypasses[0]).toMatchObject({ step: 7, boundary: 2 });
+    expect(bypasses[0]!.reason).toMatch(/< minSaving 99\.0 %: the prefix is computed instead/);
+    expect(cached.events.hits).toHaveLength(4);
+    const stats = cached.plugin!.stats();
+    expect(stats.bypassed).toEqual([expect.objectContaining({ boundary: 2 })]);
+    expect(stats.bypassedSteps).toBe(8);
+    expect(stats.memory.entries).toBe(0);
+    expect(cached.calls.slice(0, 2)).toEqual([12, 12]);
+    expect(await maxWeightDifference(plain.trainer, cached.trainer)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('checks minSaving and savingWindow', () => {
+    expect(() => actCachePlugin({ deterministicInputs: true, minSaving: 1 })).toThrow(/minSaving.*\[0, 1\)/);
+    expect(() => actCachePlugin({ deterministicInputs: true, savingWindow: 0 })).toThrow(/savingWindow.*integer ≥ 1/);
   });
 });

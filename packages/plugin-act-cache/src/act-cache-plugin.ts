@@ -6,6 +6,7 @@ import { HookStage, runUnits, Telemetry, type LatencySummary, type StepContext, 
 import { ActivationCache, type CachedBatch } from './activation-cache.js';
 import type { DiskIndex } from './disk-store.js';
 import { resolveActCacheOptions, type ActCacheOptions } from './options.js';
+import { ServingMonitor, type ServingVerdict } from './serving-monitor.js';
 
 export interface CacheHitEvent {
   readonly step: number;
@@ -26,10 +27,16 @@ export interface CacheMissEvent {
   readonly reason: 'absent' | 'partial' | 'corrupt';
 }
 
+/** A boundary the cache stopped serving: serving it saved less than `minSaving` of a step. */
+export interface CacheBypassEvent extends ServingVerdict {
+  readonly step: number;
+}
+
 declare module '@trainhooks/core-hooks' {
   interface TrainerEventMap {
     cacheHit: CacheHitEvent;
     cacheMiss: CacheMissEvent;
+    cacheBypass: CacheBypassEvent;
   }
 }
 
@@ -53,6 +60,10 @@ export interface ActCacheStats {
   readonly missStep: LatencySummary | null;
   /** Estimate: (mean miss step − mean hit step) × hits, in ms. */
   readonly forwardMsSaved: number;
+  /** Boundaries no longer served because serving them did not pay, with the timings and the reason. */
+  readonly bypassed: readonly ServingVerdict[];
+  /** Steps that computed a bypassed boundary's prefix instead of serving it. */
+  readonly bypassedSteps: number;
 }
 
 /** Plain data for checkpoints: the layout and the disk index (memory rows are rebuilt as batches miss). */
@@ -92,6 +103,9 @@ export class ActCachePlugin implements TrainerPlugin {
   private prefetched: { ids: Int32Array; boundary: number; rows: Promise<CachedBatch> } | null = null;
   private decidedAt = 0;
   private served = false;
+  /** What this step timed for the serving monitor: a whole batch served, the prefix computed, or neither. */
+  private stepKind: 'served' | 'computed' | null = null;
+  private readonly serving: ServingMonitor;
 
   constructor(options: Partial<ActCacheOptions> = {}) {
     this.options = resolveActCacheOptions(options);
@@ -103,6 +117,7 @@ export class ActCachePlugin implements TrainerPlugin {
       );
     }
     this.cache = new ActivationCache(this.options, () => this.storeDirectory());
+    this.serving = new ServingMonitor({ minSaving: this.options.minSaving, window: this.options.savingWindow });
   }
 
   apply(trainer: Trainer): void {
@@ -133,7 +148,9 @@ export class ActCachePlugin implements TrainerPlugin {
     this.boundary = boundary;
     this.decidedAt = performance.now();
     this.served = false;
+    this.stepKind = null;
     if (boundary === 0 || context.forwardStart.unit !== 0) return; // nothing frozen, or another party decided
+    if (this.serving.isBypassed(boundary)) return void this.telemetry.count('bypassedSteps');
     const ids = context.ids;
     if (!ids) {
       throw new Error(
@@ -154,6 +171,7 @@ export class ActCachePlugin implements TrainerPlugin {
     if (!rows.found.every(Boolean)) return this.miss(context, boundary, ids, 'corrupt');
 
     this.serve(context, from, tf.tensor(rows.data, [ids.length, ...rows.shape]));
+    if (from === boundary) this.stepKind = 'served';
     if (from < boundary) {
       // Advance: the newly frozen units from..boundary run on the cached rows, and their output is stored.
       this.pending = { boundary, ids: ids.slice(), from };
@@ -200,6 +218,7 @@ export class ActCachePlugin implements TrainerPlugin {
   private miss(context: StepContext, boundary: number, ids: Int32Array, reason: CacheMissEvent['reason']): void {
     // The prefix runs for the whole batch; its output (context.frozenOutput) is stored after the step.
     this.pending = { boundary, ids: ids.slice(), from: null };
+    this.stepKind = 'computed';
     this.telemetry.count('misses');
     this.trainer!.events.emit('cacheMiss', { step: context.step, boundary, rows: ids.length, reason });
   }
@@ -220,9 +239,19 @@ export class ActCachePlugin implements TrainerPlugin {
   }
 
   private async afterStep(context: StepContext): Promise<void> {
-    this.telemetry.record(this.served ? 'hitStep' : 'missStep', (performance.now() - this.decidedAt) * 1000);
-    const pending = this.pending;
+    const stepMs = performance.now() - this.decidedAt;
+    this.telemetry.record(this.served ? 'hitStep' : 'missStep', stepMs * 1000);
+    let pending = this.pending;
     this.pending = null;
+    if (this.stepKind !== null) {
+      const verdict = this.serving.record(this.boundary, this.stepKind, stepMs);
+      if (verdict) {
+        // Computing this boundary is as cheap as serving it: stop storing and serving it, free its rows.
+        pending = null;
+        this.cache.dropBoundary(verdict.boundary);
+        this.trainer!.events.emit('cacheBypass', { step: context.step, ...verdict });
+      }
+    }
     if (pending && context.frozenOutput && context.frozenPrefix === pending.boundary) {
       const output = context.frozenOutput;
       const data = (await output.data()) as Float32Array;
@@ -271,6 +300,8 @@ export class ActCachePlugin implements TrainerPlugin {
       hitStep,
       missStep,
       forwardMsSaved: hitStep && missStep ? (Math.max(0, missStep.meanUs - hitStep.meanUs) * hits) / 1000 : 0,
+      bypassed: this.serving.verdicts(),
+      bypassedSteps: counters.bypassedSteps ?? 0,
     };
   }
 

@@ -25,6 +25,14 @@ export interface ActCacheOptions {
    * alone and serves the batch; 'whole-batch' runs the prefix for the whole batch (a miss).
    */
   partialHits: 'missing-rows' | 'whole-batch';
+  /**
+   * Least share of a step that serving a boundary must save against computing its prefix (timed on
+   * both kinds of step at that boundary); below it the boundary is computed, not served. 0: stop only
+   * when serving is slower.
+   */
+  minSaving: number;
+  /** Steps of each kind (served, computed) timed before a boundary is judged. */
+  savingWindow: number;
 }
 
 export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'deterministicInputs'>> = Object.freeze({
@@ -35,6 +43,8 @@ export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'determin
   keep: false,
   prefetch: true,
   partialHits: 'missing-rows',
+  minSaving: 0.1,
+  savingWindow: 16,
 } satisfies Omit<ActCacheOptions, 'deterministicInputs'>);
 
 const KNOWN = ['deterministicInputs', ...Object.keys(DEFAULT_ACT_CACHE_OPTIONS)];
@@ -55,6 +65,8 @@ export function resolveActCacheOptions(options: Partial<ActCacheOptions> = {}): 
   if (resolved.precision !== 'fp32' && resolved.precision !== 'fp16') fail('precision', resolved.precision, "'fp32' or 'fp16'");
   if (resolved.directory !== null && (typeof resolved.directory !== 'string' || resolved.directory === '')) fail('directory', resolved.directory, 'null or a directory path');
   if (resolved.partialHits !== 'missing-rows' && resolved.partialHits !== 'whole-batch') fail('partialHits', resolved.partialHits, "'missing-rows' or 'whole-batch'");
+  if (typeof resolved.minSaving !== 'number' || !(resolved.minSaving >= 0 && resolved.minSaving < 1)) fail('minSaving', resolved.minSaving, 'a number in [0, 1)');
+  if (typeof resolved.savingWindow !== 'number' || !Number.isInteger(resolved.savingWindow) || resolved.savingWindow < 1) fail('savingWindow', resolved.savingWindow, 'an integer ≥ 1 (steps)');
   for (const key of ['keep', 'prefetch'] as const) if (typeof resolved[key] !== 'boolean') fail(key, resolved[key], 'true or false');
   return resolved;
 }
