@@ -325,3 +325,25 @@ describe('selectBatch: a step may train on part of the batch (a data-parallel sh
     expect(HookStage.AGREE).toBeLessThan(HookStage.PRUNE);
   });
 });
+
+describe('plugin reports', () => {
+  it('trainer.reports() collects each plugin\'s report() by name; describe() is optional and read as given', async () => {
+    const trainer = newTrainer();
+    let steps = 0;
+    const counting = {
+      name: 'counting',
+      apply: (t: ReturnType<typeof newTrainer>) => void t.hooks.afterStep.tap('counting', () => void steps++),
+      report: () => ({ steps }),
+      describe: () => ({ speedup: 'skips-work', communicates: false }) as const,
+    };
+    trainer.use(counting).use({ name: 'silent', apply: () => {} });
+    const { x, y } = toyData(8, 8, 3);
+    await trainer.step({ x, y });
+    await trainer.step({ x, y });
+    expect(trainer.reports()).toEqual({ counting: { steps: 2 } });
+    expect(JSON.parse(JSON.stringify(trainer.reports()))).toEqual({ counting: { steps: 2 } });
+    expect(counting.describe()).toEqual({ speedup: 'skips-work', communicates: false });
+    tf.dispose([x, y]);
+    await trainer.dispose();
+  });
+});

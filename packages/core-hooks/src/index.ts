@@ -1,4 +1,4 @@
-export { createTrainer, Trainer, type TrainerPlugin, type TrainableModel, type TrainerState } from './trainer.js';
+export { createTrainer, Trainer, type PluginDescription, type TrainerPlugin, type TrainableModel, type TrainerState } from './trainer.js';
 export { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
 export { createHooks, HookStage, type TrainerHooks, type EpochInfo, type BatchInfo, type LearningRateChange } from './hooks.js';
 export { definePluginHooks } from './plugin-hooks.js';

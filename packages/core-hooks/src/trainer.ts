@@ -20,9 +20,25 @@ import { VariableOptimizers, type OptimizerState } from './variable-optimizers.j
 import { yieldIfDue } from './yield.js';
 
 /** A plugin, webpack style: an object whose apply() taps the trainer's hooks. */
+/**
+ * How a plugin makes training faster, so that a report reads its numbers right: a plugin that skips
+ * work and skipped none has not made a run faster, whatever the clock says; one that runs in parallel
+ * can, without skipping anything.
+ */
+export interface PluginDescription {
+  /** 'skips-work': frozen, pruned or cached work (its skip counters say how much); 'parallel': more threads or processes; 'none': neither. */
+  readonly speedup: 'skips-work' | 'parallel' | 'none';
+  /** It sends gradients between processes, so gradient bytes it did not send are a saving. */
+  readonly communicates: boolean;
+}
+
 export interface TrainerPlugin {
   readonly name?: string;
   apply(trainer: Trainer): void;
+  /** What the plugin did (decisions, timings, counters) as plain JSON-serialisable data; collected by `trainer.reports()`. */
+  report?(): unknown;
+  /** How it makes training faster, for reports (without it, a report assumes nothing about the plugin). */
+  describe?(): PluginDescription;
   /** Plugin state for exact resume (plain data); collected by `trainer.exportState()`. */
   exportState?(): unknown;
   importState?(state: unknown): void | Promise<void>;
@@ -140,6 +156,11 @@ export class Trainer {
 
   get pluginNames(): string[] {
     return this.plugins.map(pluginName);
+  }
+
+  /** Every attached plugin's `report()`, by plugin name (plugins without one are left out). */
+  reports(): Record<string, unknown> {
+    return Object.fromEntries(this.plugins.flatMap((plugin) => (typeof plugin.report === 'function' ? [[pluginName(plugin), plugin.report()]] : [])));
   }
 
   /** How forward and backward execute (this process by default). */
