@@ -47,7 +47,8 @@ writeFileSync(
 );
 
 const CASES: Array<[string, string[], RegExp]> = [
-  ['an unknown plugin', ['train', '--plugins', 'freeze,turbo'], /unknown plugin 'turbo'; choose from head-only, freeze, act-cache, grad-prune, pipeline, mpi$/m],
+  ['an unknown plugin', ['train', '--plugins', 'freeze,turbo'], /unknown plugin 'turbo'; choose from head-only, freeze, act-cache, grad-prune, pipeline, mpi, or name a module of your own by its path \(\.\/my-plugin\.js\)$/m],
+  ['a plugin module that is not there', ['train', '--plugins', './no-such-plugin.js'], /unknown plugin '\.\/no-such-plugin\.js'.*: no module at \/.*no-such-plugin\.js$/m],
   ['non-numeric epochs', ['train', '--epochs', 'ten'], /--epochs must be a positive whole number, got 'ten'/],
   ['zero epochs', ['ablate', '--plugins', 'freeze', '--epochs', '0'], /--epochs must be a positive whole number/],
   ['a fractional evaluation count', ['train', '--evals-per-epoch', '1.5'], /--evals-per-epoch must be a positive whole number, got '1.5'/],
@@ -65,7 +66,7 @@ const CASES: Array<[string, string[], RegExp]> = [
   ['a missing model.json', ['train', '--model', join(dir, 'model.json')], /--model: .*model.json does not exist/],
   ['an unreadable plugin options file', ['train', '--plugin-options', join(dir, 'missing.json')], /--plugin-options: cannot read .*missing.json/],
   ['plugin options that are not JSON', ['train', '--plugin-options', brokenJson], /--plugin-options: cannot read .*broken.json/],
-  ['plugin options for an unknown plugin', ['train', '--plugin-options', unknownPluginOptions], /names unknown plugin 'frezee'/],
+  ['plugin options for an unknown plugin', ['train', '--plugin-options', unknownPluginOptions], /unknown-plugin\.json: unknown plugin 'frezee'/],
   ['a plugin option its plugin rejects', ['train', '--plugins', 'freeze', '--plugin-options', badOptionValue], /plugin 'freeze': .*driftThreshold/],
   ['a pipeline of no stages', ['train', '--plugins', 'pipeline', '--plugin-options', badPipelineStages], /plugin 'pipeline': plugin-pipeline: option stages must be an integer ≥ 1, got 0/],
   ['an unknown optimizer', ['train', '--optimizer', 'lion'], /unknown optimizer 'lion'/],

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, HookStage, replaceHead } from '@trainhooks/core-hooks';
-import { PLUGIN_NAMES, pluginProblem, PLUGIN_REGISTRY } from '@trainhooks/cli';
+import { createPlugin, PLUGIN_NAMES, pluginProblem } from '@trainhooks/cli';
 import { HeadOnlyPlugin, headOnlyPlugin } from '../../packages/cli/src/plugins/head-only.js';
 import { bitIdentical, denseModel, toyData, useCpu } from '../core-hooks/helpers.js';
 
@@ -102,10 +102,11 @@ describe('headOnlyPlugin', () => {
   it("is the CLI's plugin 'head-only', first in the list", async () => {
     expect(PLUGIN_NAMES[0]).toBe('head-only');
     const probe = tf.zeros([1, 8]);
-    const instance = await PLUGIN_REGISTRY['head-only'].create({}, { probe, seed: 1, threads: 1 });
-    expect(instance.plugin).toBeInstanceOf(HeadOnlyPlugin);
-    expect(instance.report()).toEqual({ frozenUnits: 0, units: 0 });
-    await expect(PLUGIN_REGISTRY['head-only'].create({ y: true }, { probe, seed: 1, threads: 1 })).rejects.toThrow(/option y/);
+    const plugin = await createPlugin('head-only', {}, { probe, seed: 1, threads: 1 });
+    expect(plugin).toBeInstanceOf(HeadOnlyPlugin);
+    expect(plugin.report!()).toEqual({ frozenUnits: 0, units: 0 });
+    expect(plugin.describe!()).toEqual({ speedup: 'skips-work', communicates: false });
+    await expect(createPlugin('head-only', { y: true }, { probe, seed: 1, threads: 1 })).rejects.toThrow(/option y/);
     probe.dispose();
   });
 });

@@ -1,5 +1,6 @@
 // Speedups are per seed against that seed's baseline, at the baseline's final accuracy − the drop.
 import { describe, expect, it } from 'vitest';
+import type { PluginDescription } from '@trainhooks/core-hooks';
 import { DEFAULT_RUN_SPEC, noiseNote, summarise, summaryTable, type RunResult } from '@trainhooks/cli';
 
 function run(configuration: string, seed: number, curve: Array<[seconds: number, accuracy: number]>, work: Partial<RunResult['work']> = {}): RunResult {
@@ -22,8 +23,18 @@ function run(configuration: string, seed: number, curve: Array<[seconds: number,
     frozenPrefixChanges: [],
     unitNames: [],
     pluginReports: {},
+    pluginDescriptions: Object.fromEntries(plugins.map((name) => [name, DESCRIPTIONS[name] ?? null])),
   };
 }
+
+/** What the built-in plugins' describe() says (a plugin of one's own may say nothing: null). */
+const DESCRIPTIONS: Record<string, PluginDescription> = {
+  freeze: { speedup: 'skips-work', communicates: false },
+  'act-cache': { speedup: 'skips-work', communicates: false },
+  'grad-prune': { speedup: 'skips-work', communicates: false },
+  pipeline: { speedup: 'parallel', communicates: false },
+  mpi: { speedup: 'parallel', communicates: true },
+};
 
 describe('summarise', () => {
   const results = [
@@ -93,6 +104,12 @@ describe('honest time ratios', () => {
     const [, pipeline] = summarise([...baselines, run('pipeline', 1, [[40, 0.8], [80, 0.9]]), run('pipeline', 2, [[44, 0.8], [88, 0.9]])], ['baseline', 'pipeline'], 0.3);
     expect(pipeline!.skippedNothing).toBe(false);
     expect(pipeline!.wholeRun!.median).toBeCloseTo(1.25, 10);
+  });
+
+  it('does not judge a plugin that does not describe itself', () => {
+    const [, own] = summarise([...baselines, run('./my-plugin.js', 1, [[40, 0.8], [80, 0.9]]), run('./my-plugin.js', 2, [[44, 0.8], [88, 0.9]])], ['baseline', './my-plugin.js'], 0.3);
+    expect(own!.skippedNothing).toBe(false);
+    expect(own!.communicates).toBe(false);
   });
 
   it('marks a ratio within the baselines\' spread as within noise', () => {

@@ -22,7 +22,7 @@ function addRunOptions(command: Command): Command {
     .option('--new-head', 'replace the model\'s last Dense layer with a fresh one (default for pretrained:<name>)')
     .option('--no-new-head', 'keep the loaded model\'s own head')
     .option('--data <name|dir>', 'subset (embedded Fashion-MNIST 10k/2k) | digits (10k real MNIST digits, 8k/2k) | fashion-mnist (Debian package) | DIR with the four IDX files', DEFAULTS.data)
-    .option('--plugins <list>', `comma-separated, from ${PLUGIN_NAMES.join(', ')}`)
+    .option('--plugins <list>', `comma-separated, from ${PLUGIN_NAMES.join(', ')}, or the path of a module of your own (./my-plugin.js: its default export makes the plugin)`)
     .option('--plugin-options <file>', 'JSON file: { "<plugin>": { option: value } }')
     .option('--epochs <n>', 'epochs per run', DEFAULTS.epochs)
     .option('--evals-per-epoch <n>', 'test evaluations per epoch (off the clock); more resolve time to target finer', '1')

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { HookStage, isUnitModel, median, type BackendChoice, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, isUnitModel, median, type BackendChoice, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
@@ -368,6 +368,11 @@ export class FreezePlugin implements TrainerPlugin {
   }
 
   /** Per-unit plasticity series, the frozen-prefix timeline and the costs, for plots and "why not". */
+  /** How it speeds training, for reports. */
+  describe(): PluginDescription {
+    return { speedup: 'skips-work', communicates: false };
+  }
+
   report(): FreezeReport {
     const trainer = this.trainer;
     const frozenPrefix = trainer?.frozenPrefix ?? 0;

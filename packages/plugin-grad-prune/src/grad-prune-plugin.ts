@@ -1,4 +1,4 @@
-import { HookStage, SeededRandom, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, SeededRandom, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { ConvergenceMonitor, newGroupStatistic, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { parameterGroups } from './parameter-groups.js';
@@ -141,6 +141,11 @@ export class GradPrunePlugin implements TrainerPlugin {
   }
 
   /** Per-group score and probability series, skipped-step counts and FLOPs not run, for plots. */
+  /** How it speeds training, for reports. */
+  describe(): PluginDescription {
+    return { speedup: 'skips-work', communicates: false };
+  }
+
   report(): GradPruneReport {
     return {
       groups: Object.fromEntries(

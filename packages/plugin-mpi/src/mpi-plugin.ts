@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, readTensorInto, tensorFromBuffer, type Batch, type GradientMap, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, readTensorInto, tensorFromBuffer, type Batch, type GradientMap, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { MpiCommunicator } from './communicator.js';
 import { planBuckets, shardRange, type Bucket } from './gradient-buckets.js';
 import { idsSignature, namesSignature } from './signature.js';
@@ -92,6 +92,11 @@ export class MpiPlugin implements TrainerPlugin {
     trainer.hooks.teardown.tapPromise(name, async () => {
       communicator?.finalize();
     });
+  }
+
+  /** How it speeds training, for reports. */
+  describe(): PluginDescription {
+    return { speedup: 'parallel', communicates: true };
   }
 
   stats(): MpiStats {

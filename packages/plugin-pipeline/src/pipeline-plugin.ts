@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isUnitModel, type BackendChoice, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { isUnitModel, type BackendChoice, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import { describePlan, type PipelinePlan } from './plan.js';
 import { PipelineStrategy, type PipelineStepTiming } from './pipeline-strategy.js';
@@ -88,6 +88,11 @@ export class PipelinePlugin implements TrainerPlugin {
   /** Stage worker threads still running: `stages` while training, 0 once trainer.dispose() resolved. */
   runningThreads(): number {
     return this.strategy?.runningThreads ?? 0;
+  }
+
+  /** How it speeds training, for reports. */
+  describe(): PluginDescription {
+    return { speedup: 'parallel', communicates: false };
   }
 
   report(): PipelineReport {

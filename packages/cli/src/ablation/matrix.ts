@@ -1,6 +1,6 @@
 // Which configurations an ablation runs (--matrix). Every matrix starts with the baseline: speedups
 // are measured against it, seed by seed.
-import { isPluginName, type PluginName } from '../plugins/plugin-names.js';
+import { isPluginRef, unknownPluginMessage, type PluginRef } from '../plugins/plugin-names.js';
 
 export const MATRIX_KINDS = ['all', 'one-off', 'cumulative'] as const;
 
@@ -10,8 +10,8 @@ export const MATRIX_KINDS = ['all', 'one-off', 'cumulative'] as const;
  * - cumulative: the plugins added one at a time in the order given (a, a+b, a+b+c);
  * - "a;a+b;…": exactly these (`baseline` or an empty entry names the baseline).
  */
-export function configurationMatrix(matrix: string, plugins: readonly PluginName[]): PluginName[][] {
-  let configurations: PluginName[][];
+export function configurationMatrix(matrix: string, plugins: readonly PluginRef[]): PluginRef[][] {
+  let configurations: PluginRef[][];
   if (matrix === 'all') {
     configurations = [];
     for (let mask = 0; mask < 1 << plugins.length; mask++) configurations.push(plugins.filter((_, i) => mask & (1 << i)));
@@ -26,18 +26,18 @@ export function configurationMatrix(matrix: string, plugins: readonly PluginName
   return uniqueWithBaselineFirst(configurations);
 }
 
-function parseConfiguration(entry: string): PluginName[] {
+function parseConfiguration(entry: string): PluginRef[] {
   if (entry === '' || entry === 'baseline') return [];
   return entry.split('+').map((name) => {
     const trimmed = name.trim();
-    if (!isPluginName(trimmed)) throw new Error(`unknown plugin '${trimmed}' in --matrix entry '${entry}'`);
+    if (!isPluginRef(trimmed)) throw new Error(`${unknownPluginMessage(trimmed)} (in --matrix entry '${entry}')`);
     return trimmed;
   });
 }
 
-function uniqueWithBaselineFirst(configurations: PluginName[][]): PluginName[][] {
+function uniqueWithBaselineFirst(configurations: PluginRef[][]): PluginRef[][] {
   const seen = new Set<string>(['']);
-  const result: PluginName[][] = [[]];
+  const result: PluginRef[][] = [[]];
   for (const configuration of configurations) {
     const key = configuration.join('+');
     if (new Set(configuration).size !== configuration.length) throw new Error(`configuration '${key}' names a plugin twice`);

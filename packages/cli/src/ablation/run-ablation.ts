@@ -3,7 +3,7 @@
 // per seed) so machine drift hits all configurations alike. Each run is a child process; with
 // parallel > 1 that many run side by side (wall time over purity: they share the machine).
 import { availableParallelism } from 'node:os';
-import type { PluginName } from '../plugins/plugin-names.js';
+import type { PluginRef } from '../plugins/plugin-names.js';
 import type { RunEvent } from '../run/run-events.js';
 import type { RunResult } from '../run/run-training.js';
 import { configurationLabel, type RunSpec } from '../run/run-spec.js';
@@ -14,7 +14,7 @@ export interface AblationSpec {
   /** Everything but the plugins and the seed, shared by every run. */
   readonly base: Omit<RunSpec, 'plugins' | 'seed'>;
   /** The configurations (the baseline, [], first). */
-  readonly configurations: ReadonlyArray<readonly PluginName[]>;
+  readonly configurations: ReadonlyArray<readonly PluginRef[]>;
   readonly seeds: readonly number[];
   /** Runs at once (1: one after the other). */
   readonly parallel: number;

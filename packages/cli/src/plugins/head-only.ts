@@ -2,7 +2,7 @@
 // every unit but the head frozen from the first step, so only the new classifier learns. Built into the
 // CLI as a configuration (`--plugins head-only`, `--matrix "baseline;head-only;…"`), on the same seam as
 // the freeze plugin: it sets the step context's frozen prefix before the forward pass.
-import { checkOptionNames, HookStage, optionError, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { checkOptionNames, HookStage, optionError, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 
 export interface HeadOnlyReport {
   /** Units held frozen (all but the last). */
@@ -19,6 +19,11 @@ export class HeadOnlyPlugin implements TrainerPlugin {
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.FREEZE }, (context: StepContext) => {
       context.frozenPrefix = Math.max(context.frozenPrefix, trainer.units.length - 1);
     });
+  }
+
+  /** How it speeds training, for reports. */
+  describe(): PluginDescription {
+    return { speedup: 'skips-work', communicates: false };
   }
 
   report(): HeadOnlyReport {

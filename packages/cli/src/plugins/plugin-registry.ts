@@ -1,10 +1,13 @@
-// How the CLI builds each plugin by name. Each plugin package is imported only when named, so the CLI
-// runs with whichever plugins are installed; one that is absent, or whose options are wrong, is
-// refused before anything trains.
+// How the CLI builds each plugin: built-in names map to factories (each plugin package imported only
+// when named, so the CLI runs with whichever plugins are installed); a module path names a plugin of
+// your own. A plugin that is absent, or whose options are wrong, is refused before anything trains.
+// Reports read plugins only through TrainerPlugin (report(), describe()): no plugin needs glue here.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { TrainerPlugin } from '@trainhooks/core-hooks';
 import { headOnlyPlugin } from './head-only.js';
-import type { PluginName } from './plugin-names.js';
+import { isPluginName, unknownPluginMessage, type PluginName, type PluginRef } from './plugin-names.js';
 
 /** What the run offers every plugin besides its options. */
 export interface PluginInputs {
@@ -17,56 +20,40 @@ export interface PluginInputs {
   readonly threads: number;
 }
 
-/** A plugin in a run, with what the report wants from it. */
-export interface PluginInstance {
-  readonly plugin: TrainerPlugin;
-  /** The plugin's own report (freeze, grad-prune) or statistics (act-cache), plain data. */
-  report(): unknown;
-}
+/**
+ * Makes a plugin from its options and the run's inputs. A plugin module of your own default-exports
+ * one: `export default (options, { probe, seed, threads }) => myPlugin(options)`.
+ */
+export type PluginFactory = (options: Record<string, unknown>, inputs: PluginInputs) => TrainerPlugin | Promise<TrainerPlugin>;
 
-interface PluginEntry {
+interface BuiltInPlugin {
   readonly packageName: string;
   /** Throws on unknown option names or bad values (the plugin's own check), without a trainer. */
   validate(options: Record<string, unknown>): Promise<void>;
-  create(options: Record<string, unknown>, inputs: PluginInputs): Promise<PluginInstance>;
+  readonly create: PluginFactory;
 }
 
-export const PLUGIN_REGISTRY: Record<PluginName, PluginEntry> = {
+export const PLUGIN_REGISTRY: Record<PluginName, BuiltInPlugin> = {
   'head-only': {
     packageName: '@trainhooks/cli',
     validate: async (options) => void headOnlyPlugin(options),
-    create: async (options) => {
-      const plugin = headOnlyPlugin(options);
-      return { plugin, report: () => plugin.report() };
-    },
+    create: (options) => headOnlyPlugin(options),
   },
   freeze: {
     packageName: '@trainhooks/plugin-freeze',
     validate: async (options) => void (await import('@trainhooks/plugin-freeze')).resolveFreezeOptions(options),
-    create: async (options, { probe, probeLabels }) => {
-      const { freezePlugin } = await import('@trainhooks/plugin-freeze');
-      const plugin = freezePlugin({ probe, probeLabels: probeLabels ?? null, ...options });
-      return { plugin, report: () => plugin.report() };
-    },
+    create: async (options, { probe, probeLabels }) => (await import('@trainhooks/plugin-freeze')).freezePlugin({ probe, probeLabels: probeLabels ?? null, ...options }),
   },
   'act-cache': {
     packageName: '@trainhooks/plugin-act-cache',
     // The CLI's data has no random augmentation: a sample's input to the frozen prefix never changes.
     validate: async (options) => void (await import('@trainhooks/plugin-act-cache')).resolveActCacheOptions({ deterministicInputs: true, ...options }),
-    create: async (options) => {
-      const { actCachePlugin } = await import('@trainhooks/plugin-act-cache');
-      const plugin = actCachePlugin({ deterministicInputs: true, ...options });
-      return { plugin, report: () => plugin.stats() };
-    },
+    create: async (options) => (await import('@trainhooks/plugin-act-cache')).actCachePlugin({ deterministicInputs: true, ...options }),
   },
   'grad-prune': {
     packageName: '@trainhooks/plugin-grad-prune',
     validate: async (options) => void (await import('@trainhooks/plugin-grad-prune')).resolveGradPruneOptions(options),
-    create: async (options, { seed }) => {
-      const { gradPrunePlugin } = await import('@trainhooks/plugin-grad-prune');
-      const plugin = gradPrunePlugin({ seed, ...options });
-      return { plugin, report: () => plugin.report() };
-    },
+    create: async (options, { seed }) => (await import('@trainhooks/plugin-grad-prune')).gradPrunePlugin({ seed, ...options }),
   },
   pipeline: {
     packageName: '@trainhooks/plugin-pipeline',
@@ -75,33 +62,57 @@ export const PLUGIN_REGISTRY: Record<PluginName, PluginEntry> = {
       const { pipelinePlugin, resolvePipelineOptions } = await import('@trainhooks/plugin-pipeline');
       // The stages share the run's cores (not the machine's: --parallel runs sit beside this one).
       const stages = resolvePipelineOptions(options).stages;
-      const plugin = pipelinePlugin({ threadsPerStage: Math.max(1, Math.floor(threads / stages)), ...options });
-      return { plugin, report: () => plugin.report() };
+      return pipelinePlugin({ threadsPerStage: Math.max(1, Math.floor(threads / stages)), ...options });
     },
   },
   // Created in the run's own process, which is the MPI rank (mpirun -np N trainhooks train --plugins mpi,…).
   mpi: {
     packageName: '@trainhooks/plugin-mpi',
     validate: async (options) => void (await import('@trainhooks/plugin-mpi')).resolveMpiOptions(options),
-    create: async (options) => {
-      const { mpiPlugin } = await import('@trainhooks/plugin-mpi');
-      const plugin = mpiPlugin(options);
-      return { plugin, report: () => ({ ...plugin.stats(), options: plugin.options }) };
-    },
+    create: async (options) => (await import('@trainhooks/plugin-mpi')).mpiPlugin(options),
   },
 };
 
-/** Why a plugin cannot run here (not installed, bad options), or null when it can. */
-export async function pluginProblem(name: PluginName, options: Record<string, unknown> = {}): Promise<string | null> {
-  const entry = PLUGIN_REGISTRY[name];
+/** A plugin module's factory: its default export, resolved against the working directory. */
+async function moduleFactory(ref: string): Promise<PluginFactory> {
+  const loaded = (await import(pathToFileURL(resolve(ref)).href)) as { default?: unknown };
+  if (typeof loaded.default !== 'function') {
+    throw new Error(`plugin module ${ref} must default-export a function (options, inputs) => plugin`);
+  }
+  return loaded.default as PluginFactory;
+}
+
+/** The plugin a reference names, made with its options; checked to be a plugin. */
+export async function createPlugin(ref: PluginRef, options: Record<string, unknown>, inputs: PluginInputs): Promise<TrainerPlugin> {
+  const factory = isPluginName(ref) ? PLUGIN_REGISTRY[ref].create : await moduleFactory(ref);
+  const plugin = await factory(options, inputs);
+  if (plugin === null || typeof plugin !== 'object' || typeof (plugin as TrainerPlugin).apply !== 'function') {
+    throw new Error(`plugin '${ref}' made ${String(plugin)}, not a plugin (an object with apply(trainer))`);
+  }
+  return plugin;
+}
+
+/** Why a plugin cannot run here (not installed, bad options, not a plugin module), or null when it can. */
+export async function pluginProblem(ref: PluginRef, options: Record<string, unknown> = {}): Promise<string | null> {
+  if (!isPluginName(ref)) {
+    try {
+      await moduleFactory(ref);
+      return null;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return `${unknownPluginMessage(ref)}: no module at ${resolve(ref)}`;
+      return `plugin '${ref}': ${(error as Error).message}`;
+    }
+  }
+  const entry = PLUGIN_REGISTRY[ref];
   try {
     await entry.validate(options);
     return null;
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || (error as { code?: string }).code === 'MODULE_NOT_FOUND') {
-      return `plugin '${name}' needs ${entry.packageName}, which is not installed (npm install ${entry.packageName})`;
+      return `plugin '${ref}' needs ${entry.packageName}, which is not installed (npm install ${entry.packageName})`;
     }
-    return `plugin '${name}': ${message}`;
+    return `plugin '${ref}': ${message}`;
   }
 }

@@ -3,7 +3,6 @@
 // points; speedup = baseline's time to target / the configuration's. A run that never reaches the
 // target counts as speedup 0 ("missed"), so a median over seeds cannot hide a miss. Time ratios carry
 // the noise of the machine: the spread of the baselines' times over seeds (same work, other data order).
-import { COMMUNICATING_PLUGINS, PARALLELISING_PLUGINS } from '../plugins/plugin-names.js';
 import type { RunResult } from '../run/run-training.js';
 import { median, spread, timeToAccuracy, type Spread } from './statistics.js';
 
@@ -32,7 +31,10 @@ export interface ConfigurationSummary {
    * for a time ratio of this report. null with fewer than two baseline runs (then nothing says it).
    */
   readonly timeNoise: number | null;
-  /** Plugins ran, but none skipped any work and none runs in parallel: its time ratio is noise, not a speedup. */
+  /**
+   * Plugins ran, each says (describe()) it speeds training by skipping work or not at all, and none
+   * skipped any: its time ratio is noise, not a speedup. A plugin that says nothing is not judged.
+   */
   readonly skippedNothing: boolean;
   /** A plugin that sends gradients between processes ran, so "not communicated" counts a saving. */
   readonly communicates: boolean;
@@ -73,6 +75,7 @@ export function summarise(results: readonly RunResult[], configurations: readonl
       });
       const plugins = runs[0]!.spec.plugins;
       const skipped = runs.some((run) => run.work.backwardFlopsSkipped > 0 || run.work.forwardFlopsSkipped > 0);
+      const descriptions = plugins.map((name) => runs[0]!.pluginDescriptions?.[name] ?? null);
       const reached = seeds.map((seed) => seed.secondsToTarget).filter((seconds): seconds is number => seconds !== null);
       return {
         configuration: runs[0]!.configuration,
@@ -84,8 +87,8 @@ export function summarise(results: readonly RunResult[], configurations: readonl
         secondsToTarget: reached.length > 0 ? median(reached) : null,
         wholeRun: wholeRuns.length > 0 ? spread(wholeRuns) : null,
         timeNoise,
-        skippedNothing: plugins.length > 0 && !skipped && !plugins.some((name) => PARALLELISING_PLUGINS.includes(name)),
-        communicates: plugins.some((name) => COMMUNICATING_PLUGINS.includes(name)),
+        skippedNothing: plugins.length > 0 && !skipped && descriptions.every((description) => description !== null && description.speedup !== 'parallel'),
+        communicates: descriptions.some((description) => description?.communicates === true),
         stepMs: median(runs.map((run) => run.stepMsMedian)),
         finalAccuracy: spread(runs.map((run) => run.finalAccuracy)),
         trainingSeconds: median(runs.map((run) => run.trainingSeconds)),

@@ -1,5 +1,5 @@
 // What one training run is: everything `trainhooks train` takes and one cell of an ablation.
-import type { PluginName } from '../plugins/plugin-names.js';
+import type { PluginRef } from '../plugins/plugin-names.js';
 
 export const OPTIMIZER_NAMES = ['adam', 'sgd', 'momentum', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
@@ -28,9 +28,9 @@ export interface RunSpec {
    */
   readonly data: string;
   /** In the order given; each joins the trainer with trainer.use. */
-  readonly plugins: readonly PluginName[];
+  readonly plugins: readonly PluginRef[];
   /** Options per plugin, as in --plugin-options FILE.json. */
-  readonly pluginOptions: Readonly<Partial<Record<PluginName, Record<string, unknown>>>>;
+  readonly pluginOptions: Readonly<Partial<Record<PluginRef, Record<string, unknown>>>>;
   readonly epochs: number;
   /** Test evaluations per epoch, at even step intervals (default 1: after each epoch); more resolve time to target finer. */
   readonly evalsPerEpoch?: number;

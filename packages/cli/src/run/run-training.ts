@@ -3,8 +3,8 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
-import { createTrainer, SeededRandom } from '@trainhooks/core-hooks';
-import { PLUGIN_REGISTRY, type PluginInstance } from '../plugins/plugin-registry.js';
+import { createTrainer, SeededRandom, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { createPlugin } from '../plugins/plugin-registry.js';
 import type { EpochPoint, RunListener } from './run-events.js';
 import { configurationLabel, type OptimizerName, type RunSpec } from './run-spec.js';
 import { Stopwatch } from './stopwatch.js';
@@ -30,8 +30,10 @@ export interface RunResult {
   readonly work: WorkTotals;
   readonly frozenPrefixChanges: readonly FrozenPrefixChange[];
   readonly unitNames: readonly string[];
-  /** Each plugin's report() / stats(), by plugin name. */
+  /** Each plugin's report(), by the name it was given (null: it has none). */
   readonly pluginReports: Record<string, unknown>;
+  /** Each plugin's describe() (null: it says nothing about how it speeds training). */
+  readonly pluginDescriptions: Record<string, PluginDescription | null>;
 }
 
 const OPTIMIZERS: Record<OptimizerName, (learningRate: number) => tf.Optimizer> = {
@@ -65,12 +67,12 @@ async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
   const trainer = createTrainer(model, { optimizer: OPTIMIZERS[spec.optimizer](spec.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const stopwatch = new Stopwatch();
   const meter = new WorkMeter(model, () => stopwatch.seconds);
-  const plugins = new Map<string, PluginInstance>();
+  const plugins = new Map<string, TrainerPlugin>();
   try {
     for (const name of spec.plugins) {
-      const instance = await PLUGIN_REGISTRY[name].create(spec.pluginOptions[name] ?? {}, { probe: workload.probe, probeLabels: workload.probeLabels, seed: spec.seed, threads: backend.threads ?? spec.threads ?? availableParallelism() });
-      plugins.set(name, instance);
-      trainer.use(instance.plugin);
+      const plugin = await createPlugin(name, spec.pluginOptions[name] ?? {}, { probe: workload.probe, probeLabels: workload.probeLabels, seed: spec.seed, threads: backend.threads ?? spec.threads ?? availableParallelism() });
+      plugins.set(name, plugin);
+      trainer.use(plugin);
     }
     trainer.use(meter);
     let cacheHits = 0;
@@ -156,7 +158,8 @@ async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
       work: meter.work,
       frozenPrefixChanges: meter.frozenPrefixChanges,
       unitNames: trainer.units.map((unit) => unit.name),
-      pluginReports: Object.fromEntries([...plugins].map(([name, instance]) => [name, instance.report()])),
+      pluginReports: Object.fromEntries([...plugins].map(([name, plugin]) => [name, plugin.report?.() ?? null])),
+      pluginDescriptions: Object.fromEntries([...plugins].map(([name, plugin]) => [name, plugin.describe?.() ?? null])),
     };
   } finally {
     await trainer.dispose();

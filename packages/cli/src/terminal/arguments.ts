@@ -7,7 +7,7 @@ import type { AblationSpec } from '../ablation/run-ablation.js';
 import { DEBIAN_FASHION_MNIST_DIR, DEBIAN_FASHION_MNIST_PACKAGE, FASHION_MNIST_FILES } from '../data/fashion-mnist.js';
 import { isModelName, MODEL_NAMES, PRETRAINED_PREFIX, pretrainedModelPath, pretrainedName } from '../models/index.js';
 import { modelFileInputShape } from '../run/model-file.js';
-import { isPluginName, PLUGIN_NAMES, type PluginName } from '../plugins/plugin-names.js';
+import { isPluginRef, unknownPluginMessage, type PluginRef } from '../plugins/plugin-names.js';
 import { pluginProblem } from '../plugins/plugin-registry.js';
 import { DEFAULT_LEARNING_RATES, DEFAULT_RUN_SPEC, OPTIMIZER_NAMES, type OptimizerName, type RunSpec, type StepSchedule } from '../run/run-spec.js';
 import { UsageError } from './usage-error.js';
@@ -60,14 +60,14 @@ function nonNegativeNumber(name: string, text: string): number {
   return value;
 }
 
-export function parsePluginList(text: string | undefined): PluginName[] {
+export function parsePluginList(text: string | undefined): PluginRef[] {
   if (text === undefined || text.trim() === '' || text === 'none') return [];
   const names = text.split(',').map((name) => name.trim());
   for (const name of names) {
-    if (!isPluginName(name)) throw new UsageError(`unknown plugin '${name}'; choose from ${PLUGIN_NAMES.join(', ')}`);
+    if (!isPluginRef(name)) throw new UsageError(unknownPluginMessage(name));
   }
   if (new Set(names).size !== names.length) throw new UsageError(`--plugins names a plugin twice: ${text}`);
-  return names as PluginName[];
+  return names;
 }
 
 function checkModel(model: string, data: string): string {
@@ -141,7 +141,7 @@ export function readPluginOptions(path: string | undefined): RunSpec['pluginOpti
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--plugin-options: ${path} must hold a JSON object keyed by plugin name`);
   for (const [name, options] of Object.entries(parsed)) {
-    if (!isPluginName(name)) throw new UsageError(`--plugin-options: ${path} names unknown plugin '${name}'; choose from ${PLUGIN_NAMES.join(', ')}`);
+    if (!isPluginRef(name)) throw new UsageError(`--plugin-options: ${path}: ${unknownPluginMessage(name)}`);
     if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new UsageError(`--plugin-options: the options of '${name}' in ${path} must be an object`);
   }
   return parsed as RunSpec['pluginOptions'];
@@ -175,7 +175,7 @@ export function parseBase(args: RunArguments): AblationSpec['base'] {
 }
 
 /** Refuses plugins that cannot run here (not installed, not built yet) or whose options their own check rejects. */
-export async function checkPlugins(plugins: readonly PluginName[], pluginOptions: RunSpec['pluginOptions']): Promise<void> {
+export async function checkPlugins(plugins: readonly PluginRef[], pluginOptions: RunSpec['pluginOptions']): Promise<void> {
   for (const name of plugins) {
     const problem = await pluginProblem(name, pluginOptions[name] ?? {});
     if (problem) throw new UsageError(problem);
@@ -195,7 +195,7 @@ export async function parseAblate(args: AblateArguments): Promise<AblationSpec &
   const plugins = parsePluginList(args.plugins);
   const isKind = (MATRIX_KINDS as readonly string[]).includes(args.matrix);
   if (isKind && plugins.length === 0) throw new UsageError(`--matrix ${args.matrix} needs --plugins, e.g. --plugins freeze,act-cache`);
-  let configurations: PluginName[][];
+  let configurations: PluginRef[][];
   try {
     configurations = configurationMatrix(args.matrix, plugins);
   } catch (error) {
