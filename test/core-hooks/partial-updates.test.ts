@@ -17,9 +17,10 @@ function skipVariable(name: string, active: () => boolean) {
   };
 }
 
-/** [iterations, ...slot values] of one variable's optimizer state. */
+/** [iterations, ...slot values] of one variable's optimizer state, as a checkpoint holds it. */
 async function slotValues(trainer: Trainer, name: string): Promise<Float32Array[]> {
-  const state = await trainer.optimizers.variableState(name);
+  const position = trainer.variables.findIndex((variable) => variable.name === name);
+  const state = (await trainer.exportState()).optimizer.variables[position];
   return state ? [Float32Array.of(state.iterations), ...state.slots.map((slot) => Float32Array.from(slot.values))] : [];
 }
 

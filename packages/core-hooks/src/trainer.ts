@@ -77,7 +77,7 @@ export class Trainer {
   readonly model: TrainableModel;
   readonly loss: LossOrMetricFn;
   readonly metrics: readonly NamedMetric[];
-  readonly optimizers: VariableOptimizers;
+  private readonly optimizers: VariableOptimizers;
   /** Set to true (e.g. from a callback) to end fit() after the current batch; reset when fit starts. */
   stopTraining = false;
 
