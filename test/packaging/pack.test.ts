@@ -305,11 +305,12 @@ describe('cli as a published package', () => {
       ...['README.md', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'].map((file) => `data/fashion-mnist-subset/${file}`),
       ...['cnn', 'mlp', 'resnet'].flatMap((model) => ['model.json', 'training.json', 'weights.bin'].map((file) => `data/pretrained/${model}/${file}`)),
     ]);
-    expect(cli.files.filter((file) => !file.startsWith('dist/') && !file.startsWith('data/') && file !== 'README.md' && file !== 'package.json')).toEqual([]);
+    expect(cli.files.filter((file) => !file.startsWith('dist/') && !file.startsWith('data/') && file !== 'README.md' && file !== 'package.json')).toEqual(['bin/trainhooks.js']);
     for (const file of cli.files.filter((f) => f.startsWith('dist/'))) {
       expect(statSync(join(cli.dir, file)).size, `${file} holds no bundled dependency`).toBeLessThan(maxDistBytes(file));
     }
     expect(readFileSync(join(cli.dir, 'dist/bin.js'), 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    expect(readFileSync(join(cli.dir, 'bin/trainhooks.js'), 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
   });
 
   it(
