@@ -142,7 +142,10 @@ describe('trainhooks train, a run that fails', () => {
 describe('trainhooks ablate with the pipeline plugin', () => {
   it('runs baseline and pipeline side by side and reports the pipeline plan', async () => {
     const out = mkdtempSync(join(tmpdir(), 'trainhooks-pipeline-'));
-    const run = await runCli(['ablate', ...TINY, '--plugins', 'pipeline', '--epochs', '1', '--out', out, '--quiet']);
+    // On this tiny mlp the pipeline cannot pay and would hand over to the local trainer: keep it running.
+    const options = join(out, 'plugin-options.json');
+    writeFileSync(options, JSON.stringify({ pipeline: { fallback: 'never' } }));
+    const run = await runCli(['ablate', ...TINY, '--plugins', 'pipeline', '--epochs', '1', '--plugin-options', options, '--out', out, '--quiet']);
     expect(run.code, run.stderr).toBe(0);
     const data = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReportData;
     expect(data.runs.map((result) => result.configuration)).toEqual(['baseline', 'pipeline']);

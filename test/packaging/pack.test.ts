@@ -108,7 +108,7 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   const freeze = pluginExports.freezePlugin({ criterion: 'drift-trend', maxFrozenUnits: 'all-but-head', warmupSteps: 1, evalEvery: 1, referenceLag: 1, window: 2, patience: 1, driftThreshold: 1, tolerance: 1, deterministic: true });
   trainer.use(freeze);` : ''}
   ${pipelines ? `// The stage workers are a file of their own in dist: they must load from the installed package.
-  const pipeline = pluginExports.pipelinePlugin({ stages: 2, microBatches: 2 });
+  const pipeline = pluginExports.pipelinePlugin({ stages: 2, microBatches: 2, fallback: 'never' });
   trainer.use(pipeline);` : ''}
   ${mpis ? `// koffi and Open MPI from the installed package: a singleton job (no mpirun) of one rank.
   const mpi = pluginExports.mpiPlugin();

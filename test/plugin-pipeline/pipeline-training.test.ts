@@ -42,7 +42,8 @@ async function pair(model: ModelName, optimizer: keyof typeof OPTIMIZERS, option
   const plainModel = createModel(model, { seed: 3, dropout: false });
   const pipedModel = createModel(model, { seed: 3, dropout: false });
   const plain = createTrainer(plainModel, { optimizer: OPTIMIZERS[optimizer](), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const plugin = pipelinePlugin({ stages: 2, ...options });
+  // These tests are about the pipeline itself: it runs however (not) fast it is on these small models.
+  const plugin = pipelinePlugin({ stages: 2, fallback: 'never', ...options });
   const piped = createTrainer(pipedModel, { optimizer: OPTIMIZERS[optimizer](), loss: 'categoricalCrossentropy', metrics: ['accuracy'] }).use(plugin);
   return { plainModel, pipedModel, plain, piped, plugin };
 }
@@ -155,7 +156,7 @@ describe('failures end in an error, never a hang', () => {
 
   it('a stage thread that exits fails the step with the stage named; dispose ends the rest', async () => {
     const data = batches('mlp', 16, 1);
-    const plugin = pipelinePlugin({ stages: 2, workerSetup: fixture('exit-on-third-step.mjs') });
+    const plugin = pipelinePlugin({ stages: 2, fallback: 'never', workerSetup: fixture('exit-on-third-step.mjs') });
     const trainer = createTrainer(createModel('mlp', { seed: 1, dropout: false }), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' }).use(plugin);
     await expect(trainUntilFailure(trainer, data)).rejects.toThrow(/plugin-pipeline: stage 1 exited \(code 7\)/);
     await trainer.dispose();
@@ -165,7 +166,7 @@ describe('failures end in an error, never a hang', () => {
 
   it('a stage that stops answering fails the step after stepTimeoutMs', async () => {
     const data = batches('mlp', 16, 1);
-    const plugin = pipelinePlugin({ stages: 2, stepTimeoutMs: 3000, workerSetup: fixture('hang-on-third-step.mjs') });
+    const plugin = pipelinePlugin({ stages: 2, fallback: 'never', stepTimeoutMs: 3000, workerSetup: fixture('hang-on-third-step.mjs') });
     const trainer = createTrainer(createModel('mlp', { seed: 1, dropout: false }), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' }).use(plugin);
     const began = Date.now();
     await expect(trainUntilFailure(trainer, data)).rejects.toThrow(/no answer within 3000 ms \(stage\(s\) 0, 1 did not finish/);
@@ -189,7 +190,7 @@ describe('failures end in an error, never a hang', () => {
 describe('no leaks', () => {
   it('200 steps: tensors in the training thread and in every stage stay flat', async () => {
     const data = batches('mlp', 8, 2);
-    const plugin = pipelinePlugin({ stages: 2, microBatches: 2 });
+    const plugin = pipelinePlugin({ stages: 2, microBatches: 2, fallback: 'never' });
     const trainer = createTrainer(createModel('mlp', { seed: 2, dropout: false }), { optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy' }).use(plugin);
     await trainer.step(data[0]!);
     const mainBefore = tf.memory().numTensors;
@@ -241,7 +242,7 @@ describe('composes with the step context', () => {
     const model = createModel('resnet', { seed: 4 });
     const movingMean = model.weights.find((weight) => weight.name.includes('moving_mean'))!;
     const before = movingMean.read().clone();
-    const plugin = pipelinePlugin({ stages: 2, microBatches: 2 });
+    const plugin = pipelinePlugin({ stages: 2, microBatches: 2, fallback: 'never' });
     const trainer = createTrainer(model).use(plugin);
     const logs = await trainer.step(data[0]!);
     expect(Number.isFinite(logs.loss)).toBe(true);

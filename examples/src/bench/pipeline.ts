@@ -58,7 +58,7 @@ interface ChildResult {
 async function measure(model: ModelName, variant: Variant, batchSize: number, steps: number, warmup: number): Promise<ChildResult> {
   const setup = await setupBackend('wasm', { threads: variant.threads, log: () => {} });
   if (setup.threads !== variant.threads) throw new Error(`asked for ${variant.threads} threads, got ${setup.threads}`);
-  const plugin = variant.pipeline ? pipelinePlugin({ stages: 2, threadsPerStage: 1, ...variant.pipeline }) : null;
+  const plugin = variant.pipeline ? pipelinePlugin({ stages: 2, threadsPerStage: 1, fallback: 'never', ...variant.pipeline }) : null;
   const trainer = createTrainer(createModel(model, { seed: 1 }));
   if (plugin) trainer.use(plugin);
   const { x, y } = randomBatch(model, batchSize);

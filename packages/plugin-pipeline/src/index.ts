@@ -6,5 +6,5 @@ export { planStep, describePlan, partitionCosts, type PipelinePlan, type StagePl
 export { stageOperations, microBatchSizes, microBatchOffsets, type StageOperation } from './schedule.js';
 export { recordForward, backwardOfRecorded, discardForward, type RecordedForward } from './deferred-tape.js';
 export { WeightGradientDeferral } from './weight-gradient-deferral.js';
-export { PipelineStrategy, type PipelineStepTiming, type PipelineStrategyConfig } from './pipeline-strategy.js';
+export { PipelineStrategy, type PipelineFallback, type PipelineStepTiming, type PipelineStrategyConfig } from './pipeline-strategy.js';
 export type { UnitProfile } from './stage-protocol.js';

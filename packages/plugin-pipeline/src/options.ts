@@ -25,6 +25,16 @@ export interface PipelineOptions {
    * pipelines). Keeps each micro-batch's layer inputs and output gradients until then.
    */
   deferWeightGradients: boolean;
+  /**
+   * 'auto': when the pipeline would not make steps faster than the local trainer on the same cores —
+   * its plan predicts under `minSpeedup`, or its first measured steps do — the run goes on with the
+   * local trainer, and the plugin says so (event, warning, report). 'never': always pipeline.
+   */
+  fallback: 'auto' | 'never';
+  /** Least speedup over the local trainer (planned, then measured) that keeps the pipeline running. */
+  minSpeedup: number;
+  /** Steps timed of each kind (pipelined after one warm-up, then local) for the measured comparison. */
+  checkSteps: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Readonly<Omit<PipelineOptions, 'threadsPerStage'>> = Object.freeze({
@@ -35,6 +45,9 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<Omit<PipelineOptions, 'threadsPe
   workerSetup: null,
   profileRepeats: 3,
   deferWeightGradients: true,
+  fallback: 'auto',
+  minSpeedup: 1.05,
+  checkSteps: 3,
 });
 
 const OPTION_NAMES = [...Object.keys(DEFAULT_PIPELINE_OPTIONS), 'threadsPerStage'];
@@ -61,6 +74,9 @@ export function resolvePipelineOptions(options: Partial<PipelineOptions> = {}): 
   checkInteger('threadsPerStage', resolved.threadsPerStage, 1);
   checkInteger('stepTimeoutMs', resolved.stepTimeoutMs, 1);
   checkInteger('profileRepeats', resolved.profileRepeats, 1);
+  checkInteger('checkSteps', resolved.checkSteps, 1);
+  if (resolved.fallback !== 'auto' && resolved.fallback !== 'never') fail('fallback', resolved.fallback, "'auto' or 'never'");
+  if (typeof resolved.minSpeedup !== 'number' || !(resolved.minSpeedup > 0) || !Number.isFinite(resolved.minSpeedup)) fail('minSpeedup', resolved.minSpeedup, 'a finite number > 0');
   if (typeof resolved.deferWeightGradients !== 'boolean') fail('deferWeightGradients', resolved.deferWeightGradients, 'true or false');
   if (resolved.schedule !== 'gpipe' && resolved.schedule !== '1f1b') fail('schedule', resolved.schedule, "'gpipe' or '1f1b'");
   if (resolved.workerSetup !== null && (typeof resolved.workerSetup !== 'string' || resolved.workerSetup === '')) {

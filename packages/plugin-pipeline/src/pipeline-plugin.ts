@@ -3,13 +3,15 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { isUnitModel, type BackendChoice, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import { describePlan, type PipelinePlan } from './plan.js';
-import { PipelineStrategy, type PipelineStepTiming } from './pipeline-strategy.js';
+import { PipelineStrategy, type PipelineFallback, type PipelineStepTiming } from './pipeline-strategy.js';
 import type { UnitProfile } from './stage-protocol.js';
 
 declare module '@trainhooks/core-hooks' {
   interface TrainerEventMap {
     /** A new partition took effect at this step (first step, or the frozen prefix / forward start moved). */
     pipelinePlan: { step: number; plan: PipelinePlan };
+    /** The run left the pipeline for the local trainer (option fallback 'auto'): the plan and the reason. */
+    pipelineFallback: PipelineFallback;
   }
 }
 
@@ -20,6 +22,10 @@ export interface PipelineReport {
   readonly profile: UnitProfile | null;
   /** Per step: wall ms and the measured bubble fraction; with (K−1)/(M+K−1) for comparison. */
   readonly steps: ReadonlyArray<{ step: number; wallMs: number; bubbleFraction: number; idealBubbleFraction: number; stages: number }>;
+  /** Why the run left the pipeline for the local trainer, from which step (null: it pipelined throughout). */
+  readonly fallback: PipelineFallback | null;
+  /** The first steps' comparison, median ms per step pipelined and local (fallback 'auto'). */
+  readonly comparison: { readonly pipelinedMs: number | null; readonly localMs: number | null } | null;
 }
 
 /** tfjs backend name → the choice each stage makes, so the stages run what the training thread runs. */
@@ -65,6 +71,10 @@ export class PipelinePlugin implements TrainerPlugin {
         const { stages, microBatches } = timing;
         this.steps.push({ step: timing.step, wallMs: timing.wallMs, bubbleFraction: timing.bubbleFraction, idealBubbleFraction: (stages - 1) / (microBatches + stages - 1), stages });
       },
+      onFallback: (fallback) => {
+        trainer.events.emit('pipelineFallback', fallback);
+        console.warn(`plugin-pipeline: ${fallback.reason}; the run goes on with the local trainer from step ${fallback.step} (option fallback: 'never' keeps the pipeline)`);
+      },
     });
     trainer.useStrategy(this.strategy, this.name);
   }
@@ -96,7 +106,14 @@ export class PipelinePlugin implements TrainerPlugin {
   }
 
   report(): PipelineReport {
-    return { options: this.options, plans: [...this.plans], profile: this.strategy?.unitProfile ?? null, steps: [...this.steps] };
+    return {
+      options: this.options,
+      plans: [...this.plans],
+      profile: this.strategy?.unitProfile ?? null,
+      steps: [...this.steps],
+      fallback: this.strategy?.fellBack ?? null,
+      comparison: this.options.fallback === 'auto' ? (this.strategy?.comparison ?? null) : null,
+    };
   }
 }
 

@@ -5,7 +5,7 @@
 // stages return gradients and receive the weights that changed, and trainer.model stays the source of
 // truth for evaluation, saving and the other plugins.
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendChoice, ForwardBackwardResult, StepContext, StepModel, StepRun, StepStrategy, Unit } from '@trainhooks/core-hooks';
+import { LocalStrategy, median, type BackendChoice, type ForwardBackwardResult, type StepContext, type StepModel, type StepRun, type StepStrategy, type Unit } from '@trainhooks/core-hooks';
 import type { PipelineOptions } from './options.js';
 import { planStep, type PipelinePlan } from './plan.js';
 import { microBatchOffsets, microBatchSizes, stageOperations } from './schedule.js';
@@ -22,6 +22,18 @@ export interface PipelineStrategyConfig {
   /** Each new plan (first step, frozen prefix or forward start moved). */
   readonly onPlan: (plan: PipelinePlan, step: number) => void;
   readonly onStep: (timing: PipelineStepTiming) => void;
+  /** The pipeline gave way to the local trainer (fallback 'auto'), once. */
+  readonly onFallback: (fallback: PipelineFallback) => void;
+}
+
+/** Why a run left the pipeline for the local trainer, and what it measured. */
+export interface PipelineFallback {
+  readonly step: number;
+  readonly plan: PipelinePlan;
+  readonly reason: string;
+  /** Median forward + backward ms per step, pipelined and local (null: decided from the plan alone). */
+  readonly pipelinedMs: number | null;
+  readonly localMs: number | null;
 }
 
 /** How one step went, as the stages measured it. */
@@ -76,6 +88,13 @@ export class PipelineStrategy implements StepStrategy {
   private planKey = '';
   private exchangeStep = 0;
   private lastTiming: PipelineStepTiming | null = null;
+  /** Once the pipeline gave way (fallback 'auto'), every step runs here. */
+  private readonly local = new LocalStrategy();
+  private fallback: PipelineFallback | null = null;
+  /** The measured comparison: pipelined steps seen (the first is a warm-up), and the ms of each kind. */
+  private pipelinedSeen = 0;
+  private readonly checkMs = { pipelined: [] as number[], local: [] as number[] };
+  private checked = false;
 
   constructor(private readonly config: PipelineStrategyConfig) {}
 
@@ -146,11 +165,71 @@ export class PipelineStrategy implements StepStrategy {
   }
 
   async forwardBackward(context: StepContext, run: StepRun): Promise<ForwardBackwardResult> {
+    if (this.fallback) return this.local.forwardBackward(context, run);
     const threads = await this.liveThreads();
     const sizes = microBatchSizes(context.batchSize, this.config.options.microBatches);
     if (context.forwardStart.unit === this.units.length) return this.lossOnly(context, run);
     const plan = await this.planFor(threads, context, sizes);
-    return this.runStages(threads, plan, context, run, sizes);
+    const { fallback, minSpeedup } = this.config.options;
+    if (fallback === 'never' || this.checked) return this.runStages(threads, plan, context, run, sizes);
+    if (plan.predictedSpeedup < minSpeedup) {
+      const reason =
+        `the plan predicts ${plan.predictedSpeedup.toFixed(2)}× over one stage thread (bottleneck ${plan.bottleneckMs.toFixed(2)} ms, ` +
+        `one thread ${plan.sequentialMs.toFixed(2)} ms per micro-batch) < minSpeedup ${minSpeedup}×`;
+      await this.fallBack({ step: context.step, plan, reason, pipelinedMs: null, localMs: null });
+      return this.local.forwardBackward(context, run);
+    }
+    return this.measuredStep(threads, plan, context, run, sizes);
+  }
+
+  /**
+   * The first steps compare the two ways on this machine: one pipelined warm-up, `checkSteps` timed
+   * pipelined steps, then `checkSteps` local ones (same work: forward and backward of the same batch
+   * size); then the pipeline goes on only if it is at least `minSpeedup` faster.
+   */
+  private async measuredStep(threads: StageThreads, plan: PipelinePlan, context: StepContext, run: StepRun, sizes: number[]): Promise<ForwardBackwardResult> {
+    const { checkSteps, minSpeedup } = this.config.options;
+    const began = performance.now();
+    if (this.pipelinedSeen <= checkSteps) {
+      const result = await this.runStages(threads, plan, context, run, sizes);
+      if (this.pipelinedSeen++ > 0) this.checkMs.pipelined.push(performance.now() - began);
+      return result;
+    }
+    const result = this.local.forwardBackward(context, run);
+    this.checkMs.local.push(performance.now() - began);
+    if (this.checkMs.local.length < checkSteps) return result;
+    this.checked = true;
+    const pipelinedMs = median(this.checkMs.pipelined);
+    const localMs = median(this.checkMs.local);
+    if (localMs / pipelinedMs < minSpeedup) {
+      const reason =
+        `measured over ${checkSteps} steps each: pipelined ${pipelinedMs.toFixed(2)} ms, local trainer ${localMs.toFixed(2)} ms per step ` +
+        `(${(localMs / pipelinedMs).toFixed(2)}× < minSpeedup ${minSpeedup}×)`;
+      await this.fallBack({ step: context.step, plan, reason, pipelinedMs, localMs });
+    } else {
+      // The local steps moved weights and BatchNorm statistics the stages do not know: send them all again.
+      this.weightsChanged(this.slots.map((slot) => slot.variable));
+    }
+    return result;
+  }
+
+  private async fallBack(fallback: PipelineFallback): Promise<void> {
+    this.fallback = fallback;
+    this.checked = true;
+    await this.threads?.terminate();
+    this.threads = null;
+    this.config.onFallback(fallback);
+  }
+
+  /** Why the run left the pipeline (null while it pipelines). */
+  get fellBack(): PipelineFallback | null {
+    return this.fallback;
+  }
+
+  /** The measured comparison so far: median ms per step of each kind (null before it has values). */
+  get comparison(): { pipelinedMs: number | null; localMs: number | null } {
+    const of = (values: number[]) => (values.length > 0 ? median(values) : null);
+    return { pipelinedMs: of(this.checkMs.pipelined), localMs: of(this.checkMs.local) };
   }
 
   private async planFor(threads: StageThreads, context: StepContext, sizes: number[]): Promise<PipelinePlan> {
