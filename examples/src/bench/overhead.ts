@@ -1,5 +1,8 @@
 // Hook-bus overhead: the trainer with no plugins against a hand-written tf.variableGrads loop on `mlp`,
-// same data, same batches, same backend, interleaved rounds so drift hits both alike.
+// same data, same batches, same backend, interleaved rounds so drift hits both alike — and the same
+// optimizer on every side: plain SGD, which the trainer runs as one shared tfjs optimizer like the
+// hand-written loop does (with Adam it would run its own per-variable store, and this would measure
+// the optimizer, not the bus).
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -31,6 +34,9 @@ function handWrittenStep(forward: (x: tf.Tensor) => tf.Tensor, model: tfl.Layers
   };
 }
 
+/** Plain SGD on every side: the same tfjs update kernel, so only the step around it differs. */
+const LEARNING_RATE = 0.01;
+
 const HAND = 'hand-written loop, model.apply';
 const HAND_UNITS = 'hand-written loop, same layer calls as the trainer';
 const TRAINER = 'trainer, no plugins';
@@ -53,12 +59,12 @@ interface Comparison {
 /** Interleaved rounds of the same batches through both loops; medians of the per-round step means. */
 async function compare(label: string, makeModel: () => tfl.LayersModel, batches: Batch[], rounds: number): Promise<Comparison> {
   // No metrics: the hand-written loops compute none either (fit() would add the compiled accuracy).
-  const trainer = createTrainer(makeModel(), { metrics: [] });
+  const trainer = createTrainer(makeModel(), { optimizer: tf.train.sgd(LEARNING_RATE), metrics: [] });
   const handModel = makeModel();
   const unitsModel = makeModel();
   const variants: Record<string, (batch: Batch) => Promise<number>> = {
-    [HAND]: handWrittenStep((x) => handModel.apply(x, { training: true }) as tf.Tensor, handModel, tf.train.adam(1e-3)),
-    [HAND_UNITS]: handWrittenStep(unitsForward(unitsModel), unitsModel, tf.train.adam(1e-3)),
+    [HAND]: handWrittenStep((x) => handModel.apply(x, { training: true }) as tf.Tensor, handModel, tf.train.sgd(LEARNING_RATE)),
+    [HAND_UNITS]: handWrittenStep(unitsForward(unitsModel), unitsModel, tf.train.sgd(LEARNING_RATE)),
     [TRAINER]: async (batch) => (await trainer.step(batch)).loss!,
   };
   const roundsMs: Record<string, number[]> = {};
