@@ -29,3 +29,4 @@ export type { StepStrategy, StepModel, StepRun, ForwardReport, ForwardBackwardRe
 export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
 export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';
 export { median } from './median.js';
+export { optionChecks, type Interval, type OptionChecks } from './option-checks.js';

@@ -1,4 +1,4 @@
-import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+import { optionChecks, type OptionChecks } from '@trainhooks/core-hooks';
 
 /** Where entries live. 'auto': memory up to the budget, then disk. */
 export type StoreChoice = 'memory' | 'disk' | 'auto';
@@ -49,24 +49,20 @@ export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'determin
 
 const KNOWN = ['deterministicInputs', ...Object.keys(DEFAULT_ACT_CACHE_OPTIONS)];
 
-function fail(option: string, value: unknown, allowed: string): never {
-  return optionError('plugin-act-cache', option, value, allowed);
-}
+const check: OptionChecks = optionChecks('plugin-act-cache');
 
 /** Defaults filled in and every option checked, with messages naming option, value and what is allowed. */
 export function resolveActCacheOptions(options: Partial<ActCacheOptions> = {}): ActCacheOptions {
-  checkOptionNames('plugin-act-cache', options, KNOWN);
+  check.names(options, KNOWN);
   const resolved = { deterministicInputs: false, ...DEFAULT_ACT_CACHE_OPTIONS, ...options } as ActCacheOptions;
-  if (typeof resolved.deterministicInputs !== 'boolean') fail('deterministicInputs', resolved.deterministicInputs, 'true or false');
-  if (!['memory', 'disk', 'auto'].includes(resolved.store)) fail('store', resolved.store, "'memory', 'disk' or 'auto'");
-  if (typeof resolved.memoryBudgetBytes !== 'number' || !Number.isInteger(resolved.memoryBudgetBytes) || resolved.memoryBudgetBytes < 0) {
-    fail('memoryBudgetBytes', resolved.memoryBudgetBytes, 'an integer ≥ 0 (bytes)');
-  }
-  if (resolved.precision !== 'fp32' && resolved.precision !== 'fp16') fail('precision', resolved.precision, "'fp32' or 'fp16'");
-  if (resolved.directory !== null && (typeof resolved.directory !== 'string' || resolved.directory === '')) fail('directory', resolved.directory, 'null or a directory path');
-  if (resolved.partialHits !== 'missing-rows' && resolved.partialHits !== 'whole-batch') fail('partialHits', resolved.partialHits, "'missing-rows' or 'whole-batch'");
-  if (typeof resolved.minSaving !== 'number' || !(resolved.minSaving >= 0 && resolved.minSaving < 1)) fail('minSaving', resolved.minSaving, 'a number in [0, 1)');
-  if (typeof resolved.savingWindow !== 'number' || !Number.isInteger(resolved.savingWindow) || resolved.savingWindow < 1) fail('savingWindow', resolved.savingWindow, 'an integer ≥ 1 (steps)');
-  for (const key of ['keep', 'prefetch'] as const) if (typeof resolved[key] !== 'boolean') fail(key, resolved[key], 'true or false');
+  check.boolean('deterministicInputs', resolved.deterministicInputs);
+  check.oneOf('store', resolved.store, ['memory', 'disk', 'auto']);
+  check.integer('memoryBudgetBytes', resolved.memoryBudgetBytes, 0, '(bytes)');
+  check.oneOf('precision', resolved.precision, ['fp32', 'fp16']);
+  if (resolved.directory !== null && (typeof resolved.directory !== 'string' || resolved.directory === '')) check.fail('directory', resolved.directory, 'null or a directory path');
+  check.oneOf('partialHits', resolved.partialHits, ['missing-rows', 'whole-batch']);
+  check.inInterval('minSaving', resolved.minSaving, '[0, 1)');
+  check.integer('savingWindow', resolved.savingWindow, 1, '(steps)');
+  for (const key of ['keep', 'prefetch'] as const) check.boolean(key, resolved[key]);
   return resolved;
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+import { optionChecks, type OptionChecks } from '@trainhooks/core-hooks';
 
 /** Where the reference model runs. */
 export type ReferencePlacement = 'auto' | 'worker' | 'main-thread';
@@ -101,50 +101,40 @@ export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
   deterministic: false,
 } satisfies FreezeOptions);
 
-function fail(option: string, value: unknown, allowed: string): never {
-  return optionError('plugin-freeze', option, value, allowed);
+const check: OptionChecks = optionChecks('plugin-freeze');
+
+/** Defaults filled in and every option checked, with messages naming option, value and range. */
+export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): FreezeOptions {
+  check.names(options, Object.keys(DEFAULT_FREEZE_OPTIONS));
+  const resolved: FreezeOptions = { ...DEFAULT_FREEZE_OPTIONS, ...options };
+  for (const key of ['warmupSteps', 'maxRestarts'] as const) check.integer(key, resolved[key], 0);
+  for (const key of ['evalEvery', 'referenceLag', 'patience', 'probeSize'] as const) check.integer(key, resolved[key], 1);
+  check.integer('window', resolved.window, 2, '(a slope needs two points)');
+  check.oneOf('criterion', resolved.criterion, ['output-effect', 'drift-trend']);
+  for (const key of ['effectThreshold', 'tolerance', 'driftThreshold'] as const) check.inInterval(key, resolved[key], '(0, 1]');
+  if (resolved.probe !== null && (typeof resolved.probe !== 'object' || !Array.isArray(resolved.probe.shape) || resolved.probe.shape.length < 1)) {
+    check.fail('probe', resolved.probe, 'null or a tf.Tensor with a batch axis');
+  }
+  if (resolved.probeLabels !== null) {
+    const labels = resolved.probeLabels as unknown as { shape?: unknown };
+    if (typeof labels !== 'object' || !Array.isArray(labels.shape) || labels.shape.length < 1) check.fail('probeLabels', resolved.probeLabels, 'null or a tf.Tensor with a batch axis');
+    if (resolved.probe === null) check.fail('probeLabels', resolved.probeLabels, 'null unless a probe is given (they label its rows)');
+    if (labels.shape[0] !== resolved.probe.shape[0]) check.fail('probeLabels', `a tensor of ${labels.shape[0]} rows`, `one row per probe sample (${resolved.probe.shape[0]})`);
+  }
+  if (unitsKeptTraining(resolved.maxFrozenUnits) === null && !isInteger(resolved.maxFrozenUnits, 0)) {
+    check.fail('maxFrozenUnits', resolved.maxFrozenUnits, "an integer ≥ 0, 'all-but-head' or 'all-but-N' (N an integer ≥ 1)");
+  }
+  if (resolved.unfreezeOnLrDrop !== false) check.inInterval('unfreezeOnLrDrop', resolved.unfreezeOnLrDrop, '(0, 1]');
+  if (resolved.unfreezeUnits !== 'all' && !isInteger(resolved.unfreezeUnits, 1)) check.fail('unfreezeUnits', resolved.unfreezeUnits, "'all' or an integer ≥ 1");
+  check.oneOf('reference', resolved.reference, ['auto', 'worker', 'main-thread']);
+  if (resolved.workerSetup !== null && typeof resolved.workerSetup !== 'string') check.fail('workerSetup', resolved.workerSetup, 'null or a module path');
+  check.integer('workerTimeoutMs', resolved.workerTimeoutMs, 1, '(milliseconds)');
+  for (const key of ['deterministic', 'lrChangeKeepsScale'] as const) check.boolean(key, resolved[key]);
+  return resolved;
 }
 
 function isInteger(value: unknown, low: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= low;
-}
-
-function inRange(option: string, value: unknown, low: number, high: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= low || value > high) fail(option, value, `a number in (${low}, ${high}]`);
-}
-
-/** Defaults filled in and every option checked, with messages naming option, value and range. */
-export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): FreezeOptions {
-  checkOptionNames('plugin-freeze', options, Object.keys(DEFAULT_FREEZE_OPTIONS));
-  const resolved: FreezeOptions = { ...DEFAULT_FREEZE_OPTIONS, ...options };
-  for (const key of ['warmupSteps', 'maxRestarts'] as const) if (!isInteger(resolved[key], 0)) fail(key, resolved[key], 'an integer ≥ 0');
-  for (const key of ['evalEvery', 'referenceLag', 'patience', 'probeSize'] as const) {
-    if (!isInteger(resolved[key], 1)) fail(key, resolved[key], 'an integer ≥ 1');
-  }
-  if (!isInteger(resolved.window, 2)) fail('window', resolved.window, 'an integer ≥ 2 (a slope needs two points)');
-  if (resolved.criterion !== 'output-effect' && resolved.criterion !== 'drift-trend') fail('criterion', resolved.criterion, "'output-effect' or 'drift-trend'");
-  inRange('effectThreshold', resolved.effectThreshold, 0, 1);
-  inRange('tolerance', resolved.tolerance, 0, 1);
-  inRange('driftThreshold', resolved.driftThreshold, 0, 1);
-  if (resolved.probe !== null && (typeof resolved.probe !== 'object' || !Array.isArray(resolved.probe.shape) || resolved.probe.shape.length < 1)) {
-    fail('probe', resolved.probe, 'null or a tf.Tensor with a batch axis');
-  }
-  if (resolved.probeLabels !== null) {
-    const labels = resolved.probeLabels as unknown as { shape?: unknown };
-    if (typeof labels !== 'object' || !Array.isArray(labels.shape) || labels.shape.length < 1) fail('probeLabels', resolved.probeLabels, 'null or a tf.Tensor with a batch axis');
-    if (resolved.probe === null) fail('probeLabels', resolved.probeLabels, 'null unless a probe is given (they label its rows)');
-    if (labels.shape[0] !== resolved.probe.shape[0]) fail('probeLabels', `a tensor of ${labels.shape[0]} rows`, `one row per probe sample (${resolved.probe.shape[0]})`);
-  }
-  if (unitsKeptTraining(resolved.maxFrozenUnits) === null && !isInteger(resolved.maxFrozenUnits, 0)) {
-    fail('maxFrozenUnits', resolved.maxFrozenUnits, "an integer ≥ 0, 'all-but-head' or 'all-but-N' (N an integer ≥ 1)");
-  }
-  if (resolved.unfreezeOnLrDrop !== false) inRange('unfreezeOnLrDrop', resolved.unfreezeOnLrDrop, 0, 1);
-  if (resolved.unfreezeUnits !== 'all' && !isInteger(resolved.unfreezeUnits, 1)) fail('unfreezeUnits', resolved.unfreezeUnits, "'all' or an integer ≥ 1");
-  if (!['auto', 'worker', 'main-thread'].includes(resolved.reference)) fail('reference', resolved.reference, "'auto', 'worker' or 'main-thread'");
-  if (resolved.workerSetup !== null && typeof resolved.workerSetup !== 'string') fail('workerSetup', resolved.workerSetup, 'null or a module path');
-  if (!isInteger(resolved.workerTimeoutMs, 1)) fail('workerTimeoutMs', resolved.workerTimeoutMs, 'an integer ≥ 1 (milliseconds)');
-  for (const key of ['deterministic', 'lrChangeKeepsScale'] as const) if (typeof resolved[key] !== 'boolean') fail(key, resolved[key], 'true or false');
-  return resolved;
 }
 
 /** 'all-but-head' → 1, 'all-but-N' → N; null for a number or anything else. */

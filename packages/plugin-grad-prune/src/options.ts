@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+import { optionChecks, type OptionChecks } from '@trainhooks/core-hooks';
 import type { ConvergenceScore } from './convergence-monitor.js';
 
 /** Which parameters converge together and are pruned together. */
@@ -60,34 +60,24 @@ export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.fre
   draws: 'shared',
 });
 
-function fail(option: string, value: unknown, allowed: string): never {
-  return optionError('plugin-grad-prune', option, value, allowed);
-}
-
-function inRange(option: string, value: unknown, low: number, high: number, highOpen: boolean): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < low || (highOpen ? value >= high : value > high)) {
-    fail(option, value, `a number in [${low}, ${high}${highOpen ? ')' : ']'}`);
-  }
-}
+const check: OptionChecks = optionChecks('plugin-grad-prune');
 
 /** Defaults filled in and every option checked, with messages naming option, value and range. */
 export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {}): GradPruneOptions {
-  checkOptionNames('plugin-grad-prune', options, Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS));
+  check.names(options, Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS));
   const resolved = { ...DEFAULT_GRAD_PRUNE_OPTIONS, ...options };
-  for (const key of ['monitorEvery', 'minObservations', 'saturationLag'] as const) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 1) fail(key, resolved[key], 'an integer ≥ 1');
-  }
-  inRange('smoothing', resolved.smoothing, 0, 1, true);
-  if (resolved.score !== 'peak' && resolved.score !== 'saturation') fail('score', resolved.score, "'peak' or 'saturation'");
-  inRange('startAt', resolved.startAt, 0, 1, true);
-  inRange('fullAt', resolved.fullAt, 0, 1, false);
-  if (resolved.fullAt <= resolved.startAt) fail('fullAt', resolved.fullAt, `greater than startAt (${resolved.startAt})`);
-  inRange('pMax', resolved.pMax, 0, 1, true);
-  if (!Number.isInteger(resolved.seed) || resolved.seed < 0 || resolved.seed > 0xffffffff) fail('seed', resolved.seed, 'an integer in [0, 2³²)');
+  for (const key of ['monitorEvery', 'minObservations', 'saturationLag'] as const) check.integer(key, resolved[key], 1);
+  check.inInterval('smoothing', resolved.smoothing, '[0, 1)');
+  check.oneOf('score', resolved.score, ['peak', 'saturation']);
+  check.inInterval('startAt', resolved.startAt, '[0, 1)');
+  check.inInterval('fullAt', resolved.fullAt, '[0, 1]');
+  if (resolved.fullAt <= resolved.startAt) check.fail('fullAt', resolved.fullAt, `greater than startAt (${resolved.startAt})`);
+  check.inInterval('pMax', resolved.pMax, '[0, 1)');
+  if (!Number.isInteger(resolved.seed) || resolved.seed < 0 || resolved.seed > 0xffffffff) check.fail('seed', resolved.seed, 'an integer in [0, 2³²)');
   if (resolved.groupBy !== 'unit' && resolved.groupBy !== 'variable' && typeof resolved.groupBy !== 'function') {
-    fail('groupBy', resolved.groupBy, "'unit', 'variable' or a function (variable, unitIndex, unitName) => group name");
+    check.fail('groupBy', resolved.groupBy, "'unit', 'variable' or a function (variable, unitIndex, unitName) => group name");
   }
-  if (typeof resolved.pruneHead !== 'boolean') fail('pruneHead', resolved.pruneHead, 'true or false');
-  if (resolved.draws !== 'shared' && resolved.draws !== 'independent') fail('draws', resolved.draws, "'shared' or 'independent'");
+  check.boolean('pruneHead', resolved.pruneHead);
+  check.oneOf('draws', resolved.draws, ['shared', 'independent']);
   return resolved;
 }

@@ -1,4 +1,4 @@
-import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+import { optionChecks, type OptionChecks } from '@trainhooks/core-hooks';
 
 export interface MpiOptions {
   /** Gradients are fused into all-reduce messages of at most this many bytes. */
@@ -15,15 +15,13 @@ export const DEFAULT_MPI_OPTIONS: Readonly<MpiOptions> = Object.freeze({
   timeoutMs: 120_000,
 });
 
+const check: OptionChecks = optionChecks('plugin-mpi');
+
 export function resolveMpiOptions(options: Partial<MpiOptions> = {}): MpiOptions {
-  checkOptionNames('plugin-mpi', options, Object.keys(DEFAULT_MPI_OPTIONS));
+  check.names(options, Object.keys(DEFAULT_MPI_OPTIONS));
   const resolved = { ...DEFAULT_MPI_OPTIONS, ...options };
-  const integer = (name: keyof MpiOptions, low: number) => {
-    const value = resolved[name];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < low) optionError('plugin-mpi', name, value, `an integer ≥ ${low}`);
-  };
-  integer('bucketBytes', 4);
-  integer('checkEvery', 0);
-  integer('timeoutMs', 1);
+  check.integer('bucketBytes', resolved.bucketBytes, 4);
+  check.integer('checkEvery', resolved.checkEvery, 0);
+  check.integer('timeoutMs', resolved.timeoutMs, 1);
   return resolved;
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { checkOptionNames, optionError } from '@trainhooks/core-hooks';
+import { optionChecks, type OptionChecks } from '@trainhooks/core-hooks';
 
 /** Order of forward (F) and backward (B) work on each stage within one batch. */
 export type PipelineSchedule = 'gpipe' | '1f1b';
@@ -52,35 +52,25 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<Omit<PipelineOptions, 'threadsPe
 
 const OPTION_NAMES = [...Object.keys(DEFAULT_PIPELINE_OPTIONS), 'threadsPerStage'];
 
-function fail(option: string, value: unknown, allowed: string): never {
-  return optionError('plugin-pipeline', option, value, allowed);
-}
-
-function checkInteger(option: string, value: unknown, low: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < low) fail(option, value, `an integer ≥ ${low}`);
-}
+const check: OptionChecks = optionChecks('plugin-pipeline');
 
 /** Defaults filled in and every option checked, with messages naming option, value and range. */
 export function resolvePipelineOptions(options: Partial<PipelineOptions> = {}): PipelineOptions {
-  checkOptionNames('plugin-pipeline', options, OPTION_NAMES);
+  check.names(options, OPTION_NAMES);
   const stages = options.stages ?? DEFAULT_PIPELINE_OPTIONS.stages;
-  checkInteger('stages', stages, 1);
+  check.integer('stages', stages, 1);
   const resolved: PipelineOptions = {
     ...DEFAULT_PIPELINE_OPTIONS,
     threadsPerStage: Math.max(1, Math.floor(availableParallelism() / stages)),
     ...options,
   };
-  checkInteger('microBatches', resolved.microBatches, 1);
-  checkInteger('threadsPerStage', resolved.threadsPerStage, 1);
-  checkInteger('stepTimeoutMs', resolved.stepTimeoutMs, 1);
-  checkInteger('profileRepeats', resolved.profileRepeats, 1);
-  checkInteger('checkSteps', resolved.checkSteps, 1);
-  if (resolved.fallback !== 'auto' && resolved.fallback !== 'never') fail('fallback', resolved.fallback, "'auto' or 'never'");
-  if (typeof resolved.minSpeedup !== 'number' || !(resolved.minSpeedup > 0) || !Number.isFinite(resolved.minSpeedup)) fail('minSpeedup', resolved.minSpeedup, 'a finite number > 0');
-  if (typeof resolved.deferWeightGradients !== 'boolean') fail('deferWeightGradients', resolved.deferWeightGradients, 'true or false');
-  if (resolved.schedule !== 'gpipe' && resolved.schedule !== '1f1b') fail('schedule', resolved.schedule, "'gpipe' or '1f1b'");
+  for (const key of ['microBatches', 'threadsPerStage', 'stepTimeoutMs', 'profileRepeats', 'checkSteps'] as const) check.integer(key, resolved[key], 1);
+  check.boolean('deferWeightGradients', resolved.deferWeightGradients);
+  check.oneOf('schedule', resolved.schedule, ['gpipe', '1f1b']);
+  check.oneOf('fallback', resolved.fallback, ['auto', 'never']);
+  if (typeof resolved.minSpeedup !== 'number' || !(resolved.minSpeedup > 0) || !Number.isFinite(resolved.minSpeedup)) check.fail('minSpeedup', resolved.minSpeedup, 'a finite number > 0');
   if (resolved.workerSetup !== null && (typeof resolved.workerSetup !== 'string' || resolved.workerSetup === '')) {
-    fail('workerSetup', resolved.workerSetup, 'null or a module path');
+    check.fail('workerSetup', resolved.workerSetup, 'null or a module path');
   }
   return resolved;
 }
