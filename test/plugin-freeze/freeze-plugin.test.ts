@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
-import { freezePlugin, type FreezeEvent, type FreezeOptions, type PlasticityEvent, type UnfreezeEvent } from '@trainhooks/plugin-freeze';
+import { type FreezeEvent, type FreezeOptions, type PlasticityEvent } from '@trainhooks/plugin-freeze';
 import { bitIdentical, denseModel, snapshot, toyData, useCpu } from '../core-hooks/helpers.js';
-import { scriptGradients } from './helpers.js';
+import { freezeTrainer, scriptGradients } from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -22,21 +22,8 @@ const QUICK: Partial<FreezeOptions> = {
   patience: 2,
 };
 
-const disposeAfter: Trainer[] = [];
-afterEach(async () => {
-  for (const trainer of disposeAfter.splice(0)) await trainer.dispose();
-});
-
 function newTrainer(options: Partial<FreezeOptions>, optimizer: tf.Optimizer = tf.train.sgd(0.1), seed = 1) {
-  const trainer = createTrainer(denseModel(seed, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy' });
-  const plugin = freezePlugin({ ...QUICK, ...options });
-  trainer.use(plugin);
-  const events = { freeze: [] as FreezeEvent[], unfreeze: [] as UnfreezeEvent[], plasticity: [] as PlasticityEvent[] };
-  trainer.events.on('freeze', (event) => void events.freeze.push(event));
-  trainer.events.on('unfreeze', (event) => void events.unfreeze.push(event));
-  trainer.events.on('plasticity', (event) => void events.plasticity.push(event));
-  disposeAfter.push(trainer);
-  return { trainer, plugin, events };
+  return freezeTrainer(QUICK, options, optimizer, seed);
 }
 
 async function train(trainer: Trainer, steps: number, data = toyData(32, 8, 3)) {

@@ -1,5 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Trainer } from '@trainhooks/core-hooks';
+import { afterEach } from 'vitest';
+import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
+import { freezePlugin, type FreezeEvent, type FreezeOptions, type PlasticityEvent, type UnfreezeEvent } from '@trainhooks/plugin-freeze';
+import { denseModel } from '../core-hooks/helpers.js';
+
+const disposeAfter: Trainer[] = [];
+afterEach(async () => {
+  for (const trainer of disposeAfter.splice(0)) await trainer.dispose();
+});
+
+/**
+ * A trainer of a 8 → 16 → 16 → 16 → 3 dense model with the freeze plugin (`defaults` under `options`),
+ * its freeze / unfreeze / plasticity events recorded; disposed after the test.
+ */
+export function freezeTrainer(defaults: Partial<FreezeOptions>, options: Partial<FreezeOptions>, optimizer: tf.Optimizer = tf.train.sgd(0.1), seed = 1) {
+  const trainer = createTrainer(denseModel(seed, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy' });
+  const plugin = freezePlugin({ ...defaults, ...options });
+  trainer.use(plugin);
+  const events = { freeze: [] as FreezeEvent[], unfreeze: [] as UnfreezeEvent[], plasticity: [] as PlasticityEvent[] };
+  trainer.events.on('freeze', (event) => void events.freeze.push(event));
+  trainer.events.on('unfreeze', (event) => void events.unfreeze.push(event));
+  trainer.events.on('plasticity', (event) => void events.plasticity.push(event));
+  disposeAfter.push(trainer);
+  return { trainer, plugin, events };
+}
 
 /**
  * Gradients with a known fate, put in place of the real ones (for SGD at `learningRate`): units listed

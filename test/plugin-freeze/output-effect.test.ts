@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, unitsFromLayersModel, type Trainer } from '@trainhooks/core-hooks';
 import {
   dequantizeInt8,
   emptyEffect,
   evaluatePlasticity,
-  freezePlugin,
   observeEffect,
   outputKind,
   predictionDistance,
@@ -14,14 +13,12 @@ import {
   totalVariation,
   type EffectOptions,
   type EvaluationInput,
-  type FreezeEvent,
   type FreezeOptions,
   type FreezeState,
   type PlasticityEvent,
-  type UnfreezeEvent,
 } from '@trainhooks/plugin-freeze';
 import { bitIdentical, denseModel, snapshot, toyData, useCpu } from '../core-hooks/helpers.js';
-import { scriptGradients } from './helpers.js';
+import { freezeTrainer, scriptGradients } from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -300,21 +297,8 @@ describe('evaluatePlasticity: output effect per unit (main-thread style)', () =>
 /** Default criterion ('output-effect', effectThreshold 0.0075, referenceLag 2, patience 3, warmupSteps 0), evaluations every 5 steps. */
 const EFFECT: Partial<FreezeOptions> = { evalEvery: 5, deterministic: true };
 
-const disposeAfter: Trainer[] = [];
-afterEach(async () => {
-  for (const trainer of disposeAfter.splice(0)) await trainer.dispose();
-});
-
 function newTrainer(options: Partial<FreezeOptions>, optimizer: tf.Optimizer = tf.train.sgd(0.1), seed = 1) {
-  const trainer = createTrainer(denseModel(seed, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy' });
-  const plugin = freezePlugin({ ...EFFECT, ...options });
-  trainer.use(plugin);
-  const events = { freeze: [] as FreezeEvent[], unfreeze: [] as UnfreezeEvent[], plasticity: [] as PlasticityEvent[] };
-  trainer.events.on('freeze', (event) => void events.freeze.push(event));
-  trainer.events.on('unfreeze', (event) => void events.unfreeze.push(event));
-  trainer.events.on('plasticity', (event) => void events.plasticity.push(event));
-  disposeAfter.push(trainer);
-  return { trainer, plugin, events };
+  return freezeTrainer(EFFECT, options, optimizer, seed);
 }
 
 async function train(trainer: Trainer, steps: number, data: { x: tf.Tensor; y: tf.Tensor }) {
