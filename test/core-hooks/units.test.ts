@@ -1,6 +1,7 @@
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { unitsFromLayersModel } from '@trainhooks/core-hooks';
+import { unitsFromLayersModel, unitWeights } from '@trainhooks/core-hooks';
 import { denseModel, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
@@ -36,5 +37,23 @@ describe('unitsFromLayersModel', () => {
     const units = unitsFromLayersModel(tfl.model({ inputs: input, outputs: output }));
     const layerSets = units.map((u) => u.name.split('+').sort());
     expect(layerSets).toEqual([['join', 'left', 'right'], ['middle'], ['residual', 'skip'], ['output']]);
+  });
+});
+
+describe('unitWeights', () => {
+  it('lists each unit\'s trainable variables, then its state variables, with where each sits', () => {
+    const v = (name: string) => tf.variable(tf.zeros([1]), true, `${name}_${Math.random()}`);
+    const [a, b, mean, c] = [v('a'), v('b'), v('mean'), v('c')];
+    const units = [
+      { name: 'u0', variables: [a, b], stateVariables: [mean], apply: (x: tf.Tensor) => x },
+      { name: 'u1', variables: [c], apply: (x: tf.Tensor) => x },
+    ];
+    expect(unitWeights(units).map(({ unit, index, state, variable }) => [unit, index, state, variable])).toEqual([
+      [0, 0, false, a],
+      [0, 1, false, b],
+      [0, 0, true, mean],
+      [1, 0, false, c],
+    ]);
+    tf.dispose([a, b, mean, c]);
   });
 });

@@ -5,7 +5,7 @@ export { definePluginHooks } from './plugin-hooks.js';
 export { checkOptionNames, optionError } from './plugin-options.js';
 export { createEvents, type TrainerEvents, type TrainerEventMap, type StepEvent } from './events.js';
 export { createStepContext, type Batch, type ForwardStart, type GradientMap, type StepContext } from './step-context.js';
-export { isUnitModel, runUnits, type Unit, type UnitApplyOptions, type UnitModel } from './units.js';
+export { isUnitModel, runUnits, unitWeights, type Unit, type UnitApplyOptions, type UnitModel, type UnitWeight } from './units.js';
 export { unitsFromLayersModel } from './graph-units.js';
 export { replaceHead, type ReplaceHeadOptions } from './replace-head.js';
 export { VariableOptimizers, cloneOptimizer, type OptimizerState } from './variable-optimizers.js';

@@ -48,3 +48,23 @@ export function runUnits(
   for (let index = from; index < to; index++) activation = units[index]!.apply(activation, options);
   return activation;
 }
+
+/** One weight of a unit and where it sits: the unit's `index`-th variable, or its `index`-th state variable. */
+export interface UnitWeight {
+  readonly unit: number;
+  readonly index: number;
+  /** A state variable (BatchNorm moving statistics): the model's, but no optimizer's. */
+  readonly state: boolean;
+  readonly variable: tf.Variable;
+}
+
+/**
+ * Everything that makes up the model's state, unit by unit: each unit's trainable variables, then its
+ * state variables — what a copy of the model (another rank, a stage thread, a snapshot) must hold.
+ */
+export function unitWeights(units: readonly Unit[]): UnitWeight[] {
+  return units.flatMap((unit, index) => [
+    ...unit.variables.map((variable, i) => ({ unit: index, index: i, state: false, variable })),
+    ...(unit.stateVariables ?? []).map((variable, i) => ({ unit: index, index: i, state: true, variable })),
+  ]);
+}

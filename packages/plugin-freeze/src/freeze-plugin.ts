@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { HookStage, isUnitModel, median, type BackendChoice, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, isUnitModel, median, unitWeights, type BackendChoice, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
@@ -469,7 +469,7 @@ export class FreezePlugin implements TrainerPlugin {
 function weightList(trainer: Trainer): tf.Variable[] {
   const model = trainer.model;
   if (!isUnitModel(model)) return (model as tfl.LayersModel).weights.map((weight) => weight.read() as tf.Variable);
-  return trainer.units.flatMap((unit) => [...unit.variables, ...(unit.stateVariables ?? [])]);
+  return unitWeights(trainer.units).map((weight) => weight.variable);
 }
 
 /** The first `size` samples of `x`, as data that outlives the batch. */

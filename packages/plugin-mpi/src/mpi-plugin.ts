@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, readTensorInto, tensorFromBuffer, type Batch, type GradientMap, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, readTensorInto, tensorFromBuffer, unitWeights, type Batch, type GradientMap, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { MpiCommunicator } from './communicator.js';
 import { planBuckets, shardRange, type Bucket } from './gradient-buckets.js';
 import { idsSignature, namesSignature } from './signature.js';
@@ -259,7 +259,7 @@ export class MpiPlugin implements TrainerPlugin {
 
 /** Every weight the ranks must hold alike: trained variables and BatchNorm statistics, in unit order. */
 function allWeights(trainer: Trainer): tf.Variable[] {
-  return trainer.units.flatMap((unit) => [...unit.variables, ...(unit.stateVariables ?? [])]);
+  return unitWeights(trainer.units).map((weight) => weight.variable);
 }
 
 export function mpiPlugin(options: Partial<MpiOptions> = {}): MpiPlugin {

@@ -5,7 +5,7 @@
 // stages return gradients and receive the weights that changed, and trainer.model stays the source of
 // truth for evaluation, saving and the other plugins.
 import * as tf from '@tensorflow/tfjs-core';
-import { LocalStrategy, median, type BackendChoice, type ForwardBackwardResult, type StepContext, type StepModel, type StepRun, type StepStrategy, type Unit } from '@trainhooks/core-hooks';
+import { LocalStrategy, median, unitWeights, type BackendChoice, type ForwardBackwardResult, type StepContext, type StepModel, type StepRun, type StepStrategy, type Unit } from '@trainhooks/core-hooks';
 import type { PipelineOptions } from './options.js';
 import { planStep, type PipelinePlan } from './plan.js';
 import { microBatchOffsets, microBatchSizes, stageOperations } from './schedule.js';
@@ -100,10 +100,7 @@ export class PipelineStrategy implements StepStrategy {
 
   async setup(model: StepModel): Promise<void> {
     this.units = model.units;
-    this.slots = model.units.flatMap((unit, index) => [
-      ...unit.variables.map((variable, i) => ({ unit: index, index: i, state: false, variable })),
-      ...(unit.stateVariables ?? []).map((variable, i) => ({ unit: index, index: i, state: true, variable })),
-    ]);
+    this.slots = unitWeights(model.units);
     for (const slot of this.slots) this.slotByKey.set(slotKey(slot), slot);
     await this.startThreads();
   }
