@@ -99,8 +99,7 @@ export async function pluginProblem(ref: PluginRef, options: Record<string, unkn
       await moduleFactory(ref);
       return null;
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return `${unknownPluginMessage(ref)}: no module at ${resolve(ref)}`;
+      if (isModuleNotFound(error)) return `${unknownPluginMessage(ref)}: no module at ${resolve(ref)}`;
       return `plugin '${ref}': ${(error as Error).message}`;
     }
   }
@@ -110,9 +109,15 @@ export async function pluginProblem(ref: PluginRef, options: Record<string, unkn
     return null;
   } catch (error) {
     const message = (error as Error).message ?? String(error);
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || (error as { code?: string }).code === 'MODULE_NOT_FOUND') {
+    if (isModuleNotFound(error)) {
       return `plugin '${ref}' needs ${entry.packageName}, which is not installed (npm install ${entry.packageName})`;
     }
     return `plugin '${ref}': ${message}`;
   }
+}
+
+/** An import that failed because the module (or a package it needs) is not there, in ESM or CJS. */
+function isModuleNotFound(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
