@@ -16,6 +16,11 @@ const insidePackage = relative(packagesDir, cwd);
 const selected =
   insidePackage && !insidePackage.startsWith('..') ? [basename(cwd)] : allPackages;
 
+/** The entries a user or a sibling package imports: index, and ./internal where the package has one. */
+function importedEntries(dir: string): string[] {
+  return existsSync(join(dir, 'src', 'internal.ts')) ? ['index', 'internal'] : ['index'];
+}
+
 function packageConfig(name: string): Options {
   const dir = join(packagesDir, name);
   return {
@@ -24,7 +29,7 @@ function packageConfig(name: string): Options {
     // by path. So is a command-line entry (src/bin.ts).
     entry: Object.fromEntries(
       [
-        'index',
+        ...importedEntries(dir),
         ...readdirSync(join(dir, 'src'))
           .filter((file) => file.endsWith('-worker.ts') || file === 'bin.ts')
           .map((file) => file.slice(0, -3)),
@@ -34,8 +39,13 @@ function packageConfig(name: string): Options {
     ),
     outDir: join(dir, 'dist'),
     format: ['esm', 'cjs'],
-    // Declarations for the public face only: workers and bins are run, never imported.
-    dts: { entry: { index: join(dir, 'src', 'index.ts') }, compilerOptions: { paths: {} } },
+    // Declarations for what is imported (the public face and the ./internal subpath): workers and
+    // bins are run, never imported.
+    dts: { entry: Object.fromEntries(importedEntries(dir).map((entry) => [entry, join(dir, 'src', `${entry}.ts`)])), compilerOptions: { paths: {} } },
+    // index, internal and the workers share modules: split them into shared chunks so that one process
+    // holds one copy of each module's state (a class, a registry), in CJS as in ESM.
+    splitting: true,
+    shims: true,
     tsconfig: join(root, 'tsconfig.json'),
     sourcemap: true,
     clean: true,

@@ -5,16 +5,12 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@trainhooks/core-hooks': src('./packages/core-hooks/src/index.ts'),
-      '@trainhooks/backend': src('./packages/backend/src/index.ts'),
-      '@trainhooks/plugin-freeze': src('./packages/plugin-freeze/src/index.ts'),
-      '@trainhooks/plugin-grad-prune': src('./packages/plugin-grad-prune/src/index.ts'),
-      '@trainhooks/plugin-act-cache': src('./packages/plugin-act-cache/src/index.ts'),
-      '@trainhooks/plugin-pipeline': src('./packages/plugin-pipeline/src/index.ts'),
-      '@trainhooks/plugin-mpi': src('./packages/plugin-mpi/src/index.ts'),
-      '@trainhooks/cli': src('./packages/cli/src/index.ts'),
-    },
+    // Every package from its source: `@trainhooks/x` → packages/x/src/index.ts, and its unstable
+    // subpath `@trainhooks/x/internal` → packages/x/src/internal.ts.
+    alias: [
+      { find: /^@trainhooks\/([a-z-]+)\/internal$/, replacement: src('./packages/$1/src/internal.ts') },
+      { find: /^@trainhooks\/([a-z-]+)$/, replacement: src('./packages/$1/src/index.ts') },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

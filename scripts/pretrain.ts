@@ -20,7 +20,7 @@ import {
   toTensors,
   type ModelName,
   type PretrainRecord,
-} from '@trainhooks/cli';
+} from '@trainhooks/cli/internal';
 
 const OUT_DIR = join(import.meta.dirname, '..', 'packages', 'cli', 'data', 'pretrained');
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { CPU_KERNELS, FAST_GRADIENTS, installGradients, uninstallGradients, WASM_KERNELS } from '@trainhooks/backend';
+import { CPU_KERNELS, FAST_GRADIENTS, installGradients, uninstallGradients, WASM_KERNELS } from '@trainhooks/backend/internal';
 import { meanGradient } from '../../packages/backend/src/gradients/mean-gradient.js';
 import { fusedBatchNormGradient } from '../../packages/backend/src/gradients/fused-batch-norm-gradient.js';
 import { maxRelativeError, useBackendWithKernels } from './kernel-test-helpers.js';

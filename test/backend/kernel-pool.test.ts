@@ -4,7 +4,7 @@
 // pool with an error instead of hanging; stop() ends the helpers. Also: the committed wasm is what the
 // module's text assembles to.
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '@trainhooks/cli';
+import { seededRandom } from '@trainhooks/cli/internal';
 import { KernelPool, partRange, type CallArguments } from '../../packages/backend/src/wasm-threads/kernel-pool.js';
 import {
   ELEMENTWISE_LAYOUTS,

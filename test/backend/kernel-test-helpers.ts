@@ -3,7 +3,7 @@
 // Seeded generators come from '@trainhooks/cli' (seededRandom).
 import { expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { installKernels, type KernelOverride } from '@trainhooks/backend';
+import { installKernels, type KernelOverride } from '@trainhooks/backend/internal';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { activeKernelPool, startKernelPool } from '../../packages/backend/src/wasm-threads/active-kernel-pool.js';
 

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { FAST_GRADIENTS, setupBackend, WASM_KERNELS } from '@trainhooks/backend';
+import { FAST_GRADIENTS, setupBackend, WASM_KERNELS } from '@trainhooks/backend/internal';
 
 function runWorker(module: URL, data: Record<string, unknown>): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { stockKernel, WASM_KERNELS } from '@trainhooks/backend';
-import { seededRandom } from '@trainhooks/cli';
+import { stockKernel, WASM_KERNELS } from '@trainhooks/backend/internal';
+import { seededRandom } from '@trainhooks/cli/internal';
 import {
   elementCount,
   expectWithinTolerance,

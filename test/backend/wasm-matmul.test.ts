@@ -5,8 +5,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { WASM_KERNELS } from '@trainhooks/backend';
-import { seededRandom } from '@trainhooks/cli';
+import { WASM_KERNELS } from '@trainhooks/backend/internal';
+import { seededRandom } from '@trainhooks/cli/internal';
 import {
   elementCount,
   expectWasmMatchesCpu,

@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { WASM_KERNELS } from '@trainhooks/backend';
-import { seededRandom } from '@trainhooks/cli';
+import { WASM_KERNELS } from '@trainhooks/backend/internal';
+import { seededRandom } from '@trainhooks/cli/internal';
 import { randomInt, runOnBackend, useBackendWithKernels, wasmDataIdCount } from './kernel-test-helpers.js';
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import {
   encodeIdx,
   loadFashionMnist,
   parseDataArgs,
-} from '@trainhooks/cli';
+} from '@trainhooks/cli/internal';
 
 describe('embedded Fashion-MNIST subset', () => {
   const train = loadFashionMnist({ split: 'train' });

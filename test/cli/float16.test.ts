@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeHalf, toHalf } from '@trainhooks/core-hooks';
-import { loadModelFile, modelFileInputShape, saveModelFiles } from '@trainhooks/cli';
+import { encodeHalf, toHalf } from '@trainhooks/core-hooks/internal';
+import { loadModelFile, modelFileInputShape, saveModelFiles } from '@trainhooks/cli/internal';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, HookStage, replaceHead } from '@trainhooks/core-hooks';
-import { createPlugin, PLUGIN_NAMES, pluginProblem } from '@trainhooks/cli';
+import { createPlugin, PLUGIN_NAMES, pluginProblem } from '@trainhooks/cli/internal';
 import { HeadOnlyPlugin, headOnlyPlugin } from '../../packages/cli/src/plugins/head-only.js';
 import { bitIdentical, denseModel, toyData, useCpu } from '../core-hooks/helpers.js';
 

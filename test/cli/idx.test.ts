@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodeIdx, gzipDeterministic, isGzip, parseIdx, parseIdxImages, parseIdxLabels } from '@trainhooks/cli';
+import { encodeIdx, gzipDeterministic, isGzip, parseIdx, parseIdxImages, parseIdxLabels } from '@trainhooks/cli/internal';
 
 const labels = Uint8Array.from([3, 1, 4, 1, 5]);
 const pixels = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 10);

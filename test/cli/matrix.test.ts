@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
-import { configurationLabel, configurationMatrix, DEFAULT_RUN_SPEC, planJobs, threadsPerRun, type PluginName } from '@trainhooks/cli';
+import { configurationLabel, configurationMatrix, DEFAULT_RUN_SPEC, planJobs, threadsPerRun, type PluginName } from '@trainhooks/cli/internal';
 
 const labels = (matrix: string, plugins: readonly PluginName[] = ['freeze', 'act-cache', 'grad-prune']) => configurationMatrix(matrix, plugins).map(configurationLabel);
 

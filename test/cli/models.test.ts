@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { INPUT_SHAPES, MODEL_INPUT_LAYOUT, MODEL_NAMES, createModel } from '@trainhooks/cli';
+import { INPUT_SHAPES, MODEL_INPUT_LAYOUT, MODEL_NAMES, createModel } from '@trainhooks/cli/internal';
 
 // Counted by hand from the architectures (see the model files).
 const EXPECTED_PARAMS = { cnn: 594_922, mlp: 1_720_330, resnet: 176_090 } as const;

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RUN_SPEC, threadsPerRun } from '@trainhooks/cli';
+import { DEFAULT_RUN_SPEC, threadsPerRun } from '@trainhooks/cli/internal';
 import { mpiLaunch } from '../../packages/cli/src/run/mpi-launch.js';
 
 describe('mpiLaunch', () => {

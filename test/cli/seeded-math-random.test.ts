@@ -2,7 +2,7 @@
 // replaces by a seeded generator while it trains — two runs of one seed train identically, and the
 // process's Math.random is back afterwards.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LEARNING_RATES, DEFAULT_RUN_SPEC, runTraining, seedMathRandom, type RunSpec } from '@trainhooks/cli';
+import { DEFAULT_LEARNING_RATES, DEFAULT_RUN_SPEC, runTraining, seedMathRandom, type RunSpec } from '@trainhooks/cli/internal';
 
 describe('seedMathRandom', () => {
   it('gives the same stream for the same seed, another for another seed, and puts Math.random back', () => {

@@ -1,7 +1,7 @@
 // Speedups are per seed against that seed's baseline, at the baseline's final accuracy − the drop.
 import { describe, expect, it } from 'vitest';
 import type { PluginDescription } from '@trainhooks/core-hooks';
-import { DEFAULT_RUN_SPEC, noiseNote, summarise, summaryTable, type RunResult } from '@trainhooks/cli';
+import { DEFAULT_RUN_SPEC, noiseNote, summarise, summaryTable, type RunResult } from '@trainhooks/cli/internal';
 
 function run(configuration: string, seed: number, curve: Array<[seconds: number, accuracy: number]>, work: Partial<RunResult['work']> = {}): RunResult {
   const plugins = configuration === 'baseline' ? [] : (configuration.split('+') as RunResult['spec']['plugins']);

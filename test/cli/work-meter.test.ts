@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createTrainer, HookStage, type StepContext } from '@trainhooks/core-hooks';
-import { createModel, layerForwardFlops, WorkMeter } from '@trainhooks/cli';
+import { createModel, layerForwardFlops, WorkMeter } from '@trainhooks/cli/internal';
 
 describe('WorkMeter', () => {
   it('counts frozen units, the first trained unit’s input gradient and pruned kernels as skipped', async () => {

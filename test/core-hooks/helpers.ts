@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { CPU_KERNELS, installKernels } from '@trainhooks/backend';
+import { CPU_KERNELS, installKernels } from '@trainhooks/backend/internal';
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');

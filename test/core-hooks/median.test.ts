@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '@trainhooks/core-hooks';
+import { median } from '@trainhooks/core-hooks/internal';
 
 describe('median', () => {
   it('is the middle value, or the mean of the two middle values, without reordering its input', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTensorInto, tensorFromBuffer } from '@trainhooks/core-hooks';
+import { readTensorInto, tensorFromBuffer } from '@trainhooks/core-hooks/internal';
 
 describe.each(['cpu', 'wasm'])('tensor buffers on %s', (backend) => {
   it('reads values into a buffer at an offset, leaving the rest alone', async () => {

@@ -94,8 +94,8 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   const load = (what: string, from: string) =>
     esm ? `import ${what} from '${from}';` : `const ${what.replace('* as ', '')} = require('${from}');`;
   const body = `
-  // The backend is loaded through core-hooks' own dynamic import(): it must land in the same tfjs engine.
-  const selected = await selectBackend('cpu', () => {});
+  // The backend is loaded through @trainhooks/backend's dynamic import(): it must land in the same tfjs engine.
+  const selected = await setupBackend('cpu', () => {});
   const model = tfl.sequential({ layers: [
     tfl.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
     tfl.layers.dense({ units: 3, activation: 'softmax' }),
@@ -116,6 +116,8 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   const history = await trainer.fit(x, y, { epochs: ${freezes ? 3 : 1}, batchSize: 4 });
   console.log('RESULT ' + JSON.stringify({
     loss: history.history.loss[0],
+    // index and ./internal share one copy of each module (one Trainer class), in ESM as in CJS.
+    internalSharesState: internal.Trainer === Trainer && trainer instanceof internal.Trainer,
     backend: tf.getBackend(),
     selected: selected.backend,
     packageName: ${pluginName ? 'pluginExports.PACKAGE_NAME' : 'null'},
@@ -127,7 +129,9 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
   const lines = [
     load('* as tf', '@tensorflow/tfjs-core'),
     load('* as tfl', '@tensorflow/tfjs-layers'),
-    load('{ createTrainer, selectBackend }', '@trainhooks/core-hooks'),
+    load('{ createTrainer, Trainer }', '@trainhooks/core-hooks'),
+    load('* as internal', '@trainhooks/core-hooks/internal'),
+    load('{ setupBackend }', '@trainhooks/backend'),
     ...(pluginName ? [load('* as pluginExports', pluginName)] : []),
   ];
   if (esm) return `${lines.join('\n')}\n${body}\n`;
@@ -136,6 +140,7 @@ function trainingScript(esm: boolean, pluginName: string | null): string {
 
 interface ScriptResult {
   loss: number;
+  internalSharesState: boolean;
   backend: string;
   selected: string;
   packageName: string | null;
@@ -152,9 +157,12 @@ async function runScript(project: string, file: string): Promise<ScriptResult> {
 }
 
 let core: Packed;
+/** Every project installs it: it is how a script picks the backend, and freeze and pipeline depend on it. */
+let backend: Packed;
 
 beforeAll(async () => {
   core = await pack(CORE);
+  backend = await pack('backend');
 }, TIMEOUT);
 
 afterAll(() => {
@@ -171,7 +179,7 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
   }, TIMEOUT);
 
   it('ships ESM, CJS and declarations, and no tfjs', () => {
-    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'package.json']) {
+    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/internal.js', 'dist/internal.cjs', 'dist/internal.d.ts', 'README.md', 'package.json']) {
       expect(packed.files, `tarball lists ${file}`).toContain(file);
     }
     if (name === 'plugin-freeze') expect(packed.files).toEqual(expect.arrayContaining(['dist/reference-worker.js', 'dist/reference-worker.cjs']));
@@ -183,11 +191,15 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
       const path = join(packed.dir, file);
       expect(statSync(path).size, `${file} is small enough not to hold tfjs`).toBeLessThan(maxDistBytes(file));
       // esbuild labels every bundled module with its path; source maps list them in "sources".
-      expect(readFileSync(path, 'utf8'), `${file} has no bundled node_modules`).not.toMatch(/node_modules[\\/]/);
+      // tsup's own few-line shim (import.meta.url in CommonJS, __filename in ESM) is the one exception.
+      const text = readFileSync(path, 'utf8').replace(/(\.\.\/)*node_modules\/tsup\/assets\/(cjs|esm)_shims\.js/g, '');
+      expect(text, `${file} has no bundled node_modules`).not.toMatch(/node_modules[\\/]/);
     }
 
     const esm = readFileSync(join(packed.dir, 'dist/index.js'), 'utf8');
     const cjs = readFileSync(join(packed.dir, 'dist/index.cjs'), 'utf8');
+    // index, ./internal and the workers share their modules through chunks: all of the code, per format.
+    const code = (extension: string) => packed.files.filter((file) => file.startsWith('dist/') && file.endsWith(extension)).map((file) => readFileSync(join(packed.dir, file), 'utf8')).join('\n');
     const manifest = JSON.parse(readFileSync(join(packed.dir, 'package.json'), 'utf8')) as {
       name: string;
       dependencies?: Record<string, string>;
@@ -202,8 +214,9 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
       expect(readFileSync(join(packed.dir, 'dist/index.d.ts'), 'utf8')).toContain('PACKAGE_NAME');
     } else {
       // tfjs stays an import of the peer package, in both formats.
-      expect(esm).toMatch(/from\s*["']@tensorflow\/tfjs-core["']/);
-      expect(cjs).toMatch(/require\(\s*["']@tensorflow\/tfjs-core["']\s*\)/);
+      expect(code('.js')).toMatch(/from\s*["']@tensorflow\/tfjs-core["']/);
+      expect(code('.cjs')).toMatch(/require\(\s*["']@tensorflow\/tfjs-core["']\s*\)/);
+      expect(code('.cjs'), 'CommonJS has no import.meta').not.toMatch(/import\.meta/);
       expect(readFileSync(join(packed.dir, 'dist/index.d.ts'), 'utf8')).toMatch(/\bcreateTrainer\b/);
     }
   });
@@ -214,7 +227,7 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
       const project = join(work, 'projects', name);
       mkdirSync(project, { recursive: true });
       await run('npm', ['init', '-y'], project, MINUTE);
-      const tarballs = isPlugin ? [core.tarball, packed.tarball] : [core.tarball];
+      const tarballs = isPlugin ? [core.tarball, backend.tarball, packed.tarball] : [core.tarball, backend.tarball];
       await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, ...TFJS], project, 4 * MINUTE);
       // The plugin's dependency on core-hooks must resolve to the core tarball, not to a registry copy.
       expect(existsSync(join(project, 'node_modules', packageName, 'node_modules'))).toBe(false);
@@ -228,6 +241,7 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
         expect(result.loss).toBeGreaterThan(0);
         expect(result.backend).toBe('cpu');
         expect(result.selected).toBe('cpu');
+        expect(result.internalSharesState).toBe(true);
         expect(result.packageName).toBe(pluginName);
         if (name === 'plugin-freeze') {
           // The worker ran from dist (ESM or CJS) and its results came back: it froze the first unit.
@@ -245,12 +259,6 @@ describe.each([CORE, ...PLUGINS])('%s as a published package', (name) => {
 });
 
 describe('backend as a published package', () => {
-  let backend: Packed;
-
-  beforeAll(async () => {
-    backend = await pack('backend');
-  }, TIMEOUT);
-
   it(
     'installs beside core-hooks and tfjs-backend-wasm and computes conv gradients with its kernels on 2 threads, from ESM and CommonJS',
     async () => {
@@ -316,11 +324,11 @@ describe('cli as a published package', () => {
   it(
     'installs with the plugins and runs `trainhooks train` from its bin; the library loads from CommonJS',
     async () => {
-      const others = await Promise.all(['backend', 'plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline', 'plugin-mpi'].map(pack));
+      const others = await Promise.all(['plugin-freeze', 'plugin-grad-prune', 'plugin-act-cache', 'plugin-pipeline', 'plugin-mpi'].map(pack));
       const project = join(work, 'projects', 'cli');
       mkdirSync(project, { recursive: true });
       await run('npm', ['init', '-y'], project, MINUTE);
-      const tarballs = [core.tarball, ...others.map((packed) => packed.tarball), cli.tarball];
+      const tarballs = [core.tarball, backend.tarball, ...others.map((packed) => packed.tarball), cli.tarball];
       await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs, ...TFJS], project, 4 * MINUTE);
       const out = join(project, 'report');
       // A shipped backbone fine-tuned on the digits: the installed copy finds its data/pretrained and the mnist package.

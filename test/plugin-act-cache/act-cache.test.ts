@@ -2,20 +2,16 @@ import { existsSync, openSync, readdirSync, closeSync, ftruncateSync, fstatSync,
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTrainer, HookStage, type Trainer, type Unit } from '@trainhooks/core-hooks';
+import { createTrainer, decodeHalf, encodeHalf, fromHalf, HookStage, toHalf, type Trainer, type Unit } from '@trainhooks/core-hooks/internal';
 import {
   actCachePlugin,
-  decodeHalf,
-  encodeHalf,
-  fromHalf,
   MEMORY_ENTRY_OVERHEAD_BYTES,
-  toHalf,
   ServingMonitor,
   type ActCacheOptions,
   type CacheBypassEvent,
   type CacheHitEvent,
   type CacheMissEvent,
-} from '@trainhooks/plugin-act-cache';
+} from '@trainhooks/plugin-act-cache/internal';
 import { maxAbsDiff, toyData, useCpu } from '../core-hooks/helpers.js';
 
 beforeAll(useCpu);

@@ -11,7 +11,7 @@ import {
   spLoss,
   theilSenSlope,
   type TrendOptions,
-} from '@trainhooks/plugin-freeze';
+} from '@trainhooks/plugin-freeze/internal';
 import { useCpu } from '../core-hooks/helpers.js';
 
 beforeAll(useCpu);

@@ -16,7 +16,7 @@ import {
   type FreezeOptions,
   type FreezeState,
   type PlasticityEvent,
-} from '@trainhooks/plugin-freeze';
+} from '@trainhooks/plugin-freeze/internal';
 import { bitIdentical, denseModel, snapshot, toyData, useCpu } from '../core-hooks/helpers.js';
 import { freezeTrainer, scriptGradients } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
-import { DEFAULT_GRAD_PRUNE_OPTIONS, gradPrunePlugin, pruneProbability } from '@trainhooks/plugin-grad-prune';
+import { DEFAULT_GRAD_PRUNE_OPTIONS, gradPrunePlugin, pruneProbability } from '@trainhooks/plugin-grad-prune/internal';
 import { bitIdentical, copyWeights, denseModel, toyData, useCpu } from '../core-hooks/helpers.js';
 import { scriptedPruneTrainer, train } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SeededRandom, type Trainer } from '@trainhooks/core-hooks';
-import { gradPrunePlugin, growthExponent, saturationConvergence } from '@trainhooks/plugin-grad-prune';
+import { SeededRandom, type Trainer } from '@trainhooks/core-hooks/internal';
+import { gradPrunePlugin, growthExponent, saturationConvergence } from '@trainhooks/plugin-grad-prune/internal';
 import { bitIdentical, copyWeights, toyData, useCpu } from '../core-hooks/helpers.js';
 import { scriptedPruneTrainer, train } from './helpers.js';
 

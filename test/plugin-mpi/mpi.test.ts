@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@trainhooks/backend';
 import { createTrainer, unitsFromLayersModel } from '@trainhooks/core-hooks';
 import { createModel } from '@trainhooks/cli';
-import { namesSignature, planBuckets, resolveMpiOptions, shardRange } from '@trainhooks/plugin-mpi';
+import { namesSignature, planBuckets, resolveMpiOptions, shardRange } from '@trainhooks/plugin-mpi/internal';
 import { hasMpirun, mpirun, ROOT } from './fixtures/mpirun.js';
 import { makeModel, makeOptimizer, STEPS, trainingData, type Scenario } from './fixtures/scenario.js';
 

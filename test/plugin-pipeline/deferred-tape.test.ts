@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-layers registers tfjs-core's gradients (a stage worker always loads it).
 import '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backwardOfRecorded, discardForward, recordForward, WeightGradientDeferral } from '@trainhooks/plugin-pipeline';
+import { backwardOfRecorded, discardForward, recordForward, WeightGradientDeferral } from '@trainhooks/plugin-pipeline/internal';
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 

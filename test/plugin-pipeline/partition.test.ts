@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { microBatchSizes, partitionUnits, planStep, resolvePipelineOptions, stageCost, stageOperations, type PartitionCosts } from '@trainhooks/plugin-pipeline';
+import { microBatchSizes, partitionUnits, planStep, resolvePipelineOptions, stageCost, stageOperations, type PartitionCosts } from '@trainhooks/plugin-pipeline/internal';
 
 /** Every way to cut n units into k non-empty contiguous stages. */
 function* compositions(n: number, k: number, start = 0): Generator<number[]> {

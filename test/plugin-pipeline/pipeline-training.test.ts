@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@trainhooks/backend';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
-import { createModel, MODEL_INPUT_LAYOUT, type ModelName } from '@trainhooks/cli';
+import { createModel, MODEL_INPUT_LAYOUT, type ModelName } from '@trainhooks/cli/internal';
 import { pipelinePlugin, type PipelineOptions, type PipelinePlan } from '@trainhooks/plugin-pipeline';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

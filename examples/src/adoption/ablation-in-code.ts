@@ -1,7 +1,7 @@
 // (c) An ablation written in code with the library API the `trainhooks` command uses: the same runs
 // (each a child process, seeds interleaved), the same summary, the same report.md / .json / .html.
 // Run: npx tsx examples/src/adoption/ablation-in-code.ts
-import { buildReportData, configurationLabel, configurationMatrix, DEFAULT_RUN_SPEC, markdownTable, runAblation, summaryTable, writeReport } from '@trainhooks/cli';
+import { buildReportData, configurationLabel, configurationMatrix, DEFAULT_RUN_SPEC, markdownTable, runAblation, summaryTable, writeReport } from '@trainhooks/cli/internal';
 
 const base = { ...DEFAULT_RUN_SPEC, model: 'mlp', epochs: 2, learningRate: 0.001, trainLimit: 1000, testLimit: 500 };
 const configurations = configurationMatrix('one-off', ['freeze', 'grad-prune']); // baseline, both, each alone

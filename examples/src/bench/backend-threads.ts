@@ -5,7 +5,7 @@
 // --profile, the per-kernel time of one step (tf.profile) at each count shows which kernels scale.
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@trainhooks/backend';
-import { createModel, trainingStepFlops, type ModelName } from '@trainhooks/cli';
+import { createModel, trainingStepFlops, type ModelName } from '@trainhooks/cli/internal';
 import { benchChildArgs, runJsonChild } from './child-process.js';
 import { median, writeResult } from './stats.js';
 import { matMulGflops, timeTrainingStep } from './step-timing.js';

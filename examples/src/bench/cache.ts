@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
 import { createTrainer, HookStage, runUnits, type Trainer } from '@trainhooks/core-hooks';
 import { actCachePlugin, type ActCacheOptions, type ActCacheStats } from '@trainhooks/plugin-act-cache';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '@trainhooks/cli';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, toTensors, type ModelName } from '@trainhooks/cli/internal';
 import { median, parseModelNumbers, writeResult } from './stats.js';
 
 const CONFIGS: Record<string, Partial<ActCacheOptions> | null> = {

@@ -19,7 +19,7 @@ import {
   type RunResult,
   type RunSpec,
   type Spread,
-} from '@trainhooks/cli';
+} from '@trainhooks/cli/internal';
 import { writeResult } from './stats.js';
 
 const DEFAULT_CONFIGS = 'head-only;freeze;freeze+act-cache;grad-prune;freeze+act-cache+grad-prune';

@@ -8,9 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
-import { createTrainer, SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
+import { createTrainer, SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks/internal';
 import { freezePlugin, type FreezeReport } from '@trainhooks/plugin-freeze';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli/internal';
 import { benchChildArgs, runJsonChild } from './child-process.js';
 import { median, medianSpeedup, parseModelNumbers, timeToAccuracy, writeResult } from './stats.js';
 

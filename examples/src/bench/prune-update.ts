@@ -3,8 +3,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
-import { ClonePerVariable, createTrainer, perVariableStore } from '@trainhooks/core-hooks';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, toTensors, type ModelName } from '@trainhooks/cli';
+import { ClonePerVariable, createTrainer, perVariableStore } from '@trainhooks/core-hooks/internal';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, toTensors, type ModelName } from '@trainhooks/cli/internal';
 import { median, writeResult } from './stats.js';
 
 type Update = (gradients: tf.NamedTensorMap) => void;

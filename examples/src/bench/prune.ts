@@ -3,9 +3,9 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
-import { createTrainer, HookStage, SeededRandom, type Trainer } from '@trainhooks/core-hooks';
+import { createTrainer, HookStage, SeededRandom, type Trainer } from '@trainhooks/core-hooks/internal';
 import { gradPrunePlugin, type GradPrunePlugin } from '@trainhooks/plugin-grad-prune';
-import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli';
+import { createModel, loadFashionMnist, MODEL_INPUT_LAYOUT, parseDataArgs, seedMathRandom, toTensors, type ModelName } from '@trainhooks/cli/internal';
 import { median, medianSpeedup, timeToAccuracy, writeResult } from './stats.js';
 
 interface Point {

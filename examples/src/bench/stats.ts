@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-import { median } from '@trainhooks/cli';
+import { median } from '@trainhooks/cli/internal';
 
-export { median, timeToAccuracy } from '@trainhooks/cli';
+export { median, timeToAccuracy } from '@trainhooks/cli/internal';
 
 /**
  * Median of per-seed speedups, a missed seed (null) counting as 0 as in the CLI's reports: it says

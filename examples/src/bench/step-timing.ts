@@ -2,7 +2,7 @@
 // training step of a reference model (median after warm-up, optionally with a per-kernel profile).
 import * as tf from '@tensorflow/tfjs-core';
 import { createTrainer } from '@trainhooks/core-hooks';
-import { createModel, MODEL_INPUT_LAYOUT, type ModelName } from '@trainhooks/cli';
+import { createModel, MODEL_INPUT_LAYOUT, type ModelName } from '@trainhooks/cli/internal';
 import { median } from './stats.js';
 import { timeMedian } from './timing.js';
 

@@ -2,7 +2,7 @@
 // Each operation is rounded to float32 (Math.fround; the last by the Float32Array store) in tfjs' order:
 // a float32 +, −, ×, ÷ or √ computed in double and rounded once is the correctly rounded float32
 // result, so these equal tfjs' ops bit for bit (core-hooks' fused-*-kernel.ts have the formulas).
-import { ADAM_SLOTS, FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL, RMSPROP_SLOTS, type FusedAdamAttrs, type FusedRmsPropAttrs } from '@trainhooks/core-hooks';
+import { ADAM_SLOTS, FUSED_ADAM_KERNEL, FUSED_RMSPROP_KERNEL, RMSPROP_SLOTS, type FusedAdamAttrs, type FusedRmsPropAttrs } from '@trainhooks/core-hooks/internal';
 
 /** A variable, its gradient and its two slots (Adam: m, v; RMSProp: mean square, momentum), and the new three. */
 export interface FusedArrays {

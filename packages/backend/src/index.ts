@@ -1,7 +1,4 @@
-export { setupBackend, backendInfo, disposeBackend, FAST_KERNELS, type BackendOptions, type BackendSetup, type BackendChoice } from './setup-backend.js';
-export { pthreadWorkers } from './wasm-threads/start-threaded-wasm.js';
-export { installKernels, uninstallKernels, stockKernel, callKernel, callStockKernel, type KernelOverride } from './kernel-registry.js';
-export { installGradients, uninstallGradients } from './gradient-registry.js';
-export { FAST_GRADIENTS } from './gradients/index.js';
-export { WASM_KERNELS } from './wasm/index.js';
-export { CPU_KERNELS } from './cpu/index.js';
+// @trainhooks/backend: picks and starts the tfjs backend (threaded wasm included) and registers our
+// faster kernels. @trainhooks/backend/internal holds the kernel lists and registries tests use.
+export { setupBackend, backendInfo, disposeBackend, type BackendOptions, type BackendSetup } from './setup-backend.js';
+export { AUTO_BACKEND_ORDER, choiceForBackend, type BackendChoice, type ConcreteBackend, type SelectedBackend } from './backend-choice.js';

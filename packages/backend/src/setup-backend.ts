@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { AUTO_BACKEND_ORDER, selectBackend, type BackendChoice, type SelectedBackend } from '@trainhooks/core-hooks';
+import { activateBackend, firstAvailableBackend, type BackendChoice, type ConcreteBackend, type SelectedBackend } from './backend-choice.js';
 import { CPU_KERNELS } from './cpu/index.js';
 import { installGradients } from './gradient-registry.js';
 import { FAST_GRADIENTS } from './gradients/index.js';
@@ -9,8 +9,6 @@ import { WASM_KERNELS } from './wasm/index.js';
 import { preservingProcessErrorHandlers } from './wasm-threads/process-error-handlers.js';
 import { activeKernelPool, startKernelPool, stopKernelPool } from './wasm-threads/active-kernel-pool.js';
 import { startThreadedWasm } from './wasm-threads/start-threaded-wasm.js';
-
-export type { BackendChoice };
 
 /** Our kernels per tfjs backend name; tfjs-node (tensorflow) needs none. */
 export const FAST_KERNELS: Readonly<Record<string, readonly KernelOverride[]>> = {
@@ -36,7 +34,7 @@ export interface BackendOptions {
 
 export interface BackendSetup {
   /** 'node-gpu' | 'node' | 'wasm' | 'cpu' */
-  readonly choice: Exclude<BackendChoice, 'auto'>;
+  readonly choice: ConcreteBackend;
   /** tfjs' name for it ('tensorflow' for tfjs-node). */
   readonly backend: string;
   /** Kernels we registered for it. */
@@ -65,8 +63,7 @@ export function disposeBackend(): void {
 }
 
 /**
- * Picks a backend like core-hooks' selectBackend ('auto': tfjs-node-gpu › tfjs-node › wasm › cpu,
- * whichever is importable), starts wasm with a thread pool (falling back to one thread, with a
+ * Picks a backend ('auto': tfjs-node-gpu › tfjs-node › wasm › cpu, whichever is importable), starts wasm with a thread pool (falling back to one thread, with a
  * warning, when that fails), and registers our kernels. Leaves the process's uncaughtException /
  * unhandledRejection listeners as it found them. Works in worker threads: each has its own tfjs
  * engine, kernel registry and thread count, so call it once per thread.
@@ -92,19 +89,11 @@ export async function setupBackend(preference: BackendChoice = 'auto', logOrOpti
   return current;
 }
 
-async function select(preference: BackendChoice, threads: number, options: BackendOptions): Promise<{ selected: SelectedBackend; threadCount: number | null }> {
-  const order = preference === 'auto' ? AUTO_BACKEND_ORDER : [preference];
-  const failures: string[] = [];
-  for (const choice of order) {
-    try {
-      if (choice === 'wasm') return await selectWasm(threads, options);
-      const selected = await selectBackend(choice, () => {});
-      return { selected, threadCount: choice === 'cpu' ? 1 : null };
-    } catch (error) {
-      failures.push(`${choice}: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  throw new Error(`trainhooks: no tfjs backend could be loaded:\n  ${failures.join('\n  ')}`);
+function select(preference: BackendChoice, threads: number, options: BackendOptions): Promise<{ selected: SelectedBackend; threadCount: number | null }> {
+  return firstAvailableBackend(preference, async (choice) => {
+    if (choice === 'wasm') return selectWasm(threads, options);
+    return { selected: await activateBackend(choice), threadCount: choice === 'cpu' ? 1 : null };
+  });
 }
 
 async function selectWasm(threads: number, options: BackendOptions): Promise<{ selected: SelectedBackend; threadCount: number }> {
@@ -122,7 +111,7 @@ async function selectWasm(threads: number, options: BackendOptions): Promise<{ s
       warn(`[trainhooks] multi-threaded wasm did not start (${(error as Error).message}); using one thread`);
     }
   }
-  const selected = await selectBackend('wasm', () => {});
+  const selected = await activateBackend('wasm');
   const threadCount = wasm.getThreadsCount();
   startKernelPoolOrWarn(threadCount, options);
   return { selected, threadCount };

@@ -1,32 +1,20 @@
-// @trainhooks/cli: the reference workloads (Fashion-MNIST, the cnn / mlp / resnet models) and the
-// train / ablate machinery behind the `trainhooks` command, usable from code.
-export * from './data/idx.js';
-export * from './data/fashion-mnist.js';
-export * from './data/digits.js';
-export * from './data/tensors.js';
-export * from './data/batch-dataset.js';
-export * from './data/data-args.js';
-export * from './data/seeded-random.js';
-export * from './models/index.js';
-export * from './run/run-spec.js';
-export * from './run/run-events.js';
-export * from './run/run-training.js';
-export * from './run/seeded-math-random.js';
-export * from './run/training-flops.js';
-export * from './run/work-meter.js';
-export * from './run/workload.js';
-export * from './run/model-file.js';
-export * from './plugins/plugin-names.js';
-export * from './plugins/plugin-registry.js';
-export * from './plugins/head-only.js';
-export * from './ablation/matrix.js';
-export * from './ablation/run-ablation.js';
-export * from './ablation/child-run.js';
-export * from './report/statistics.js';
-export * from './report/summary.js';
-export * from './report/summary-table.js';
-export * from './report/report-data.js';
-export * from './report/markdown-report.js';
-export * from './report/charts.js';
-export * from './report/html-report.js';
-export * from './report/write-report.js';
+// @trainhooks/cli: the reference workloads (Fashion-MNIST, the digits, the cnn / mlp / resnet models
+// and their pretrained backbones) and the train / ablate / report machinery behind the `trainhooks`
+// command, usable from code. @trainhooks/cli/internal holds the rest of its modules. Unstable.
+export { loadFashionMnist, FASHION_MNIST_CLASSES, type FashionMnistSet, type FashionMnistSource, type LoadFashionMnistOptions } from './data/fashion-mnist.js';
+export { loadDigits, type DigitsSet, type LoadDigitsOptions } from './data/digits.js';
+export { toTensors, type LabeledTensors, type TensorOptions } from './data/tensors.js';
+export { toBatchDataset, type BatchDataset, type BatchDatasetOptions } from './data/batch-dataset.js';
+export { createModel, MODEL_NAMES, type ModelName } from './models/index.js';
+export { createMnistCoreModel, type MnistCoreModel } from './models/mnist-core.js';
+export { loadModelFile, saveModelFiles, type SaveModelFilesOptions } from './run/model-file.js';
+export { DEFAULT_RUN_SPEC, OPTIMIZER_NAMES, configurationLabel, type OptimizerName, type RunSpec, type StepSchedule } from './run/run-spec.js';
+export type { EpochPoint, RunEvent, RunListener } from './run/run-events.js';
+export { runTraining, type RunResult } from './run/run-training.js';
+export { PLUGIN_NAMES, type PluginName, type PluginRef } from './plugins/plugin-names.js';
+export { headOnlyPlugin, HeadOnlyPlugin, type HeadOnlyReport } from './plugins/head-only.js';
+export { configurationMatrix, MATRIX_KINDS } from './ablation/matrix.js';
+export { runAblation, type AblationEvent, type AblationFailure, type AblationOutcome, type AblationSpec } from './ablation/run-ablation.js';
+export { buildReportData, type ReportData, type ReportSettings } from './report/report-data.js';
+export { summarise, type ConfigurationSummary } from './report/summary.js';
+export { writeReport, type ReportPaths } from './report/write-report.js';

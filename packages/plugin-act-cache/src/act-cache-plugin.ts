@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, runUnits, Telemetry, type LatencySummary, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, runUnits, Telemetry, type LatencySummary, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
 import { ActivationCache, type CachedBatch } from './activation-cache.js';
 import type { DiskIndex } from './disk-store.js';
 import { resolveActCacheOptions, type ActCacheOptions } from './options.js';

@@ -1,4 +1,4 @@
-import { decodeHalf, encodeHalf } from '@trainhooks/core-hooks';
+import { decodeHalf, encodeHalf } from '@trainhooks/core-hooks/internal';
 
 /** How one cached row (one sample's activation at a boundary) is laid out in bytes. */
 export class RowCodec {

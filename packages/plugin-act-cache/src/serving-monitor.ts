@@ -1,4 +1,4 @@
-import { median } from '@trainhooks/core-hooks';
+import { median } from '@trainhooks/core-hooks/internal';
 
 /**
  * Does serving a boundary from the cache pay? The cache times both ways of reaching the boundary: steps

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { HookStage, isUnitModel, median, unitWeights, type BackendChoice, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { choiceForBackend } from '@trainhooks/backend';
+import { HookStage, isUnitModel, median, unitWeights, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
@@ -349,7 +350,7 @@ export class FreezePlugin implements TrainerPlugin {
     return new WorkerReference({
       topology: (model as tfl.LayersModel).toJSON(null, false) as object,
       unitCount: trainer.units.length,
-      backend: workerBackend(tf.getBackend()),
+      backend: choiceForBackend(tf.getBackend()),
       workerSetup: this.options.workerSetup,
       timeoutMs: this.options.workerTimeoutMs,
     });
@@ -479,11 +480,6 @@ function probeOf(x: tf.Tensor, size: number): TensorData {
   const data = new Float32Array(slice.dataSync());
   slice.dispose();
   return { data, shape: [rows, ...x.shape.slice(1)] };
-}
-
-/** The worker runs the reference on the CPU backend family of the training thread. */
-function workerBackend(backend: string): BackendChoice {
-  return backend === 'wasm' ? 'wasm' : backend === 'cpu' ? 'cpu' : 'auto';
 }
 
 /** `trainer.use(freezePlugin({ evalEvery: 20 }))`. */

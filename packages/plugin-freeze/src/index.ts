@@ -1,3 +1,5 @@
+// @trainhooks/plugin-freeze: progressive layer freezing judged against a lagging quantized reference.
+// @trainhooks/plugin-freeze/internal holds the criteria's building blocks, for tests. Unstable.
 export const PACKAGE_NAME = '@trainhooks/plugin-freeze';
 export {
   FreezePlugin,
@@ -11,9 +13,3 @@ export {
   type PlasticityPoint,
 } from './freeze-plugin.js';
 export { DEFAULT_FREEZE_OPTIONS, resolveFreezeOptions, type FreezeCriterion, type FreezeOptions, type ReferencePlacement } from './options.js';
-export { spLoss, similarity } from './sp-loss.js';
-export { quantizeInt8, dequantizeInt8, channelCount, type QuantizedTensor } from './quantize.js';
-export { observeDrift, emptyTrend, theilSenSlope, type TrendOptions, type TrendState, type TrendVerdict } from './plasticity-trend.js';
-export { observeEffect, emptyEffect, outputKind, predictionDistance, toProbabilities, totalVariation, type OutputKind, type EffectOptions, type EffectState, type EffectVerdict } from './output-effect.js';
-export { evaluatePlasticity, type EvaluationInput, type EvaluationOutput, type TensorData } from './plasticity-evaluation.js';
-export { SnapshotRing, type Snapshot } from './snapshot-ring.js';

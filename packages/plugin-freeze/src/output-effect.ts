@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { median } from '@trainhooks/core-hooks';
+import { median } from '@trainhooks/core-hooks/internal';
 
 /**
  * Does a unit's recent learning still matter to what the model predicts? Its *output effect* is the

@@ -6,7 +6,7 @@
  * once, for `patience` evaluations in a row, the window of the last `window` normalised values has a
  * small median level and a flat robust (Theil–Sen) slope.
  */
-import { median } from '@trainhooks/core-hooks';
+import { median } from '@trainhooks/core-hooks/internal';
 
 export interface TrendOptions {
   readonly window: number;

@@ -1,7 +1,8 @@
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { BackendChoice, Unit } from '@trainhooks/core-hooks';
+import type { BackendChoice } from '@trainhooks/backend';
+import type { Unit } from '@trainhooks/core-hooks';
 import { Piscina } from 'piscina';
 import { evaluatePlasticity, type EvaluationInput, type EvaluationOutput } from './plasticity-evaluation.js';
 import type { WorkerTask } from './reference-worker.js';

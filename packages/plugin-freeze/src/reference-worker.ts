@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { selectBackend, unitsFromLayersModel, type BackendChoice, type Unit } from '@trainhooks/core-hooks';
+import { setupBackend, type BackendChoice } from '@trainhooks/backend';
+import { unitsFromLayersModel, type Unit } from '@trainhooks/core-hooks';
 import { evaluatePlasticity, type EvaluationInput, type EvaluationOutput } from './plasticity-evaluation.js';
 
 export interface WorkerTask extends EvaluationInput {
@@ -25,7 +26,8 @@ let backendReady: Promise<unknown> | null = null;
 
 async function load(task: WorkerTask) {
   if (task.workerSetup) await import(isAbsolute(task.workerSetup) ? pathToFileURL(task.workerSetup).href : task.workerSetup);
-  backendReady ??= selectBackend(task.backend, () => {});
+  // One thread: the reference runs beside training and must not take its cores.
+  backendReady ??= setupBackend(task.backend, { threads: 1, log: () => {}, warn: () => {} });
   await backendReady;
   if (loaded?.key === task.topologyKey) return loaded;
   const model = await tfl.models.modelFromJSON({ modelTopology: task.topology } as never);

@@ -1,4 +1,4 @@
-import { HookStage, SeededRandom, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, SeededRandom, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
 import { ConvergenceMonitor, newGroupStatistic, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { parameterGroups } from './parameter-groups.js';

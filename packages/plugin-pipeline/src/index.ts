@@ -1,10 +1,7 @@
+// @trainhooks/plugin-pipeline: forward/backward pipelining over worker threads.
+// @trainhooks/plugin-pipeline/internal holds the planner, the schedule and the deferred tape. Unstable.
 export const PACKAGE_NAME = '@trainhooks/plugin-pipeline';
 export { PipelinePlugin, pipelinePlugin, type PipelineReport } from './pipeline-plugin.js';
 export { DEFAULT_PIPELINE_OPTIONS, resolvePipelineOptions, type PipelineOptions, type PipelineSchedule } from './options.js';
-export { partitionUnits, stageCost, type Partition, type PartitionCosts, type StageRange } from './partition.js';
-export { planStep, describePlan, partitionCosts, type PipelinePlan, type StagePlan, type PlanRequest } from './plan.js';
-export { stageOperations, microBatchSizes, microBatchOffsets, type StageOperation } from './schedule.js';
-export { recordForward, backwardOfRecorded, discardForward, type RecordedForward } from './deferred-tape.js';
-export { WeightGradientDeferral } from './weight-gradient-deferral.js';
-export { PipelineStrategy, type PipelineFallback, type PipelineStepTiming, type PipelineStrategyConfig } from './pipeline-strategy.js';
-export type { UnitProfile } from './stage-protocol.js';
+export type { PipelinePlan, StagePlan } from './plan.js';
+export type { PipelineFallback } from './pipeline-strategy.js';

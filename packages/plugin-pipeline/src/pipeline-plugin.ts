@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isUnitModel, type BackendChoice, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { choiceForBackend } from '@trainhooks/backend';
+import { isUnitModel, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import { describePlan, type PipelinePlan } from './plan.js';
 import { PipelineStrategy, type PipelineFallback, type PipelineStepTiming } from './pipeline-strategy.js';
@@ -26,13 +27,6 @@ export interface PipelineReport {
   readonly fallback: PipelineFallback | null;
   /** The first steps' comparison, median ms per step pipelined and local (fallback 'auto'). */
   readonly comparison: { readonly pipelinedMs: number | null; readonly localMs: number | null } | null;
-}
-
-/** tfjs backend name → the choice each stage makes, so the stages run what the training thread runs. */
-function backendChoiceOf(name: string): BackendChoice {
-  if (name === 'wasm' || name === 'cpu') return name;
-  if (name === 'tensorflow') return 'node';
-  return 'auto';
 }
 
 /**
@@ -62,7 +56,8 @@ export class PipelinePlugin implements TrainerPlugin {
     this.strategy = new PipelineStrategy({
       options: this.options,
       topology: model.toJSON(null, false) as object,
-      backend: () => backendChoiceOf(tf.getBackend()),
+      // The stages run what the training thread runs.
+      backend: () => choiceForBackend(tf.getBackend()),
       onPlan: (plan, step) => {
         this.plans.push({ step, plan });
         trainer.events.emit('pipelinePlan', { step, plan });

@@ -5,7 +5,8 @@
 // stages return gradients and receive the weights that changed, and trainer.model stays the source of
 // truth for evaluation, saving and the other plugins.
 import * as tf from '@tensorflow/tfjs-core';
-import { LocalStrategy, median, unitWeights, type BackendChoice, type ForwardBackwardResult, type StepContext, type StepModel, type StepRun, type StepStrategy, type Unit } from '@trainhooks/core-hooks';
+import type { BackendChoice } from '@trainhooks/backend';
+import { LocalStrategy, median, unitWeights, type ForwardBackwardResult, type StepContext, type StepModel, type StepRun, type StepStrategy, type Unit } from '@trainhooks/core-hooks/internal';
 import type { PipelineOptions } from './options.js';
 import { planStep, type PipelinePlan } from './plan.js';
 import { microBatchOffsets, microBatchSizes, stageOperations } from './schedule.js';

@@ -1,7 +1,7 @@
 // The messages between the training thread and the stage workers, and between neighbouring stages.
 // Every tensor travels as a TransferredTensor whose buffer is in the message's transfer list.
 import type { MessagePort } from 'node:worker_threads';
-import type { BackendChoice } from '@trainhooks/core-hooks';
+import type { BackendChoice } from '@trainhooks/backend';
 import type { StageOperation } from './schedule.js';
 import type { TransferredTensor } from './tensor-transfer.js';
 

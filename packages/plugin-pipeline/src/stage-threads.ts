@@ -7,7 +7,7 @@ import { dirname, extname, isAbsolute, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { BackendChoice } from '@trainhooks/core-hooks';
+import type { BackendChoice } from '@trainhooks/backend';
 import type { FromStage, ToStage } from './stage-protocol.js';
 
 export interface StageThreadsConfig {

@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { selectBackend, unitsFromLayersModel, type BackendChoice } from '@trainhooks/core-hooks';
+import { setupBackend, type BackendChoice } from '@trainhooks/backend';
+import { unitsFromLayersModel } from '@trainhooks/core-hooks';
 import { checkDeferredTapeSupport } from './deferred-tape.js';
 import { StageRuntime, type StageLinks } from './stage-runtime.js';
 import type { FromStage, InitMessage, NeighbourMessage, ToStage } from './stage-protocol.js';
@@ -23,16 +24,9 @@ function reply(message: FromStage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-/** Our kernels when @trainhooks/backend is installed (it is an optional peer), else the plain backend. */
+/** The training thread's backend, with our kernels, on this stage's share of the threads. */
 async function startBackend(choice: BackendChoice, threads: number): Promise<void> {
-  let setupBackend: ((choice: BackendChoice, options: { threads: number; log: () => void; warn: () => void }) => Promise<unknown>) | null = null;
-  try {
-    ({ setupBackend } = (await import('@trainhooks/backend')) as never);
-  } catch {
-    setupBackend = null;
-  }
-  if (setupBackend) await setupBackend(choice, { threads, log: () => {}, warn: () => {} });
-  else await selectBackend(choice, () => {});
+  await setupBackend(choice, { threads, log: () => {}, warn: () => {} });
 }
 
 function neighbourLinks(previous: MessagePort | null, next: MessagePort | null): StageLinks {

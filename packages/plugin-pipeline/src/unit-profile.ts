@@ -2,7 +2,7 @@
 // rate at which tensors are copied out of and into the backend. Runs in a stage worker, on the backend
 // the stages train with (our kernels included), with that worker's weights.
 import * as tf from '@tensorflow/tfjs-core';
-import { median, type Unit } from '@trainhooks/core-hooks';
+import { median, type Unit } from '@trainhooks/core-hooks/internal';
 import { backwardOfRecorded, recordForward } from './deferred-tape.js';
 import type { UnitProfile } from './stage-protocol.js';
 

@@ -1,7 +1,7 @@
 // Mini-batches with the shape of a tfjs-data Dataset, without depending on @tensorflow/tfjs-data.
 // model.fitDataset accepts it; so does `for await (const batch of dataset)`.
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
+import { SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks/internal';
 import { FASHION_MNIST_PIXELS, type FashionMnistSet } from './fashion-mnist.js';
 import { imageShape, oneHotLabels } from './tensors.js';
 

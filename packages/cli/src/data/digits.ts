@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks';
+import { SeededRandom, shuffleInPlace } from '@trainhooks/core-hooks/internal';
 import type { FashionMnistSet, FashionMnistSplit } from './fashion-mnist.js';
 
 export const DIGITS_PACKAGE = 'mnist';

@@ -1,6 +1,6 @@
 // Small statistics over seeds.
 
-import { median } from '@trainhooks/core-hooks';
+import { median } from '@trainhooks/core-hooks/internal';
 
 export { median };
 

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { encodeHalf } from '@trainhooks/core-hooks';
+import { encodeHalf } from '@trainhooks/core-hooks/internal';
 
 interface ModelJson {
   modelTopology?: unknown;

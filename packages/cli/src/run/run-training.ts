@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
-import { createTrainer, SeededRandom, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { createTrainer, SeededRandom, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
 import { createPlugin } from '../plugins/plugin-registry.js';
 import type { EpochPoint, RunListener } from './run-events.js';
 import { configurationLabel, type OptimizerName, type RunSpec } from './run-spec.js';

@@ -1,7 +1,7 @@
 // From command-line strings to a RunSpec / AblationSpec, with every check that can be made before
 // training starts (each failure a UsageError: one clear line, exit code 2).
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { AUTO_BACKEND_ORDER } from '@trainhooks/core-hooks';
+import { AUTO_BACKEND_ORDER } from '@trainhooks/backend';
 import { configurationMatrix, MATRIX_KINDS } from '../ablation/matrix.js';
 import type { AblationSpec } from '../ablation/run-ablation.js';
 import { DEBIAN_FASHION_MNIST_DIR, DEBIAN_FASHION_MNIST_PACKAGE, FASHION_MNIST_FILES } from '../data/fashion-mnist.js';
