@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -17,6 +18,10 @@ export default defineConfig({
     setupFiles: ['test/setup/wasm-threads.ts'],
     // tfjs keeps one global engine per process; forks keep test files from sharing it.
     pool: 'forks',
+    // Two files at a time even on 2 cores (vitest's default is one fewer than the cores): the slowest
+    // files wait on child processes (npm pack and install, mpirun, the CLI's runs, stage threads) for
+    // much of their time, and the other fork uses it.
+    poolOptions: { forks: { maxForks: Math.max(2, availableParallelism() - 1) } },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
