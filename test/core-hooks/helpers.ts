@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { CPU_KERNELS, installKernels } from '@trainhooks/backend/internal';
+import { decodeState, encodeState } from '@trainhooks/core-hooks/internal';
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');
@@ -56,4 +57,10 @@ export function bitIdentical(a: ArrayLike<number>, b: ArrayLike<number>): boolea
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
+}
+
+/** A state as a checkpoint carries it: encoded, its JSON through text, decoded again. */
+export function throughCheckpointCodec<T>(state: T): T {
+  const encoded = encodeState(state);
+  return decodeState({ json: JSON.parse(JSON.stringify(encoded.json)), sidecars: encoded.sidecars }) as T;
 }

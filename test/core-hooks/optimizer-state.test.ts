@@ -2,22 +2,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTrainer, HookStage, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { createTrainer, HookStage, type StatefulPlugin, type Trainer } from '@trainhooks/core-hooks';
 import { bitIdentical, copyWeights, denseModel, maxAbsDiff, toyData, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
 
 /** Skips one variable on odd steps: the optimizer state goes per variable, with unequal counts. */
-function skipOddSteps(variable: () => string): TrainerPlugin {
+function skipOddSteps(variable: () => string): StatefulPlugin {
   return {
     name: 'skip-odd',
+    // Stateless: it implements the state contract with an empty state.
+    stateKey: 'skip-odd',
+    stateVersion: 1,
+    exportState: () => ({}),
+    importState: () => {},
     apply: (t) => t.hooks.beforeForward.tap({ name: 'skip-odd', stage: HookStage.PRUNE }, (c) => void (c.step % 2 && c.skip.add(variable()))),
   };
 }
 
 /** A plugin with state of its own, to check that checkpoints carry it. */
-class CountingPlugin implements TrainerPlugin {
+class CountingPlugin implements StatefulPlugin<{ steps: number }> {
   readonly name = 'counting';
+  readonly stateKey = 'counting';
+  readonly stateVersion = 1;
   steps = 0;
   apply(t: Trainer) {
     t.hooks.afterStep.tap(this.name, () => void this.steps++);
@@ -25,8 +32,8 @@ class CountingPlugin implements TrainerPlugin {
   exportState() {
     return { steps: this.steps };
   }
-  importState(state: unknown) {
-    this.steps = (state as { steps: number }).steps;
+  importState(state: { steps: number }) {
+    this.steps = state.steps;
   }
 }
 
@@ -55,7 +62,7 @@ describe('exportState / importState: exact resume', () => {
       const restored = adamTrainer(restoredModel, partial);
       await restored.importState(state);
       expect(restored.globalStep).toBe(6);
-      expect((state.plugins as Record<string, { steps: number }>).counting!.steps).toBe(6);
+      expect((state.plugins.counting!.state as { steps: number }).steps).toBe(6);
 
       for (let i = 0; i < 4; i++) {
         await trainer.step({ x, y });
@@ -64,7 +71,7 @@ describe('exportState / importState: exact resume', () => {
       const expected = weightsOf(original);
       weightsOf(restoredModel).forEach((w, i) => expect(bitIdentical(w, expected[i]!)).toBe(true));
       const exported = await restored.exportState();
-      expect((exported.plugins as Record<string, { steps: number }>).counting!.steps).toBe(10);
+      expect((exported.plugins.counting!.state as { steps: number }).steps).toBe(10);
       tf.dispose([x, y]);
     });
   }
@@ -77,8 +84,8 @@ describe('exportState / importState: exact resume', () => {
     const sgd = createTrainer(denseModel(1), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' }).use(new CountingPlugin());
     await expect(sgd.importState(state)).rejects.toThrow(/optimizer state of a Adam cannot be loaded into a SGD/);
     const bare = createTrainer(denseModel(1), { optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
-    await expect(bare.importState(state)).rejects.toThrow(/plugin state for counting, which this trainer does not use/);
-    await expect(bare.importState({ version: 2 } as never)).rejects.toThrow(/unknown trainer state version 2/);
+    await expect(bare.importState(state)).rejects.toThrow(/another plugin set: it holds state of counting, which this trainer does not use/);
+    await expect(bare.importState({ version: 1 } as never)).rejects.toThrow(/trainer state version 1 cannot be read by this version \(2\)/);
     const wider = adamTrainer(denseModel(1, [8, 20, 16, 3]), false);
     await expect(wider.importState(state)).rejects.toThrow(/optimizer slot m of .* has shape \[8,16\], but variable .* has shape \[8,20\]/);
     tf.dispose([x, y]);

@@ -12,7 +12,7 @@ import {
   type CacheHitEvent,
   type CacheMissEvent,
 } from '@trainhooks/plugin-act-cache/internal';
-import { maxAbsDiff, toyData, useCpu } from '../core-hooks/helpers.js';
+import { maxAbsDiff, throughCheckpointCodec, toyData, useCpu } from '../core-hooks/helpers.js';
 
 beforeAll(useCpu);
 
@@ -214,7 +214,7 @@ describe('ActCachePlugin', () => {
     const data = toyData(32, 8, 3);
     const first = newTrainer(7, () => 2, { store: 'disk', keep: true });
     await first.trainer.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false });
-    const state = JSON.parse(JSON.stringify(await first.trainer.exportState()));
+    const state = throughCheckpointCodec(await first.trainer.exportState());
     const weights = first.trainer.variables.map((variable) => variable.dataSync().slice());
     const directory = first.plugin!.stats().disk.directory!;
     await first.trainer.dispose();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
 import { type FreezeEvent, type FreezeOptions, type PlasticityEvent } from '@trainhooks/plugin-freeze';
-import { bitIdentical, denseModel, snapshot, toyData, useCpu } from '../core-hooks/helpers.js';
+import { bitIdentical, denseModel, snapshot, throughCheckpointCodec, toyData, useCpu } from '../core-hooks/helpers.js';
 import { freezeTrainer, scriptGradients } from './helpers.js';
 
 beforeAll(useCpu);
@@ -202,7 +202,7 @@ describe('FreezePlugin over long runs and across a checkpoint', () => {
     const first = newTrainer(options, tf.train.sgd(0.1), 7);
     scriptGradients(first.trainer, [0, 1, 2]);
     await train(first.trainer, 23, data); // mid-way between two evaluations, one in flight
-    const state = JSON.parse(JSON.stringify(await first.trainer.exportState()));
+    const state = throughCheckpointCodec(await first.trainer.exportState());
     const weights = first.trainer.variables.map((variable) => variable.dataSync().slice());
     const rest = (events: { freeze: FreezeEvent[]; plasticity: PlasticityEvent[] }, from: number) => ({
       freeze: events.freeze.filter((event) => event.step >= from),

@@ -17,7 +17,7 @@ import {
   type FreezeState,
   type PlasticityEvent,
 } from '@trainhooks/plugin-freeze/internal';
-import { bitIdentical, denseModel, snapshot, toyData, useCpu } from '../core-hooks/helpers.js';
+import { bitIdentical, denseModel, snapshot, throughCheckpointCodec, toyData, useCpu } from '../core-hooks/helpers.js';
 import { freezeTrainer, scriptGradients } from './helpers.js';
 
 beforeAll(useCpu);
@@ -427,8 +427,8 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     const first = newTrainer(options, tf.train.sgd(0.1), 7);
     scriptGradients(first.trainer, [0, 1, 2]);
     await train(first.trainer, 23, data); // mid-way between two evaluations, one in flight
-    const state = JSON.parse(JSON.stringify(await first.trainer.exportState()));
-    const freezeState = state.plugins[first.plugin.name] as FreezeState;
+    const state = throughCheckpointCodec(await first.trainer.exportState());
+    const freezeState = state.plugins.freeze!.state as FreezeState;
     expect(freezeState.effects!.some((effect) => effect.values.length > 0)).toBe(true);
     expect(freezeState.pending!.effect).toHaveLength(4);
     const weights = first.trainer.variables.map((variable) => variable.dataSync().slice());
@@ -454,7 +454,7 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
 
     // Control: a state without the streaks (saved before the output-effect criterion) restarts them, and freezes later.
     const { effects: _dropped, ...withoutEffects } = freezeState;
-    const restarted = await resume({ ...state, plugins: { ...state.plugins, [first.plugin.name]: withoutEffects } });
+    const restarted = await resume({ ...state, plugins: { ...state.plugins, freeze: { version: first.plugin.stateVersion, state: withoutEffects } } });
     expect(restarted.events.freeze[0]!.step).toBeGreaterThan(expected.freeze[0]!.step);
     tf.dispose([data.x, data.y]);
   });

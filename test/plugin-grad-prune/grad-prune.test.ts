@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
-import { DEFAULT_GRAD_PRUNE_OPTIONS, gradPrunePlugin, pruneProbability } from '@trainhooks/plugin-grad-prune/internal';
+import { DEFAULT_GRAD_PRUNE_OPTIONS, gradPrunePlugin, newGroupStatistic, pruneProbability } from '@trainhooks/plugin-grad-prune/internal';
 import { bitIdentical, copyWeights, denseModel, toyData, useCpu } from '../core-hooks/helpers.js';
 import { scriptedPruneTrainer, train } from './helpers.js';
 
@@ -97,7 +97,7 @@ describe('GradPrunePlugin on a trainer', () => {
       const trainer = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
       const plugin = gradPrunePlugin({ monitorEvery: 10_000, seed: 11, draws });
       trainer.use(plugin);
-      const statistic = (convergence: number) => ({ smoothedRate: 1 - convergence, peak: 1, observations: 5, updatesSinceSnapshot: 0, convergence });
+      const statistic = (convergence: number) => ({ ...newGroupStatistic(), smoothedRate: 1 - convergence, peak: 1, observations: 5, updatesSinceSnapshot: 0, convergence });
       plugin.importState({
         random: 11,
         groups: convergences.map((c) => ({ statistic: statistic(c), snapshot: null, counts: { skipped: 0, trained: 0, flops: 0 }, series: [] })),

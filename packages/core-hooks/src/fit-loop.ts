@@ -10,6 +10,7 @@ import {
   fail,
 } from './argument-checks.js';
 import type { FitCallbacks } from './callbacks.js';
+import { checkResumedFit } from './fit-position.js';
 import { SeededRandom, shuffleInPlace } from './seeded-random.js';
 import { checkValidationData, EpochAverages, TrainingSession, UNSUPPORTED_OPTIONS, type FitHost, type TrainHistory } from './training-session.js';
 
@@ -47,8 +48,10 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
   if (shuffleSeed !== undefined && !(Number.isInteger(shuffleSeed) && shuffleSeed >= 0 && shuffleSeed < 2 ** 32)) {
     fail('shuffleSeed', shuffleSeed, 'an integer in [0, 2³²)');
   }
-  // tfjs shuffles with Math.random; a seed makes the batch order the same in every run.
-  const random = shuffleSeed === undefined ? null : new SeededRandom(shuffleSeed);
+  const resume = host.takeResumePosition();
+  // tfjs shuffles with Math.random; a seed makes the batch order the same in every run. A restored
+  // trainer continues its saved shuffle instead.
+  const random = resume ? (resume.shuffleState === null ? null : new SeededRandom(resume.shuffleState)) : shuffleSeed === undefined ? null : new SeededRandom(shuffleSeed);
   const shuffleOrder = (order: Int32Array) => (random ? shuffleInPlace(order, random) : tf.util.shuffle(order));
   const verbose = checkVerbose('verbose', options.verbose ?? 0);
   checkCallbacks('callbacks', options.callbacks);
@@ -77,9 +80,10 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
       owned.push(trainX, trainY, ...validationData);
     }
     const samples = trainX.shape[0]!;
+    if (resume) checkResumedFit(resume, samples, batchSize, options.initialEpoch);
     const session = new TrainingSession(host, options.callbacks, {
       epochs,
-      initialEpoch,
+      initialEpoch: resume?.epoch ?? initialEpoch,
       samples,
       steps: null,
       batchSize,
@@ -87,7 +91,9 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
       doValidation: validationData !== undefined,
       metrics: TrainingSession.metricNames(host, validationData !== undefined),
     });
-    let order: Int32Array = Int32Array.from({ length: samples }, (_, i) => i);
+    let order: Int32Array = resume ? resume.order.slice() : Int32Array.from({ length: samples }, (_, i) => i);
+    /** A restored epoch starts at its saved batch, in its saved order. */
+    let resumeBatch = resume?.drawn ? resume.batch : null;
     /** The next epoch's order, drawn during this epoch's last batch so that batch can name its successor. */
     let upcoming: Int32Array | null = null;
     // A row of x is an honest sample id; sampleIds maps rows to the caller's own ids.
@@ -95,15 +101,19 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
 
     await session.callbacks.call('onTrainBegin');
     host.resetStop();
-    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+    for (let epoch = resume?.epoch ?? initialEpoch; epoch < epochs; epoch++) {
       await host.beginEpoch(epoch);
       await session.callbacks.call('onEpochBegin', epoch);
-      if (upcoming) order = upcoming;
-      else if (shuffle) shuffleOrder(order);
+      const firstBatch = resumeBatch ?? 0;
+      if (resumeBatch === null) {
+        if (upcoming) order = upcoming;
+        else if (shuffle) shuffleOrder(order);
+      }
+      resumeBatch = null;
       upcoming = null;
       const averages = new EpochAverages(host.metricNames);
       let validation: Record<string, number> = {};
-      for (let start = 0, batchIndex = 0; start < samples; start += batchSize, batchIndex++) {
+      for (let batchIndex = firstBatch, start = firstBatch * batchSize; start < samples; start += batchSize, batchIndex++) {
         const end = Math.min(start + batchSize, samples);
         const rows = order.slice(start, end);
         if (end === samples && epoch + 1 < epochs) {
@@ -119,7 +129,14 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
         });
         try {
           const batch = { x: xb!, y: yb!, ids: idsOf(rows), nextIds: nextRows && idsOf(nextRows) };
-          await session.runBatch(batchIndex, batch, averages);
+          await session.runBatch(batchIndex, batch, averages, () => {
+            // Recorded before the batch's callbacks run, so a checkpoint saved in one resumes after this batch.
+            const shuffleState = random?.currentState ?? null;
+            const at = { samples, batchSize, shuffleState };
+            if (end < samples) host.recordPosition({ ...at, epoch, batch: batchIndex + 1, order, drawn: true });
+            else if (upcoming) host.recordPosition({ ...at, epoch: epoch + 1, batch: 0, order: upcoming, drawn: true });
+            else host.recordPosition({ ...at, epoch: epoch + 1, batch: 0, order, drawn: false });
+          });
         } finally {
           tf.dispose([xb!, yb!]);
         }

@@ -1,6 +1,8 @@
 // @trainhooks/core-hooks: the trainer, its hook bus and the seams plugins meet in. Everything exported
 // here is the stable API; @trainhooks/core-hooks/internal holds the plumbing siblings and tests share.
-export { createTrainer, Trainer, type PluginDescription, type TrainerPlugin, type TrainableModel, type TrainerState } from './trainer.js';
+export { createTrainer, isStatefulPlugin, Trainer, type PluginDescription, type StatefulPlugin, type TrainerPlugin, type TrainableModel, type TrainerState } from './trainer.js';
+export { restoreTrainer } from './restore-trainer.js';
+export type { FitPosition } from './fit-position.js';
 export { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
 export { HookStage, type TrainerHooks, type EpochInfo, type BatchInfo, type LearningRateChange } from './hooks.js';
 export { definePluginHooks } from './plugin-hooks.js';

@@ -19,3 +19,4 @@ export { SeededRandom, shuffleInPlace } from './seeded-random.js';
 export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
 export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';
 export { median } from './median.js';
+export { encodeState, decodeState, type EncodedState } from './state-codec.js';

@@ -5,6 +5,9 @@ import { createEvents, type TrainerEvents } from './events.js';
 import { evaluateUnits, type EvaluateOptions } from './evaluate.js';
 import { fitDatasetLoop, type DatasetLike, type FitDatasetOptions } from './fit-dataset-loop.js';
 import { fitLoop, type FitOptions } from './fit-loop.js';
+import type { FitPosition } from './fit-position.js';
+import { writeCheckpoint } from './checkpoint.js';
+import { layersModelFiles, variableValues } from './checkpoint-weights.js';
 import type { FitHost, TrainHistory } from './training-session.js';
 import { unitsFromLayersModel } from './graph-units.js';
 import { createHooks, type TrainerHooks } from './hooks.js';
@@ -15,7 +18,7 @@ import { checkTrainerOptions, DEFAULT_TRAINER_OPTIONS, type TrainerOptions } fro
 import { createStepContext, type Batch, type GradientMap, type StepContext } from './step-context.js';
 import type { ForwardBackwardResult, ForwardReport, StepRun, StepStrategy } from './strategy.js';
 import { microsecondsSince, Telemetry, type TrainerStats } from './telemetry.js';
-import { isUnitModel, type Unit, type UnitModel } from './units.js';
+import { isUnitModel, unitWeights, type Unit, type UnitModel } from './units.js';
 import { VariableOptimizers, type OptimizerState } from './variable-optimizers.js';
 import { yieldIfDue } from './yield.js';
 
@@ -39,22 +42,46 @@ export interface TrainerPlugin {
   report?(): unknown;
   /** How it makes training faster, for reports (without it, a report assumes nothing about the plugin). */
   describe?(): PluginDescription;
-  /** Plugin state for exact resume (plain data); collected by `trainer.exportState()`. */
-  exportState?(): unknown;
-  importState?(state: unknown): void | Promise<void>;
+}
+
+/**
+ * The state contract. A plugin that `trainer.save` can checkpoint implements it — a plugin without
+ * state too (it exports `{}`), so that a checkpoint never silently lacks a plugin's state.
+ */
+export interface StatefulPlugin<S = unknown> extends TrainerPlugin {
+  /** Where its state sits in a checkpoint; unique among a trainer's plugins ('freeze', 'grad-prune', …). */
+  readonly stateKey: string;
+  /** The version of the state's shape; a checkpoint with another version is refused. */
+  readonly stateVersion: number;
+  /** Plain data and typed arrays (no tensors): a checkpoint writes typed arrays as binary files. */
+  exportState(): S | Promise<S>;
+  importState(state: S): void | Promise<void>;
+}
+
+export function isStatefulPlugin(plugin: TrainerPlugin): plugin is StatefulPlugin {
+  const candidate = plugin as Partial<StatefulPlugin>;
+  return (
+    typeof candidate.stateKey === 'string' &&
+    candidate.stateKey.length > 0 &&
+    Number.isInteger(candidate.stateVersion) &&
+    typeof candidate.exportState === 'function' &&
+    typeof candidate.importState === 'function'
+  );
 }
 
 export type TrainableModel = tfl.LayersModel | UnitModel;
 
-/** Everything `exportState` saves besides the model's weights (save those with the model). */
+/** Everything `exportState` saves besides the model's weights (`save` writes those too). */
 export interface TrainerState {
-  readonly version: 1;
+  readonly version: 2;
   readonly globalStep: number;
   readonly epoch: number;
   readonly frozenPrefix: number;
   readonly optimizer: OptimizerState;
-  /** By plugin name, for plugins that have exportState. */
-  readonly plugins: Record<string, unknown>;
+  /** Where the last fit over tensors stood (null after fitDataset or a hand-driven step): what a resumed fit continues. */
+  readonly position: FitPosition | null;
+  /** Each plugin's state under its `stateKey`, with the version it was written in. */
+  readonly plugins: Record<string, { readonly version: number; readonly state: unknown }>;
 }
 
 /** The LayersModel fields the trainer shares with model.fit (tfjs keeps them public but undeclared). */
@@ -88,6 +115,9 @@ export class Trainer {
   private frozen = 0;
   private stepCount = 0;
   private epochCount = 0;
+  private position: FitPosition | null = null;
+  /** Set by importState: the next fit continues from it. */
+  private resumePosition: FitPosition | null = null;
   private setupDone: Promise<void> | null = null;
   /** Set once setup has run: from then on the strategy is fixed. */
   private strategyLocked = false;
@@ -238,6 +268,8 @@ export class Trainer {
   async step(batch: Batch): Promise<Record<string, number>> {
     if (batch === null || typeof batch !== 'object') throw new Error(`trainhooks: step() takes a batch { x, y, ids? }, got ${String(batch)}`);
     checkSamples(['batch.x', 'batch.y'], batch.x, batch.y, this.declaredShapes);
+    // A hand-driven loop keeps its own position: a checkpoint holds none.
+    this.position = null;
     return this.runStep(batch);
   }
 
@@ -248,6 +280,11 @@ export class Trainer {
 
   /** LayersModel.fitDataset semantics; elements are {xs, ys, ids?} or [xs, ys]. */
   fitDataset(dataset: DatasetLike, options: FitDatasetOptions): Promise<TrainHistory> {
+    if (this.resumePosition) {
+      return Promise.reject(new Error('trainhooks: this trainer was restored mid-fit: continue it with trainer.fit over the same tensors (a dataset cannot be resumed at a position)'));
+    }
+    // A dataset's iterator cannot be captured: checkpoints taken during it hold no position.
+    this.position = null;
     return fitDatasetLoop(this.fitHost, dataset, options);
   }
 
@@ -272,34 +309,69 @@ export class Trainer {
     await this.currentStrategy.weightsChanged?.(variables);
   }
 
-  /** Optimizer state, frozen prefix, counters and plugin state: with the model's weights, an exact resume. */
+  /**
+   * Optimizer state, frozen prefix, counters, the fit's position and the state of every plugin that
+   * implements the state contract (StatefulPlugin): with the model's weights, an exact resume. In
+   * memory; `save` writes it to disk, and refuses plugins without the contract.
+   */
   async exportState(): Promise<TrainerState> {
-    const plugins: Record<string, unknown> = {};
-    for (const [key, plugin] of this.statefulPlugins()) plugins[key] = await plugin.exportState!();
+    return this.stateOf(this.statefulPlugins(false));
+  }
+
+  private async stateOf(stateful: Map<string, StatefulPlugin>): Promise<TrainerState> {
+    const plugins: Record<string, { version: number; state: unknown }> = {};
+    for (const [key, plugin] of stateful) plugins[key] = { version: plugin.stateVersion, state: await plugin.exportState() };
     return {
-      version: 1,
+      version: 2,
       globalStep: this.stepCount,
       epoch: this.epochCount,
       frozenPrefix: this.frozen,
       optimizer: await this.optimizers.exportState(this.variables),
+      position: this.position && { ...this.position, order: this.position.order.slice() },
       plugins,
     };
   }
 
   /** Restores `exportState()` output into a trainer over the same model and plugins (weights restored separately). */
   async importState(state: TrainerState): Promise<void> {
-    if (state?.version !== 1) throw new Error(`trainhooks: unknown trainer state version ${String(state?.version)}`);
+    if (state?.version !== 2) throw new Error(`trainhooks: trainer state version ${String(state?.version)} cannot be read by this version (2)`);
     if (this.training || this.stepRunning) throw new Error('trainhooks: importState cannot run while training');
     checkFrozenPrefix(state.frozenPrefix, this.units.length);
-    const plugins = this.statefulPlugins();
-    const unknown = Object.keys(state.plugins).filter((key) => !plugins.has(key));
-    if (unknown.length > 0) throw new Error(`trainhooks: the state has plugin state for ${unknown.join(', ')}, which this trainer does not use`);
+    const plugins = this.statefulPlugins(false);
+    const saved = Object.keys(state.plugins);
+    const unknown = saved.filter((key) => !plugins.has(key));
+    const missing = [...plugins.keys()].filter((key) => !saved.includes(key));
+    if (unknown.length > 0 || missing.length > 0) {
+      const parts = [unknown.length > 0 && `it holds state of ${unknown.join(', ')}, which this trainer does not use`, missing.length > 0 && `it holds none of ${missing.join(', ')}, which this trainer uses`];
+      throw new Error(`trainhooks: the state is of another plugin set: ${parts.filter(Boolean).join('; ')}`);
+    }
+    for (const [key, plugin] of plugins) {
+      const version = state.plugins[key]!.version;
+      if (version !== plugin.stateVersion) throw new Error(`trainhooks: the state of ${key} has version ${version}; this ${pluginName(plugin)} reads version ${plugin.stateVersion}`);
+    }
     this.optimizers.importState(state.optimizer, this.variables);
     this.stepCount = state.globalStep;
     this.epochCount = state.epoch;
+    this.position = state.position;
+    this.resumePosition = state.position;
     this.changeFrozenPrefix(state.frozenPrefix);
-    for (const [key, plugin] of plugins) if (key in state.plugins) await plugin.importState?.(state.plugins[key]);
+    for (const [key, plugin] of plugins) await plugin.importState(state.plugins[key]!.state);
     await this.weightsChanged();
+  }
+
+  /**
+   * Writes a checkpoint to `dir`: the weights (a LayersModel's as model.json + weights.bin, loadable by
+   * tf.loadLayersModel), and exportState() as a JSON manifest with binary sidecars. The directory is
+   * replaced atomically. `restoreTrainer(dir, model, plugins)` continues from it. Call it between
+   * steps: after fit, or from a callback (onBatchEnd, onEpochEnd).
+   */
+  async save(dir: string): Promise<void> {
+    if (this.stepRunning) throw new Error('trainhooks: save runs between steps (after fit, or from a callback such as onBatchEnd), not during one');
+    const state = await this.stateOf(this.statefulPlugins(true));
+    const model = this.layersModel;
+    const files = model ? await layersModelFiles(model) : new Map<string, Uint8Array>();
+    const variables = model ? null : await variableValues(unitWeights(this.units).map((weight) => weight.variable));
+    writeCheckpoint(dir, { state, variables }, files);
   }
 
   /**
@@ -315,14 +387,22 @@ export class Trainer {
     await this.optimizers.writeInto(target, model.trainableWeights.map((weight) => (weight.read() as tf.Variable).name));
   }
 
-  private statefulPlugins(): Map<string, TrainerPlugin> {
-    const byKey = new Map<string, TrainerPlugin>();
+  /**
+   * The plugins with the state contract, by state key; a repeated key is an error. With `all`, a plugin
+   * without the contract is an error naming it (what a checkpoint on disk must never silently lack).
+   */
+  private statefulPlugins(all: boolean): Map<string, StatefulPlugin> {
+    const byKey = new Map<string, StatefulPlugin>();
     for (const plugin of this.plugins) {
-      if (typeof plugin.exportState !== 'function') continue;
-      const name = pluginName(plugin);
-      let key = name;
-      for (let copy = 2; byKey.has(key); copy++) key = `${name}#${copy}`;
-      byKey.set(key, plugin);
+      if (!isStatefulPlugin(plugin)) {
+        if (!all) continue;
+        throw new Error(
+          `trainhooks: the plugin ${pluginName(plugin)} does not implement the state contract (stateKey, stateVersion, exportState, importState), ` +
+            'so a checkpoint would lack its state. A plugin without state implements it with exportState() { return {} }.',
+        );
+      }
+      if (byKey.has(plugin.stateKey)) throw new Error(`trainhooks: two plugins (${pluginName(byKey.get(plugin.stateKey)!)} and ${pluginName(plugin)}) use the state key '${plugin.stateKey}'`);
+      byKey.set(plugin.stateKey, plugin);
     }
     return byKey;
   }
@@ -361,6 +441,12 @@ export class Trainer {
         this.events.emit('epoch', { epoch, logs });
       },
       step: (batch) => this.runStep(batch),
+      takeResumePosition: () => {
+        const position = this.resumePosition;
+        this.resumePosition = null;
+        return position;
+      },
+      recordPosition: (position) => void (this.position = position),
       evaluate: (x, y, batchSize) => evaluateUnits(this.units, this.loss, this.metrics, x, y, batchSize),
     };
   }

@@ -3,6 +3,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { checkSamples, fail, type DeclaredShapes } from './argument-checks.js';
 import { CallbackList, type CallbackParams, type FitCallbacks } from './callbacks.js';
+import type { FitPosition } from './fit-position.js';
 import type { Batch } from './step-context.js';
 
 /** What LayersModel.fit resolves to. */
@@ -26,6 +27,10 @@ export interface FitHost {
   beginEpoch(epoch: number): Promise<void>;
   endEpoch(epoch: number, logs: Record<string, number>): Promise<void>;
   step(batch: Batch): Promise<Record<string, number>>;
+  /** The position a restored trainer resumes from, once: the first fit after a restore takes it. */
+  takeResumePosition(): FitPosition | null;
+  /** Where the fit stands after each step (what a checkpoint saves). */
+  recordPosition(position: FitPosition): void;
   evaluate(x: tf.Tensor, y: tf.Tensor, batchSize: number): Promise<Record<string, number>>;
 }
 
@@ -86,10 +91,12 @@ export class TrainingSession {
     this.history = new HistoryRecorder(params);
   }
 
-  async runBatch(batchIndex: number, batch: Batch, averages: EpochAverages): Promise<void> {
+  /** One batch with its callbacks; `afterStep` runs between the step and onBatchEnd. */
+  async runBatch(batchIndex: number, batch: Batch, averages: EpochAverages, afterStep?: () => void): Promise<void> {
     const size = batch.x.shape[0]!;
     await this.callbacks.call('onBatchBegin', batchIndex, { batch: batchIndex, size });
     const logs = await this.host.step(batch);
+    afterStep?.();
     averages.add(logs, size);
     await this.callbacks.call('onBatchEnd', batchIndex, { batch: batchIndex, size, ...logs });
   }

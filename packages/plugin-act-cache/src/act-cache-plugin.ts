@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, runUnits, Telemetry, type LatencySummary, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, runUnits, Telemetry, type LatencySummary, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { ActivationCache, type CachedBatch } from './activation-cache.js';
 import type { DiskIndex } from './disk-store.js';
 import { resolveActCacheOptions, type ActCacheOptions } from './options.js';
@@ -67,8 +67,8 @@ export interface ActCacheStats {
 }
 
 /** Plain data for checkpoints: the layout and the disk index (memory rows are rebuilt as batches miss). */
+/** What a checkpoint holds of the cache (stateVersion 1): its layout and the disk store's index, not the rows. */
 export interface ActCacheState {
-  readonly version: 1;
   readonly boundary: number;
   readonly layout: Record<string, number[]>;
   readonly precision: 'fp32' | 'fp16';
@@ -90,8 +90,10 @@ interface PendingStore {
  * plugin (or user schedule) that sets the frozen prefix; it reads `context.frozenPrefix` at
  * `HookStage.CACHE` and sets `context.forwardStart`.
  */
-export class ActCachePlugin implements TrainerPlugin {
+export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
   readonly name = 'ActCachePlugin';
+  readonly stateKey = 'act-cache';
+  readonly stateVersion = 1;
   readonly options: ActCacheOptions;
   readonly cache: ActivationCache;
   private readonly telemetry = new Telemetry();
@@ -318,7 +320,6 @@ export class ActCachePlugin implements TrainerPlugin {
   async exportState(): Promise<ActCacheState> {
     const disk = this.cache.disk ? await this.cache.disk.writeIndex() : null;
     return {
-      version: 1,
       boundary: this.boundary,
       layout: this.cache.layout,
       precision: this.options.precision,
@@ -328,9 +329,7 @@ export class ActCachePlugin implements TrainerPlugin {
     };
   }
 
-  async importState(state: unknown): Promise<void> {
-    const saved = state as ActCacheState;
-    if (saved?.version !== 1) throw new Error(`plugin-act-cache: unknown state version ${String(saved?.version)}`);
+  async importState(saved: ActCacheState): Promise<void> {
     this.boundary = saved.boundary;
     this.cache.restoreLayout(saved.layout);
     // The disk rows are reused when their files are still there (keep: true) and were written alike.

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { choiceForBackend } from '@trainhooks/backend';
-import { HookStage, isUnitModel, median, unitWeights, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, isUnitModel, median, unitWeights, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
 import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing } from './snapshot-ring.js';
-import { decodeFloat32, decodeQuantized, encodeBytes, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
+import { decodeQuantized, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
 
 export interface FreezeEvent {
   /** The unit's name. */
@@ -100,10 +100,9 @@ interface Pending {
   settled: boolean;
 }
 
-/** Plain data for exact resume (see exportState). */
+/** Plain data and typed arrays for exact resume (see exportState); stateVersion 2. */
 export interface FreezeState {
-  readonly version: 1;
-  readonly probe: { data: string; shape: number[] } | null;
+  readonly probe: { data: Float32Array; shape: number[] } | null;
   readonly ring: Array<{ step: number; tensors: SavedQuantizedTensor[] }>;
   readonly trends: TrendState[];
   /** Absent in states saved before the output-effect criterion: every streak starts at 0. */
@@ -128,8 +127,11 @@ export interface FreezeState {
  * that has converged joins the frozen prefix — which the core then runs in inference mode outside the
  * tape. A learning-rate change unfreezes.
  */
-export class FreezePlugin implements TrainerPlugin {
+export class FreezePlugin implements StatefulPlugin<FreezeState> {
   readonly name = 'FreezePlugin';
+  readonly stateKey = 'freeze';
+  /** 2: snapshots and the probe as typed arrays (1 held them as base64 strings). */
+  readonly stateVersion = 2;
   readonly options: FreezeOptions;
   private trainer: Trainer | null = null;
   private runner: ReferenceRunner | null = null;
@@ -404,8 +406,7 @@ export class FreezePlugin implements TrainerPlugin {
     const pending = this.pending;
     if (pending) await pending.promise;
     return {
-      version: 1,
-      probe: this.probe ? { data: encodeBytes(this.probe.data), shape: [...this.probe.shape] } : null,
+      probe: this.probe ? { data: this.probe.data.slice(), shape: [...this.probe.shape] } : null,
       ring: this.ring.contents.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(encodeQuantized) })),
       trends: this.trends.map((trend) => ({ ...trend, values: [...trend.values] })),
       effects: this.effects.map((effect) => ({ ...effect })),
@@ -431,13 +432,11 @@ export class FreezePlugin implements TrainerPlugin {
     };
   }
 
-  importState(state: unknown): void {
-    const saved = state as FreezeState;
-    if (saved?.version !== 1) throw new Error(`plugin-freeze: unknown state version ${String(saved?.version)}`);
+  importState(saved: FreezeState): void {
     if (saved.trends.length !== this.trends.length) {
       throw new Error(`plugin-freeze: the state has ${saved.trends.length} units, this trainer ${this.trends.length}`);
     }
-    this.probe = saved.probe ? { data: decodeFloat32(saved.probe.data), shape: [...saved.probe.shape] } : this.probe;
+    this.probe = saved.probe ? { data: Float32Array.from(saved.probe.data), shape: [...saved.probe.shape] } : this.probe;
     this.ring.replace(saved.ring.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(decodeQuantized) })));
     this.trends = saved.trends.map((trend) => ({ ...trend, values: [...trend.values] }));
     this.effects = saved.effects ? saved.effects.map((effect) => ({ ...effect })) : saved.trends.map(emptyEffect);

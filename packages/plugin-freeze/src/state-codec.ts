@@ -1,31 +1,18 @@
 import type { QuantizedTensor } from './quantize.js';
 
-// Plugin state is plain JSON-able data: typed arrays travel as base64 of their bytes.
-
-export function encodeBytes(array: ArrayBufferView): string {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
-}
-
-function decodeBytes(text: string): ArrayBuffer {
-  const bytes = Buffer.from(text, 'base64');
-  // A copy of exactly these bytes, aligned for any typed array.
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-export function decodeFloat32(text: string): Float32Array {
-  return new Float32Array(decodeBytes(text));
-}
+// The plugin's state holds its int8 snapshots as typed arrays (a checkpoint writes them as binary
+// sidecars). Copies both ways: a saved state never aliases the ring's live buffers.
 
 export interface SavedQuantizedTensor {
   readonly shape: number[];
-  readonly values: string;
-  readonly scales: string;
+  readonly values: Int8Array;
+  readonly scales: Float32Array;
 }
 
 export function encodeQuantized(tensor: QuantizedTensor): SavedQuantizedTensor {
-  return { shape: [...tensor.shape], values: encodeBytes(tensor.values), scales: encodeBytes(tensor.scales) };
+  return { shape: [...tensor.shape], values: tensor.values.slice(), scales: tensor.scales.slice() };
 }
 
 export function decodeQuantized(saved: SavedQuantizedTensor): QuantizedTensor {
-  return { shape: [...saved.shape], values: new Int8Array(decodeBytes(saved.values)), scales: decodeFloat32(saved.scales) };
+  return { shape: [...saved.shape], values: Int8Array.from(saved.values), scales: Float32Array.from(saved.scales) };
 }

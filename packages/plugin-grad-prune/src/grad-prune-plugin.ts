@@ -1,4 +1,4 @@
-import { HookStage, SeededRandom, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, SeededRandom, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { ConvergenceMonitor, newGroupStatistic, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { parameterGroups } from './parameter-groups.js';
@@ -59,8 +59,10 @@ export interface GradPruneState {
  * and, each step, skips a converged group's gradient with a probability that grows with its
  * convergence — through `context.skip`, so the core's tape never runs its weight-gradient kernels.
  */
-export class GradPrunePlugin implements TrainerPlugin {
+export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   readonly name = 'GradPrunePlugin';
+  readonly stateKey = 'grad-prune';
+  readonly stateVersion = 1;
   readonly options: GradPruneOptions;
   private readonly monitor: ConvergenceMonitor;
   private random: SeededRandom;
@@ -173,8 +175,7 @@ export class GradPrunePlugin implements TrainerPlugin {
     };
   }
 
-  importState(state: unknown): void {
-    const saved = state as GradPruneState;
+  importState(saved: GradPruneState): void {
     if (!Array.isArray(saved?.groups) || saved.groups.length !== this.groups.length) {
       throw new Error(`plugin-grad-prune: the state has ${saved?.groups?.length} groups, this trainer ${this.groups.length}`);
     }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, readTensorInto, tensorFromBuffer, unitWeights, type Batch, type GradientMap, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, readTensorInto, tensorFromBuffer, unitWeights, type Batch, type GradientMap, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { MpiCommunicator } from './communicator.js';
 import { planBuckets, shardRange, type Bucket } from './gradient-buckets.js';
 import { idsSignature, namesSignature } from './signature.js';
@@ -52,8 +52,17 @@ let communicator: MpiCommunicator | null = null;
  * every rank's (HookStage.AGREE), BatchNorm statistics are averaged after each step, and a periodic
  * weight checksum fails loudly if the ranks ever differ.
  */
-export class MpiPlugin implements TrainerPlugin {
+export class MpiPlugin implements StatefulPlugin<Record<string, never>> {
   readonly name = 'MpiPlugin';
+  /** No state of its own: every rank restores the same checkpoint, and the communicator starts anew. */
+  readonly stateKey = 'mpi';
+  readonly stateVersion = 1;
+
+  exportState(): Record<string, never> {
+    return {};
+  }
+
+  importState(): void {}
   readonly options: MpiOptions;
   readonly communicator: MpiCommunicator;
   private globalBatchSize = 0;

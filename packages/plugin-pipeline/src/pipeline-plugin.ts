@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { choiceForBackend } from '@trainhooks/backend';
-import { isUnitModel, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { isUnitModel, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks';
 import { resolvePipelineOptions, type PipelineOptions } from './options.js';
 import { describePlan, type PipelinePlan } from './plan.js';
 import { PipelineStrategy, type PipelineFallback, type PipelineStepTiming } from './pipeline-strategy.js';
@@ -34,8 +34,17 @@ export interface PipelineReport {
  * (partition + merge by profiled cost), micro-batches flow forward and gradients backward, and one
  * synchronous update per batch keeps the result that of plain training on the same batch.
  */
-export class PipelinePlugin implements TrainerPlugin {
+export class PipelinePlugin implements StatefulPlugin<Record<string, never>> {
   readonly name = 'PipelinePlugin';
+  /** No state of its own: a restored trainer re-plans, and the stages receive the restored weights. */
+  readonly stateKey = 'pipeline';
+  readonly stateVersion = 1;
+
+  exportState(): Record<string, never> {
+    return {};
+  }
+
+  importState(): void {}
   readonly options: PipelineOptions;
   private strategy: PipelineStrategy | null = null;
   private readonly plans: Array<{ step: number; plan: PipelinePlan }> = [];

@@ -2,7 +2,7 @@
 // every unit but the head frozen from the first step, so only the new classifier learns. Built into the
 // CLI as a configuration (`--plugins head-only`, `--matrix "baseline;head-only;…"`), on the same seam as
 // the freeze plugin: it sets the step context's frozen prefix before the forward pass.
-import { checkOptionNames, HookStage, optionError, type StepContext, type Trainer, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { checkOptionNames, HookStage, optionError, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks';
 
 export interface HeadOnlyReport {
   /** Units held frozen (all but the last). */
@@ -10,8 +10,17 @@ export interface HeadOnlyReport {
   readonly units: number;
 }
 
-export class HeadOnlyPlugin implements TrainerPlugin {
+export class HeadOnlyPlugin implements StatefulPlugin<Record<string, never>> {
   readonly name = 'HeadOnlyPlugin';
+  /** No state: it freezes the backbone again at the first step. */
+  readonly stateKey = 'head-only';
+  readonly stateVersion = 1;
+
+  exportState(): Record<string, never> {
+    return {};
+  }
+
+  importState(): void {}
   private trainer: Trainer | null = null;
 
   apply(trainer: Trainer): void {

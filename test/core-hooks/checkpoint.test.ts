@@ -1,0 +1,202 @@
+// trainer.save / restoreTrainer: a run stopped mid-epoch, saved, and resumed in a new process ends with
+// the weights of the run that was never stopped, bit for bit; the codec, the atomic write and the
+// refusals of a checkpoint that does not fit.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTrainer, restoreTrainer, type StatefulPlugin, type Trainer } from '@trainhooks/core-hooks';
+import { decodeState, encodeState } from '@trainhooks/core-hooks/internal';
+import { BATCH_SIZE, createModel, data, EPOCHS, optimizer, SAMPLES, SHUFFLE_SEED, useCpu, weightValues, type OptimizerName } from './fixtures/resume-workload.js';
+
+const execFileAsync = promisify(execFile);
+const RESUME = join(import.meta.dirname, 'fixtures', 'resume-checkpoint.ts');
+const work = mkdtempSync(join(tmpdir(), 'trainhooks-checkpoint-'));
+
+beforeAll(useCpu);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function newTrainer(model: tfl.LayersModel, name: OptimizerName, plugins: StatefulPlugin[] = []): Trainer {
+  const trainer = createTrainer(model, { optimizer: optimizer(name), loss: 'categoricalCrossentropy' });
+  for (const plugin of plugins) trainer.use(plugin);
+  return trainer;
+}
+
+async function resumeInChild(dir: string, name: OptimizerName): Promise<{ globalStep: number; epochs: number[]; weights: number[][] }> {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', RESUME, dir, name], { encoding: 'utf8', timeout: 120_000 });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`the resumed run printed no result:\n${stdout}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}
+
+const STEPS_PER_EPOCH = Math.ceil(SAMPLES / BATCH_SIZE);
+
+describe('save mid-epoch, restore in a new process, continue: the weights of the uninterrupted run', () => {
+  for (const name of ['adam', 'momentum'] as const) {
+    it(`cnn with BatchNorm, ${name === 'adam' ? 'Adam' : 'SGD + momentum'}, saved at step 7 of ${EPOCHS * STEPS_PER_EPOCH} (epoch 2, batch 3)`, async () => {
+      const { x, y } = data();
+      const straight = createModel(1);
+      await newTrainer(straight, name).fit(x, y, { epochs: EPOCHS, batchSize: BATCH_SIZE, shuffleSeed: SHUFFLE_SEED });
+
+      const interrupted = createModel(1);
+      const trainer = newTrainer(interrupted, name);
+      const dir = join(work, `${name}-run`);
+      await trainer.fit(x, y, {
+        epochs: EPOCHS,
+        batchSize: BATCH_SIZE,
+        shuffleSeed: SHUFFLE_SEED,
+        callbacks: {
+          onBatchEnd: async () => {
+            if (trainer.globalStep !== 7) return;
+            await trainer.save(dir);
+            trainer.stopTraining = true;
+          },
+        },
+      });
+      expect(trainer.globalStep).toBe(7);
+
+      const resumed = await resumeInChild(dir, name);
+      expect(resumed.globalStep).toBe(EPOCHS * STEPS_PER_EPOCH);
+      // The resumed fit starts in the epoch it stopped in.
+      expect(resumed.epochs).toEqual([1, 2]);
+      const expected = weightValues(straight);
+      expect(resumed.weights.length).toBe(expected.length);
+      resumed.weights.forEach((values, index) => expect(values, `weight ${index}`).toEqual(expected[index]));
+      tf.dispose([x, y]);
+    });
+  }
+
+  it('a checkpoint saved after the last epoch resumes to a fit with nothing left to do', async () => {
+    const { x, y } = data();
+    const model = createModel(2);
+    const trainer = newTrainer(model, 'momentum');
+    await trainer.fit(x, y, { epochs: 1, batchSize: BATCH_SIZE, shuffleSeed: SHUFFLE_SEED });
+    const dir = join(work, 'after-fit');
+    await trainer.save(dir);
+    const restored = await restoreTrainer(dir, createModel(3), [], { optimizer: optimizer('momentum'), loss: 'categoricalCrossentropy' });
+    expect(weightValues(restored.model as tfl.LayersModel)).toEqual(weightValues(model));
+    const history = await restored.fit(x, y, { epochs: 1, batchSize: BATCH_SIZE, shuffleSeed: SHUFFLE_SEED });
+    expect(history.epoch).toEqual([]);
+    expect(restored.globalStep).toBe(STEPS_PER_EPOCH);
+    tf.dispose([x, y]);
+  });
+});
+
+describe('the checkpoint on disk', () => {
+  it('holds weights tf.loadLayersModel reads on its own, and no base64: typed arrays are a binary file', async () => {
+    const model = createModel(4);
+    const trainer = newTrainer(model, 'adam');
+    const { x, y } = data();
+    await trainer.fit(x, y, { epochs: 1, batchSize: BATCH_SIZE, shuffleSeed: SHUFFLE_SEED });
+    const dir = join(work, 'layout');
+    await trainer.save(dir);
+    expect(readdirSync(dir).sort()).toEqual(['checkpoint.json', 'model.json', 'state.bin', 'weights.bin']);
+    const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    const weightData = new Uint8Array(readFileSync(join(dir, 'weights.bin'))).buffer;
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
+    expect(weightValues(loaded)).toEqual(weightValues(model));
+    const manifest = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
+    expect(manifest).toContain('"$typed": "Float32Array"');
+    expect(manifest).not.toMatch(/[A-Za-z0-9+/]{200,}={0,2}/);
+    tf.dispose([x, y]);
+  });
+
+  it('replaces a checkpoint atomically: a save that fails leaves the previous one whole and loadable', async () => {
+    const model = createModel(5);
+    const dir = join(work, 'atomic');
+    const failing: StatefulPlugin = {
+      name: 'failing',
+      stateKey: 'failing',
+      stateVersion: 1,
+      apply: () => {},
+      exportState: () => (fail ? { bad: new Map() } : { ok: true }),
+      importState: () => {},
+    };
+    let fail = false;
+    const trainer = newTrainer(model, 'adam', [failing]);
+    await trainer.save(dir);
+    const before = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
+    fail = true;
+    await expect(trainer.save(dir)).rejects.toThrow(/plugins\.failing\.state\.bad is a Map; a state holds plain data and typed arrays only/);
+    expect(readFileSync(join(dir, 'checkpoint.json'), 'utf8')).toBe(before);
+    expect(readdirSync(work).filter((name) => name.startsWith('.atomic'))).toEqual([]);
+    fail = false;
+    await expect(restoreTrainer(dir, createModel(6), [failing], { optimizer: optimizer('adam'), loss: 'categoricalCrossentropy' })).resolves.toBeDefined();
+  });
+});
+
+describe('a checkpoint that does not fit is refused, naming the difference', () => {
+  let dir: string;
+  const counting = (): StatefulPlugin<{ steps: number }> => ({ name: 'counting', stateKey: 'counting', stateVersion: 1, apply: () => {}, exportState: () => ({ steps: 3 }), importState: () => {} });
+
+  beforeAll(async () => {
+    dir = join(work, 'refusals');
+    await newTrainer(createModel(7), 'adam', [counting()]).save(dir);
+  });
+
+  const options = { optimizer: optimizer('adam'), loss: 'categoricalCrossentropy' as const };
+
+  it('another model', async () => {
+    const other = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [6, 6, 1] }), tfl.layers.dense({ units: 3, activation: 'softmax' })] });
+    await expect(restoreTrainer(dir, other, [counting()], options)).rejects.toThrow(/checkpoint is of another model: it holds 10 weights, this model has 2/);
+    const wider = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 5, kernelSize: 3 }),
+        tfl.layers.batchNormalization(),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 8 }),
+        tfl.layers.dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    await expect(restoreTrainer(dir, wider, [counting()], options)).rejects.toThrow(/weight 0 is .* \[3, 3, 1, 4\] there, .* \[3, 3, 1, 5\] here/);
+  });
+
+  it('another plugin set, or another state version', async () => {
+    await expect(restoreTrainer(dir, createModel(8), [], options)).rejects.toThrow(/another plugin set: it holds state of counting, which this trainer does not use/);
+    const newer: StatefulPlugin = { ...counting(), stateVersion: 2 };
+    await expect(restoreTrainer(dir, createModel(8), [newer], options)).rejects.toThrow(/the state of counting has version 1; this counting reads version 2/);
+  });
+
+  it('a plugin without the state contract cannot be saved', async () => {
+    const trainer = newTrainer(createModel(9), 'adam');
+    trainer.use({ name: 'my-plugin', apply: () => {} });
+    await expect(trainer.save(join(work, 'never'))).rejects.toThrow(/the plugin my-plugin does not implement the state contract/);
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  });
+
+  it('a damaged file, a truncated one, or not a checkpoint at all', async () => {
+    const copy = join(work, 'damaged');
+    await newTrainer(createModel(10), 'adam', [counting()]).save(copy);
+    const weights = join(copy, 'weights.bin');
+    const bytes = readFileSync(weights);
+    bytes[10] = bytes[10]! ^ 0xff;
+    writeFileSync(weights, bytes);
+    await expect(restoreTrainer(copy, createModel(11), [counting()], options)).rejects.toThrow(/damaged: weights\.bin does not match its checksum/);
+    writeFileSync(weights, bytes.subarray(0, 20));
+    await expect(restoreTrainer(copy, createModel(11), [counting()], options)).rejects.toThrow(/damaged: weights\.bin has 20 bytes, \d+ were written/);
+    await expect(restoreTrainer(work, createModel(11), [counting()], options)).rejects.toThrow(/is not a checkpoint: it has no checkpoint\.json/);
+  });
+});
+
+describe('the state codec', () => {
+  it('round-trips plain data, typed arrays and the numbers JSON cannot hold', () => {
+    const value = { a: [1, -0, NaN, Infinity, -Infinity], b: { c: new Float32Array([1.5, -2]), d: new Int8Array([-3, 4]), e: null, f: 'x' }, g: [new Uint16Array([7])] };
+    const encoded = encodeState(value);
+    expect(encoded.sidecars).toHaveLength(3);
+    const json = JSON.parse(JSON.stringify(encoded.json));
+    const decoded = decodeState({ json, sidecars: encoded.sidecars }) as typeof value;
+    expect(Object.is(decoded.a[1], -0)).toBe(true);
+    expect(decoded).toEqual(value);
+    expect(decoded.b.c).toBeInstanceOf(Float32Array);
+  });
+
+  it('refuses a tensor, naming where it is', () => {
+    const tensor = tf.scalar(1);
+    expect(() => encodeState({ plugins: { mine: [tensor] } }, 'the state')).toThrow(/the state\.plugins\.mine\[0\] is a Tensor/);
+    tensor.dispose();
+  });
+});
