@@ -11,7 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, restoreTrainer, type StatefulPlugin, type Trainer } from '@trainhooks/core-hooks';
 import { decodeState, encodeState } from '@trainhooks/core-hooks/internal';
-import { BATCH_SIZE, createModel, data, EPOCHS, optimizer, SAMPLES, SHUFFLE_SEED, useCpu, weightValues, type OptimizerName } from './fixtures/resume-workload.js';
+import { BATCH_SIZE, createModel, createPlugins, data, decisions, EPOCHS, optimizer, SAMPLES, SHUFFLE_SEED, useCpu, weightValues, type OptimizerName, type PluginName } from './fixtures/resume-workload.js';
 
 const execFileAsync = promisify(execFile);
 const RESUME = join(import.meta.dirname, 'fixtures', 'resume-checkpoint.ts');
@@ -26,49 +26,63 @@ function newTrainer(model: tfl.LayersModel, name: OptimizerName, plugins: Statef
   return trainer;
 }
 
-async function resumeInChild(dir: string, name: OptimizerName): Promise<{ globalStep: number; epochs: number[]; weights: number[][] }> {
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', RESUME, dir, name], { encoding: 'utf8', timeout: 120_000 });
+async function resumeInChild(dir: string, name: OptimizerName, plugins: readonly PluginName[]): Promise<{ globalStep: number; epochs: number[]; weights: number[][]; decisions: unknown }> {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', RESUME, dir, name, plugins.join(',')], { encoding: 'utf8', timeout: 120_000 });
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`the resumed run printed no result:\n${stdout}`);
   return JSON.parse(line.slice('RESULT '.length));
 }
 
 const STEPS_PER_EPOCH = Math.ceil(SAMPLES / BATCH_SIZE);
+const SAVE_AT = 7;
 
-describe('save mid-epoch, restore in a new process, continue: the weights of the uninterrupted run', () => {
-  for (const name of ['adam', 'momentum'] as const) {
-    it(`cnn with BatchNorm, ${name === 'adam' ? 'Adam' : 'SGD + momentum'}, saved at step 7 of ${EPOCHS * STEPS_PER_EPOCH} (epoch 2, batch 3)`, async () => {
-      const { x, y } = data();
-      const straight = createModel(1);
-      await newTrainer(straight, name).fit(x, y, { epochs: EPOCHS, batchSize: BATCH_SIZE, shuffleSeed: SHUFFLE_SEED });
+const CASES: Array<[OptimizerName, PluginName[]]> = [
+  ['adam', []],
+  ['momentum', []],
+  ['adam', ['freeze']],
+  ['momentum', ['grad-prune']],
+  ['adam', ['freeze', 'act-cache']],
+  ['momentum', ['freeze', 'act-cache', 'grad-prune']],
+  ['adam', ['freeze', 'act-cache', 'grad-prune']],
+];
 
-      const interrupted = createModel(1);
-      const trainer = newTrainer(interrupted, name);
-      const dir = join(work, `${name}-run`);
-      await trainer.fit(x, y, {
-        epochs: EPOCHS,
-        batchSize: BATCH_SIZE,
-        shuffleSeed: SHUFFLE_SEED,
-        callbacks: {
-          onBatchEnd: async () => {
-            if (trainer.globalStep !== 7) return;
-            await trainer.save(dir);
-            trainer.stopTraining = true;
-          },
+describe('save mid-epoch, restore in a new process, continue: the weights and decisions of the uninterrupted run', () => {
+  it.each(CASES)(`cnn with BatchNorm, %s, plugins [%s], saved at step ${SAVE_AT} of ${EPOCHS * STEPS_PER_EPOCH} (epoch 2, batch 3)`, async (name, pluginNames) => {
+    const { x, y } = data();
+    const straight = createModel(1);
+    const straightTrainer = newTrainer(straight, name, await createPlugins(pluginNames));
+    await straightTrainer.fit(x, y, { epochs: EPOCHS, batchSize: BATCH_SIZE, shuffleSeed: SHUFFLE_SEED });
+    const expectedDecisions = decisions(straightTrainer.reports(), straightTrainer.frozenPrefix);
+    await straightTrainer.dispose();
+
+    const interrupted = createModel(1);
+    const trainer = newTrainer(interrupted, name, await createPlugins(pluginNames));
+    const dir = join(work, `${name}-${pluginNames.join('+') || 'none'}`);
+    await trainer.fit(x, y, {
+      epochs: EPOCHS,
+      batchSize: BATCH_SIZE,
+      shuffleSeed: SHUFFLE_SEED,
+      callbacks: {
+        onBatchEnd: async () => {
+          if (trainer.globalStep !== SAVE_AT) return;
+          await trainer.save(dir);
+          trainer.stopTraining = true;
         },
-      });
-      expect(trainer.globalStep).toBe(7);
-
-      const resumed = await resumeInChild(dir, name);
-      expect(resumed.globalStep).toBe(EPOCHS * STEPS_PER_EPOCH);
-      // The resumed fit starts in the epoch it stopped in.
-      expect(resumed.epochs).toEqual([1, 2]);
-      const expected = weightValues(straight);
-      expect(resumed.weights.length).toBe(expected.length);
-      resumed.weights.forEach((values, index) => expect(values, `weight ${index}`).toEqual(expected[index]));
-      tf.dispose([x, y]);
+      },
     });
-  }
+    expect(trainer.globalStep).toBe(SAVE_AT);
+
+    const resumed = await resumeInChild(dir, name, pluginNames);
+    await trainer.dispose();
+    expect(resumed.globalStep).toBe(EPOCHS * STEPS_PER_EPOCH);
+    // The resumed fit starts in the epoch it stopped in.
+    expect(resumed.epochs).toEqual([1, 2]);
+    expect(resumed.decisions).toEqual(expectedDecisions);
+    const expected = weightValues(straight);
+    expect(resumed.weights.length).toBe(expected.length);
+    resumed.weights.forEach((values, index) => expect(values, `weight ${index}`).toEqual(expected[index]));
+    tf.dispose([x, y]);
+  });
 
   it('a checkpoint saved after the last epoch resumes to a fit with nothing left to do', async () => {
     const { x, y } = data();
