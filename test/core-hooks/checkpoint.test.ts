@@ -84,6 +84,41 @@ describe('save mid-epoch, restore in a new process, continue: the weights and de
     tf.dispose([x, y]);
   });
 
+  it.each([
+    ['mid-epoch', 6],
+    ['after the last batch of a call', 10],
+  ])('one fit call per epoch, each with its own seed (as the CLI runs), saved %s: the next calls continue it', async (_, saveAt) => {
+    const { x, y } = data();
+    const seeds = [11, 12, 13];
+    const perEpoch = async (trainer: Trainer, from: number, onBatchEnd?: () => Promise<void>) => {
+      for (let epoch = from; epoch < EPOCHS; epoch++) {
+        await trainer.fit(x, y, { epochs: epoch + 1, initialEpoch: epoch, batchSize: BATCH_SIZE, shuffleSeed: seeds[epoch], callbacks: onBatchEnd ? { onBatchEnd } : undefined });
+        if (trainer.stopTraining) return epoch;
+      }
+      return EPOCHS;
+    };
+    const straight = createModel(12);
+    await perEpoch(newTrainer(straight, 'momentum'), 0);
+
+    const trainer = newTrainer(createModel(12), 'momentum');
+    const dir = join(work, `per-epoch-${saveAt}`);
+    let stoppedIn = -1;
+    await perEpoch(trainer, 0, async () => {
+      if (trainer.globalStep !== saveAt) return;
+      await trainer.save(dir);
+      stoppedIn = trainer.epoch;
+      trainer.stopTraining = true;
+    });
+    const restoredModel = createModel(13);
+    const restored = await restoreTrainer(dir, restoredModel, [], { optimizer: optimizer('momentum'), loss: 'categoricalCrossentropy' });
+    // The caller resumes its own loop: in the epoch it stopped in, or at the next one when that had ended.
+    const nextEpoch = saveAt % STEPS_PER_EPOCH === 0 ? stoppedIn + 1 : stoppedIn;
+    await perEpoch(restored, nextEpoch);
+    expect(restored.globalStep).toBe(EPOCHS * STEPS_PER_EPOCH);
+    expect(weightValues(restoredModel)).toEqual(weightValues(straight));
+    tf.dispose([x, y]);
+  });
+
   it('a checkpoint saved after the last epoch resumes to a fit with nothing left to do', async () => {
     const { x, y } = data();
     const model = createModel(2);

@@ -10,7 +10,7 @@ import {
   fail,
 } from './argument-checks.js';
 import type { FitCallbacks } from './callbacks.js';
-import { checkResumedFit } from './fit-position.js';
+import { checkResumedFit, resumeMode } from './fit-position.js';
 import { SeededRandom, shuffleInPlace } from './seeded-random.js';
 import { checkValidationData, EpochAverages, TrainingSession, UNSUPPORTED_OPTIONS, type FitHost, type TrainHistory } from './training-session.js';
 
@@ -48,7 +48,11 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
   if (shuffleSeed !== undefined && !(Number.isInteger(shuffleSeed) && shuffleSeed >= 0 && shuffleSeed < 2 ** 32)) {
     fail('shuffleSeed', shuffleSeed, 'an integer in [0, 2³²)');
   }
-  const resume = host.takeResumePosition();
+  const saved = host.takeResumePosition();
+  const mode = saved && resumeMode(saved, epochs, options.initialEpoch);
+  const resume = mode === 'continue' ? saved : null;
+  // The same call as the one saved, and it had ended: nothing is left (as model.fit with initialEpoch = epochs).
+  const firstEpoch = mode === 'done' ? epochs : (resume?.epoch ?? initialEpoch);
   // tfjs shuffles with Math.random; a seed makes the batch order the same in every run. A restored
   // trainer continues its saved shuffle instead.
   const random = resume ? (resume.shuffleState === null ? null : new SeededRandom(resume.shuffleState)) : shuffleSeed === undefined ? null : new SeededRandom(shuffleSeed);
@@ -83,7 +87,7 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
     if (resume) checkResumedFit(resume, samples, batchSize, options.initialEpoch);
     const session = new TrainingSession(host, options.callbacks, {
       epochs,
-      initialEpoch: resume?.epoch ?? initialEpoch,
+      initialEpoch: firstEpoch,
       samples,
       steps: null,
       batchSize,
@@ -101,7 +105,7 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
 
     await session.callbacks.call('onTrainBegin');
     host.resetStop();
-    for (let epoch = resume?.epoch ?? initialEpoch; epoch < epochs; epoch++) {
+    for (let epoch = firstEpoch; epoch < epochs; epoch++) {
       await host.beginEpoch(epoch);
       await session.callbacks.call('onEpochBegin', epoch);
       const firstBatch = resumeBatch ?? 0;
@@ -132,7 +136,7 @@ export async function fitLoop(host: FitHost, x: tf.Tensor, y: tf.Tensor, options
           await session.runBatch(batchIndex, batch, averages, () => {
             // Recorded before the batch's callbacks run, so a checkpoint saved in one resumes after this batch.
             const shuffleState = random?.currentState ?? null;
-            const at = { samples, batchSize, shuffleState };
+            const at = { samples, batchSize, shuffleState, callEpochs: epochs, callEnded: end === samples && epoch + 1 === epochs };
             if (end < samples) host.recordPosition({ ...at, epoch, batch: batchIndex + 1, order, drawn: true });
             else if (upcoming) host.recordPosition({ ...at, epoch: epoch + 1, batch: 0, order: upcoming, drawn: true });
             else host.recordPosition({ ...at, epoch: epoch + 1, batch: 0, order, drawn: false });

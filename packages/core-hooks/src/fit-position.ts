@@ -17,6 +17,19 @@ export interface FitPosition {
   readonly drawn: boolean;
   /** The seeded shuffle's state after `order` was drawn; null when unseeded (Math.random) or unshuffled. */
   readonly shuffleState: number | null;
+  /** The `epochs` of the fit call it was taken in, and whether that call had run its last batch. */
+  readonly callEpochs: number;
+  readonly callEnded: boolean;
+}
+
+/**
+ * What a fit on a restored trainer does with the saved position: continue the call it was taken in
+ * (mid-call), find nothing left (the same call, already ended), or start as a new call (a caller that
+ * runs one fit per epoch or chunk calls the next one with other arguments).
+ */
+export function resumeMode(position: FitPosition, epochs: number, initialEpoch: number | undefined): 'continue' | 'done' | 'new-call' {
+  if (!position.callEnded) return 'continue';
+  return epochs === position.callEpochs && initialEpoch === undefined ? 'done' : 'new-call';
 }
 
 /** Refuses a fit that does not continue the one the position was taken in. */
