@@ -5,7 +5,7 @@ import { MATRIX_KINDS } from './ablation/matrix.js';
 import { MODEL_NAMES } from './models/index.js';
 import { PLUGIN_NAMES } from './plugins/plugin-names.js';
 import { OPTIMIZER_NAMES } from './run/run-spec.js';
-import { BACKEND_CHOICES, DEFAULTS, parseAblate, parseTrain, type AblateArguments, type RunArguments } from './terminal/arguments.js';
+import { BACKEND_CHOICES, DEFAULTS, parseAblate, parseTrain, type AblateArguments, type TrainArguments } from './terminal/arguments.js';
 import { progressMode } from './terminal/progress-view.js';
 import { runCommand } from './terminal/run-command.js';
 import { USAGE_EXIT_CODE, UsageError } from './terminal/usage-error.js';
@@ -48,8 +48,11 @@ async function main(argv: string[]): Promise<number> {
 
   let pending: Promise<number> = Promise.resolve(0);
   addRunOptions(program.command('train').description('train one configuration (the given --plugins) and write a report'))
+    .option('--checkpoint-every <steps>', 'save a checkpoint every N steps (also at the end, and at the next step after Ctrl-C / SIGTERM)')
+    .option('--checkpoint-dir <dir>', 'where checkpoints go (default: the --resume directory, else OUT/checkpoint)')
+    .option('--resume <dir>', 'continue the run saved in this checkpoint (the same model, data, plugins and options)')
     .exitOverride()
-    .action((options: RunArguments & OutputArguments) => {
+    .action((options: TrainArguments & OutputArguments) => {
       pending = (async () => {
         const spec = await parseTrain(options);
         return runCommand({ command: 'train', spec, targetDropPoints: 0, out: options.out, mode: progressMode(options) });

@@ -19,6 +19,11 @@ export class SeededRandom {
   get currentState(): number {
     return this.state;
   }
+
+  /** Continues from a `currentState` saved earlier (a checkpoint). */
+  restoreState(state: number): void {
+    this.state = state >>> 0;
+  }
 }
 
 /** Fisher–Yates shuffle of `order` in place, drawn from `random`. */

@@ -50,6 +50,13 @@ export interface RunSpec {
   /** Keep only the first N training / test samples (null: all). */
   readonly trainLimit: number | null;
   readonly testLimit: number | null;
+  /**
+   * Checkpoints (trainer.save) into `dir`: every `every` steps (null: none on a schedule), at the end of
+   * the run, and at the next step after SIGINT / SIGTERM, which then end the run. `train` only.
+   */
+  readonly checkpoint?: { readonly every: number | null; readonly dir: string } | null;
+  /** A checkpoint directory to continue from (the same model, data, plugins and options). */
+  readonly resume?: string | null;
 }
 
 export const DEFAULT_LEARNING_RATES: Record<OptimizerName, number> = {

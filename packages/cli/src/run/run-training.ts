@@ -3,13 +3,14 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendChoice } from '@trainhooks/backend';
-import { createTrainer, SeededRandom, type PluginDescription, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
+import { createTrainer, restoreTrainer, type PluginDescription, type SeededRandom, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks/internal';
 import { createPlugin } from '../plugins/plugin-registry.js';
 import type { EpochPoint, RunListener } from './run-events.js';
 import { configurationLabel, type OptimizerName, type RunSpec } from './run-spec.js';
 import { Stopwatch } from './stopwatch.js';
 import { WorkMeter, type FrozenPrefixChange, type WorkTotals } from './work-meter.js';
-import { seedMathRandom } from './seeded-math-random.js';
+import { RunProgress } from './run-progress.js';
+import { useSeededMathRandom } from './seeded-math-random.js';
 import { loadWorkload } from './workload.js';
 
 export interface RunResult {
@@ -48,15 +49,49 @@ const STEP_EVENT_INTERVAL_MS = 100;
 
 /** One training run; Math.random is seeded with `spec.seed` while it runs (seeded-math-random.ts). */
 export async function runTraining(spec: RunSpec, listen: RunListener = () => {}): Promise<RunResult> {
-  const restoreMathRandom = seedMathRandom(spec.seed);
+  const mathRandom = useSeededMathRandom(spec.seed);
+  const interruption = spec.checkpoint ? listenForInterruption() : null;
   try {
-    return await train(spec, listen);
+    return await train(spec, listen, mathRandom.generator, interruption);
   } finally {
-    restoreMathRandom();
+    interruption?.stopListening();
+    mathRandom.restore();
   }
 }
 
-async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
+/** The exit code a signal asks for (128 + its number), as shells report it. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+/** With checkpoints on, SIGINT and SIGTERM end the run at the next step, after a checkpoint; the same signal again ends it at once. */
+function listenForInterruption(): { readonly signal: () => StopSignal | null; stopListening(): void } {
+  let received: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (received === null) received = signal;
+    // The parent passes a terminal's Ctrl-C on as SIGTERM: only the same signal again quits at once.
+    else if (signal === received) process.exit(SIGNAL_EXIT_CODES[signal]);
+  };
+  for (const signal of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) process.on(signal, onSignal);
+  return {
+    signal: () => received,
+    stopListening: () => {
+      for (const signal of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) process.removeListener(signal, onSignal);
+    },
+  };
+}
+
+/** The run ended at a signal, after writing a checkpoint to resume from. */
+export class RunStoppedBySignal extends Error {
+  constructor(
+    readonly signal: StopSignal,
+    readonly step: number,
+    readonly checkpoint: string,
+  ) {
+    super(`stopped by ${signal} after step ${step}; checkpoint: ${checkpoint} (continue with --resume ${checkpoint})`);
+  }
+}
+
+async function train(spec: RunSpec, listen: RunListener, mathRandom: SeededRandom, interruption: ReturnType<typeof listenForInterruption> | null): Promise<RunResult> {
   const backend = await setupBackend(spec.backend as BackendChoice, {
     ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
     log: (message) => listen({ type: 'log', message }),
@@ -64,58 +99,75 @@ async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
   });
   const workload = await loadWorkload(spec);
   const { model, train, test } = workload;
-  const trainer = createTrainer(model, { optimizer: OPTIMIZERS[spec.optimizer](spec.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const trainerOptions = { optimizer: OPTIMIZERS[spec.optimizer](spec.learningRate), loss: 'categoricalCrossentropy' as const, metrics: ['accuracy'] };
   const stopwatch = new Stopwatch();
   const meter = new WorkMeter(model, () => stopwatch.seconds);
+  const progress = new RunProgress(spec.seed, mathRandom);
   const plugins = new Map<string, TrainerPlugin>();
+  let trainer: Trainer | null = null;
   try {
     for (const name of spec.plugins) {
       const plugin = await createPlugin(name, spec.pluginOptions[name] ?? {}, { probe: workload.probe, probeLabels: workload.probeLabels, seed: spec.seed, threads: backend.threads ?? spec.threads ?? availableParallelism() });
       plugins.set(name, plugin);
-      trainer.use(plugin);
     }
-    trainer.use(meter);
-    let cacheHits = 0;
-    let cacheMisses = 0;
-    trainer.events.on('cacheHit', () => void cacheHits++);
-    trainer.events.on('cacheMiss', () => void cacheMisses++);
+    const attached = [...plugins.values(), meter, progress];
+    if (spec.resume) {
+      trainer = await restoreTrainer(spec.resume, model, attached, trainerOptions);
+      stopwatch.add(progress.seconds);
+      listen({ type: 'log', message: `resumed from ${spec.resume} at step ${trainer.globalStep} (epoch ${progress.epoch + 1}, batch ${progress.batchesDone})` });
+    } else {
+      trainer = createTrainer(model, trainerOptions);
+      for (const plugin of attached) trainer.use(plugin);
+    }
+    const run = trainer;
+    run.events.on('cacheHit', () => void progress.cacheHits++);
+    run.events.on('cacheMiss', () => void progress.cacheMisses++);
+    const checkpoint = spec.checkpoint ?? null;
+    const saveCheckpoint = async () => {
+      stopwatch.pause();
+      progress.seconds = stopwatch.seconds;
+      await run.save(checkpoint!.dir);
+      listen({ type: 'log', message: `checkpoint: ${checkpoint!.dir} (step ${run.globalStep})` });
+      stopwatch.start();
+    };
 
     const samples = train.ids.length;
     const stepsPerEpoch = Math.ceil(samples / spec.batchSize);
     // Test evaluations per epoch, at even step intervals (the last at the epoch's end).
     const evalInterval = Math.ceil(stepsPerEpoch / Math.min(spec.evalsPerEpoch ?? 1, stepsPerEpoch));
     listen({ type: 'start', epochs: spec.epochs, stepsPerEpoch, backend: backend.choice, dataSource: workload.dataSource });
-    const points: EpochPoint[] = [];
-    const random = new SeededRandom(spec.seed);
-    // What happened since the last evaluation.
-    let interval = { steps: 0, samples: 0, lossSum: 0, startSeconds: 0 };
     const evaluate = async (epochs: number) => {
       stopwatch.pause();
-      const evaluation = await trainer.evaluate(test.xs, test.ys, { batchSize: 512 });
+      const evaluation = await run.evaluate(test.xs, test.ys, { batchSize: 512 });
       const seconds = stopwatch.seconds;
       const point: EpochPoint = {
         epoch: epochs,
         seconds,
         testAccuracy: evaluation.acc ?? NaN,
         testLoss: evaluation.loss ?? NaN,
-        trainLoss: interval.lossSum / Math.max(1, interval.steps),
-        frozenPrefix: trainer.frozenPrefix,
-        learningRate: trainer.learningRate,
-        samplesPerSecond: interval.samples / Math.max(1e-9, seconds - interval.startSeconds),
-        cacheHitRate: cacheHits + cacheMisses > 0 ? cacheHits / (cacheHits + cacheMisses) : null,
+        trainLoss: progress.interval.lossSum / Math.max(1, progress.interval.steps),
+        frozenPrefix: run.frozenPrefix,
+        learningRate: run.learningRate,
+        samplesPerSecond: progress.interval.samples / Math.max(1e-9, seconds - progress.interval.startSeconds),
+        cacheHitRate: progress.cacheHits + progress.cacheMisses > 0 ? progress.cacheHits / (progress.cacheHits + progress.cacheMisses) : null,
       };
-      points.push(point);
+      progress.points.push(point);
       listen({ type: 'epoch', point });
-      interval = { steps: 0, samples: 0, lossSum: 0, startSeconds: seconds };
-      [cacheHits, cacheMisses] = [0, 0];
+      progress.interval = { steps: 0, samples: 0, lossSum: 0, startSeconds: seconds };
+      [progress.cacheHits, progress.cacheMisses] = [0, 0];
     };
 
-    for (let epoch = 0; epoch < spec.epochs; epoch++) {
+    for (let epoch = progress.epoch; epoch < spec.epochs; epoch++) {
+      // A resumed epoch has its learning rate and shuffle already (they are in the checkpoint).
+      const resumedBatches = epoch === progress.epoch && progress.resumed ? progress.batchesDone : 0;
       const schedule = spec.lrSchedule;
-      if (schedule && epoch > 0 && epoch % schedule.everyEpochs === 0) await trainer.setLearningRate(trainer.learningRate * schedule.factor);
+      if (resumedBatches === 0 && schedule && epoch > 0 && epoch % schedule.everyEpochs === 0) await run.setLearningRate(run.learningRate * schedule.factor);
       let lastEvent = 0;
       const callbacks = {
         onBatchEnd: async (batch: number, logs?: Record<string, number>) => {
+          progress.epoch = epoch;
+          progress.batchesDone = batch + 1;
+          const interval = progress.interval;
           interval.steps++;
           interval.samples += logs?.size ?? spec.batchSize;
           interval.lossSum += logs?.loss ?? 0;
@@ -128,19 +180,30 @@ async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
             await evaluate(epoch + (batch + 1) / stepsPerEpoch);
             stopwatch.start();
           }
+          const scheduled = checkpoint?.every && run.globalStep % checkpoint.every === 0;
+          if (checkpoint && (scheduled || interruption?.signal())) await saveCheckpoint();
+          if (interruption?.signal()) run.stopTraining = true;
         },
       };
-      stopwatch.start();
-      await trainer.fit(train.xs, train.ys, {
-        epochs: epoch + 1,
-        initialEpoch: epoch,
-        batchSize: spec.batchSize,
-        shuffleSeed: Math.floor(random.next() * 2 ** 31),
-        sampleIds: train.ids,
-        callbacks,
-      });
+      if (resumedBatches < stepsPerEpoch) {
+        stopwatch.start();
+        await run.fit(train.xs, train.ys, {
+          epochs: epoch + 1,
+          initialEpoch: epoch,
+          batchSize: spec.batchSize,
+          // A resumed epoch continues its saved shuffle: no new seed is drawn for it.
+          shuffleSeed: resumedBatches > 0 ? 0 : Math.floor(progress.shuffleSeeds.next() * 2 ** 31),
+          sampleIds: train.ids,
+          callbacks,
+        });
+      }
+      const signal = interruption?.signal();
+      if (signal) throw new RunStoppedBySignal(signal, run.globalStep, checkpoint!.dir);
       await evaluate(epoch + 1);
+      progress.epoch = epoch + 1;
+      progress.batchesDone = 0;
     }
+    if (checkpoint) await saveCheckpoint();
     const trainingSeconds = stopwatch.seconds;
     return {
       configuration: configurationLabel(spec.plugins),
@@ -150,19 +213,19 @@ async function train(spec: RunSpec, listen: RunListener): Promise<RunResult> {
       dataSource: workload.dataSource,
       trainSamples: samples,
       testSamples: test.xs.shape[0]!,
-      points,
-      finalAccuracy: points.at(-1)?.testAccuracy ?? NaN,
+      points: progress.points,
+      finalAccuracy: progress.points.at(-1)?.testAccuracy ?? NaN,
       trainingSeconds,
       samplesPerSecond: (samples * spec.epochs) / trainingSeconds,
-      stepMsMedian: (trainer.stats().phases.step?.p50Us ?? NaN) / 1000,
+      stepMsMedian: (run.stats().phases.step?.p50Us ?? NaN) / 1000,
       work: meter.work,
       frozenPrefixChanges: meter.frozenPrefixChanges,
-      unitNames: trainer.units.map((unit) => unit.name),
+      unitNames: run.units.map((unit) => unit.name),
       pluginReports: Object.fromEntries([...plugins].map(([name, plugin]) => [name, plugin.report?.() ?? null])),
       pluginDescriptions: Object.fromEntries([...plugins].map(([name, plugin]) => [name, plugin.describe?.() ?? null])),
     };
   } finally {
-    await trainer.dispose();
+    await trainer?.dispose();
     workload.dispose();
     model.dispose();
   }

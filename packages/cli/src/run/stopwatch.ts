@@ -13,6 +13,11 @@ export class Stopwatch {
     this.startedAt = null;
   }
 
+  /** Continues a run's clock from a checkpoint: `seconds` already trained. */
+  add(seconds: number): void {
+    this.totalMs += seconds * 1000;
+  }
+
   get seconds(): number {
     return (this.totalMs + (this.startedAt === null ? 0 : performance.now() - this.startedAt)) / 1000;
   }

@@ -9,7 +9,7 @@
 //   (frozen and skipped variables).
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { HookStage, type StepContext, type Trainer, type TrainerPlugin } from '@trainhooks/core-hooks';
+import { HookStage, type StatefulPlugin, type StepContext, type Trainer } from '@trainhooks/core-hooks';
 import { layerForwardFlops } from './training-flops.js';
 
 export interface WorkTotals {
@@ -39,11 +39,19 @@ interface UnitWork {
   readonly variables: ReadonlyArray<{ readonly name: string; readonly size: number }>;
 }
 
-export class WorkMeter implements TrainerPlugin {
+/** The totals and the frozen-prefix timeline so far: a resumed run's report covers the whole run. */
+export interface WorkMeterState {
+  readonly totals: WorkTotals;
+  readonly changes: FrozenPrefixChange[];
+}
+
+export class WorkMeter implements StatefulPlugin<WorkMeterState> {
   readonly name = 'WorkMeter';
+  readonly stateKey = 'work-meter';
+  readonly stateVersion = 1;
   private units: UnitWork[] = [];
   private totals = { steps: 0, samples: 0, forwardFlops: 0, forwardFlopsSkipped: 0, backwardFlops: 0, backwardFlopsSkipped: 0, gradientBytes: 0, gradientBytesNotCommunicated: 0 };
-  private readonly changes: FrozenPrefixChange[] = [];
+  private changes: FrozenPrefixChange[] = [];
 
   /** @param trainingSeconds the run's training clock (paused during evaluations). */
   constructor(
@@ -58,6 +66,15 @@ export class WorkMeter implements TrainerPlugin {
 
   get work(): WorkTotals {
     return { ...this.totals };
+  }
+
+  exportState(): WorkMeterState {
+    return { totals: { ...this.totals }, changes: this.changes.map((change) => ({ ...change })) };
+  }
+
+  importState(state: WorkMeterState): void {
+    this.totals = { ...state.totals };
+    this.changes = state.changes.map((change) => ({ ...change }));
   }
 
   get frozenPrefixChanges(): readonly FrozenPrefixChange[] {

@@ -1,6 +1,7 @@
 // From command-line strings to a RunSpec / AblationSpec, with every check that can be made before
 // training starts (each failure a UsageError: one clear line, exit code 2).
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { AUTO_BACKEND_ORDER } from '@trainhooks/backend';
 import { configurationMatrix, MATRIX_KINDS } from '../ablation/matrix.js';
 import type { AblationSpec } from '../ablation/run-ablation.js';
@@ -31,6 +32,14 @@ export interface RunArguments {
   trainLimit?: string;
   testLimit?: string;
   threads?: string;
+}
+
+/** `train` only: checkpoints and resuming. */
+export interface TrainArguments extends RunArguments {
+  out: string;
+  checkpointEvery?: string;
+  checkpointDir?: string;
+  resume?: string;
 }
 
 export interface AblateArguments extends RunArguments {
@@ -182,12 +191,27 @@ export async function checkPlugins(plugins: readonly PluginRef[], pluginOptions:
   }
 }
 
-export async function parseTrain(args: RunArguments): Promise<AblationSpec> {
-  const base = parseBase(args);
+export async function parseTrain(args: TrainArguments): Promise<AblationSpec> {
+  const base = { ...parseBase(args), ...parseCheckpointing(args) };
   const plugins = parsePluginList(args.plugins);
   await checkPlugins(plugins, base.pluginOptions);
   const seed = nonNegativeInteger('--seed', args.seed);
   return { base, configurations: [plugins], seeds: [seed], parallel: 1 };
+}
+
+/**
+ * --checkpoint-every N / --checkpoint-dir DIR / --resume DIR. Any of them turns checkpoints on: into DIR
+ * (default: the resumed checkpoint, else OUT/checkpoint), every N steps if given, at the end of the run,
+ * and at the next step after SIGINT / SIGTERM.
+ */
+function parseCheckpointing(args: TrainArguments): Pick<RunSpec, 'checkpoint' | 'resume'> {
+  if (args.resume !== undefined && !existsSync(join(args.resume, 'checkpoint.json'))) {
+    throw new UsageError(`--resume ${args.resume}: not a checkpoint (no checkpoint.json there); checkpoints are written by --checkpoint-every / --checkpoint-dir`);
+  }
+  if (args.checkpointEvery === undefined && args.checkpointDir === undefined && args.resume === undefined) return {};
+  const every = args.checkpointEvery === undefined ? null : positiveInteger('--checkpoint-every', args.checkpointEvery);
+  const dir = args.checkpointDir ?? args.resume ?? join(args.out, 'checkpoint');
+  return { checkpoint: { every, dir }, ...(args.resume !== undefined ? { resume: args.resume } : {}) };
 }
 
 export async function parseAblate(args: AblateArguments): Promise<AblationSpec & { targetDropPoints: number }> {

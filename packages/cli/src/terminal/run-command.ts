@@ -2,6 +2,8 @@
 // ablation of one configuration and one seed), rewrite the report after every finished run, print
 // the table and where the report is. Ctrl-C stops the runs and keeps the finished ones. Under mpirun
 // every rank runs this; only rank 0 prints and writes the report (the ranks' weights are the same).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AblationSpec } from '../ablation/run-ablation.js';
 import { runAblation } from '../ablation/run-ablation.js';
 import { buildReportData, type ReportSettings } from '../report/report-data.js';
@@ -34,12 +36,21 @@ export async function runCommand({ command, spec, targetDropPoints, out, mode: a
     targetDropPoints,
   };
   const controller = new AbortController();
-  const onInterrupt = () => {
-    view.log('interrupted: stopping the runs; the finished ones are kept (Ctrl-C again to quit at once)');
+  const checkpoint = spec.base.checkpoint ?? null;
+  /** The exit code of the signal that stopped the runs (130 SIGINT, 143 SIGTERM). */
+  let interruptedWith = 130;
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    interruptedWith = signal === 'SIGTERM' ? 143 : 130;
+    view.log(
+      checkpoint
+        ? `interrupted: the run saves a checkpoint at its next step and stops (Ctrl-C again to quit at once)`
+        : 'interrupted: stopping the runs; the finished ones are kept (Ctrl-C again to quit at once)',
+    );
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
 
   // Reports are rewritten after every finished run, one write at a time, so a crash keeps what finished.
   let writing: Promise<ReportPaths | null> = Promise.resolve(null);
@@ -51,17 +62,21 @@ export async function runCommand({ command, spec, targetDropPoints, out, mode: a
     outcome = await runAblation(spec, { listen: view.listen, signal: controller.signal, onResult: (results) => void save(results) });
   } finally {
     process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGTERM', onInterrupt);
     view.stop();
   }
   await writing;
+  if (outcome.interrupted && checkpoint && existsSync(join(checkpoint.dir, 'checkpoint.json'))) {
+    console.error(`checkpoint: ${checkpoint.dir} (continue with --resume ${checkpoint.dir})`);
+  }
   if (!reporting) {
     for (const failure of outcome.failures) console.error(`${failure.configuration} seed ${failure.seed}: ${failure.message}`);
-    return outcome.interrupted ? 130 : outcome.failures.length > 0 || outcome.results.length === 0 ? 1 : 0;
+    return outcome.interrupted ? interruptedWith : outcome.failures.length > 0 || outcome.results.length === 0 ? 1 : 0;
   }
   if (outcome.results.length === 0) {
     console.error(outcome.interrupted ? 'interrupted before any run finished; no report written' : 'no run finished; no report written');
     for (const failure of outcome.failures) console.error(`${failure.configuration} seed ${failure.seed}: ${failure.message}`);
-    return outcome.interrupted ? 130 : 1;
+    return outcome.interrupted ? interruptedWith : 1;
   }
   const data = buildReportData(settings, outcome.results, outcome);
   const paths = await writeReport(data, out);
@@ -74,6 +89,6 @@ export async function runCommand({ command, spec, targetDropPoints, out, mode: a
     }
     console.log(`backend ${data.backends.join(', ')}; report: ${paths.html} (also report.md, report.json)`);
   }
-  if (outcome.interrupted) return 130;
+  if (outcome.interrupted) return interruptedWith;
   return outcome.failures.length > 0 ? 1 : 0;
 }
