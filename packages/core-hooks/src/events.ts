@@ -21,6 +21,8 @@ export interface TrainerEventMap {
   lrChange: { previous: number; next: number };
   /** The frozen prefix changed (set by a plugin at beforeForward, by the user, or by importState). */
   frozenPrefix: { step: number; previous: number; next: number };
+  /** A step's loss was NaN or ±Infinity: its update was not applied ('skip-step'), or training stops ('stop'). */
+  nonFiniteLoss: { step: number; epoch: number; loss: number; action: 'stop' | 'skip-step' };
 }
 
 // A mapped copy: mitt needs an index-signature-compatible record, which an interface is not.

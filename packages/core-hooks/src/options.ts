@@ -15,13 +15,18 @@ export interface TrainerOptions {
   units?: readonly Unit[];
   /** How forward and backward execute; default: LocalStrategy (this process). */
   strategy?: StepStrategy;
+  /**
+   * A step whose loss is NaN or ±Infinity never updates the weights: 'stop' (default) throws, naming the
+   * step; 'skip-step' drops that step's update and trains on. Both emit `nonFiniteLoss`.
+   */
+  onNonFiniteLoss?: 'stop' | 'skip-step';
 }
 
 export const DEFAULT_TRAINER_OPTIONS = Object.freeze({
   metrics: [] as ReadonlyArray<string | LossOrMetricFn>,
 });
 
-const KNOWN = ['optimizer', 'loss', 'metrics', 'units', 'strategy'];
+const KNOWN = ['optimizer', 'loss', 'metrics', 'units', 'strategy', 'onNonFiniteLoss'];
 
 /** Shape checks of the options; units, loss and metrics are checked in depth where they are resolved. */
 export function checkTrainerOptions(options: unknown): asserts options is TrainerOptions {
@@ -38,6 +43,9 @@ export function checkTrainerOptions(options: unknown): asserts options is Traine
     fail('options.loss', given.loss, 'a loss name or a (yTrue, yPred) => tf.Tensor function');
   }
   if (given.metrics !== undefined && !Array.isArray(given.metrics)) fail('options.metrics', given.metrics, 'an array of metric names or functions');
+  if (given.onNonFiniteLoss !== undefined && given.onNonFiniteLoss !== 'stop' && given.onNonFiniteLoss !== 'skip-step') {
+    fail('options.onNonFiniteLoss', given.onNonFiniteLoss, "'stop' or 'skip-step'");
+  }
   const strategy = given.strategy as Partial<StepStrategy> | undefined;
   if (strategy !== undefined && (strategy === null || typeof strategy.forwardBackward !== 'function' || typeof strategy.name !== 'string')) {
     fail('options.strategy', strategy, 'a StepStrategy (an object with a name and forwardBackward(context, run))');

@@ -116,6 +116,7 @@ export class Trainer {
   private stepCount = 0;
   private epochCount = 0;
   private position: FitPosition | null = null;
+  private readonly nonFiniteLoss: 'stop' | 'skip-step';
   /** Set by importState: the next fit continues from it. */
   private resumePosition: FitPosition | null = null;
   private setupDone: Promise<void> | null = null;
@@ -168,6 +169,7 @@ export class Trainer {
     const optimizer = options.optimizer ?? (this.layersModel ? compiledOptimizer(this.layersModel) : undefined);
     if (!optimizer) throw new Error('trainhooks: pass options.optimizer, or compile the model first');
     this.optimizers = new VariableOptimizers(optimizer);
+    this.nonFiniteLoss = options.onNonFiniteLoss ?? 'stop';
     this.currentStrategy = options.strategy ?? new LocalStrategy();
     if (options.strategy) this.strategyOwner = 'options.strategy';
     this.fitHost = this.createFitHost();
@@ -543,8 +545,10 @@ export class Trainer {
       }
       if (hooks.beforeUpdate.isUsed()) hooks.beforeUpdate.call(context);
 
+      // A non-finite loss never reaches the weights (its gradients are NaN or unbounded too).
+      const finite = await this.checkLossFinite(context, result.loss);
       const updateStart = performance.now();
-      const applied = this.trainedOnly(context, context.gradients);
+      const applied = finite ? this.trainedOnly(context, context.gradients) : {};
       await this.optimizers.apply(applied);
       telemetry.record('update', microsecondsSince(updateStart));
       const updated = Object.keys(applied).map((name) => this.variableByName.get(name)!);
@@ -578,6 +582,22 @@ export class Trainer {
     this.stepCount++;
     await yieldIfDue();
     return context.logs;
+  }
+
+  /** False when the loss is NaN or ±Infinity and the step is to be skipped; throws when training is to stop. */
+  private async checkLossFinite(context: StepContext, loss: tf.Tensor): Promise<boolean> {
+    const value = (await loss.data())[0]!;
+    if (Number.isFinite(value)) return true;
+    const action = this.nonFiniteLoss;
+    this.events.emit('nonFiniteLoss', { step: context.step, epoch: context.epoch, loss: value, action });
+    if (action === 'skip-step') {
+      this.telemetry.count('nonFiniteLossSkipped');
+      return false;
+    }
+    throw new Error(
+      `trainhooks: the loss is ${value} at step ${context.step} (epoch ${context.epoch}); the weights are left as they were before it. ` +
+        "Lower the learning rate or check the data; onNonFiniteLoss: 'skip-step' drops such steps instead.",
+    );
   }
 
   /** Runs the strategy and holds it to the contract: it reports its forward exactly once. */
