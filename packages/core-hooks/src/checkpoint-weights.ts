@@ -4,6 +4,7 @@
 // checkpoint of another model is refused with the first difference named.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { concatenateBytes } from './concatenate-bytes.js';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -13,17 +14,6 @@ interface ModelJson {
   readonly format: 'layers-model';
   readonly generatedBy: string;
   readonly weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-}
-
-function joinBuffers(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
-  const parts = (Array.isArray(data) ? data : [data]).map((buffer) => new Uint8Array(buffer));
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }
 
 /** model.json and weights.bin of a tfjs-layers model, as `model.save` would write them. */
@@ -38,7 +28,8 @@ export async function layersModelFiles(model: tfl.LayersModel): Promise<Map<stri
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
       };
       files.set(MODEL_FILE, new TextEncoder().encode(JSON.stringify(json)));
-      files.set(WEIGHTS_FILE, joinBuffers(artifacts.weightData ?? new ArrayBuffer(0)));
+      const weightData = artifacts.weightData ?? [];
+      files.set(WEIGHTS_FILE, concatenateBytes((Array.isArray(weightData) ? weightData : [weightData]).map((buffer) => new Uint8Array(buffer))));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );

@@ -1,6 +1,7 @@
 // A checkpoint's contents: the trainer's state (and, for a model of raw variables, the variables) as one
 // encoded state — its JSON in the manifest, its typed arrays in state.bin — beside the model files.
 import { readCheckpointFiles, writeCheckpointFiles } from './checkpoint-files.js';
+import { concatenateBytes } from './concatenate-bytes.js';
 import { decodeState, encodeState } from './state-codec.js';
 import type { TrainerState } from './trainer.js';
 
@@ -28,8 +29,7 @@ export function writeCheckpoint(dir: string, contents: CheckpointContents, model
     sidecars.push({ offset, bytes: sidecar.byteLength });
     offset += sidecar.byteLength;
   }
-  const blob = new Uint8Array(offset);
-  encoded.sidecars.forEach((sidecar, index) => blob.set(sidecar, sidecars[index]!.offset));
+  const blob = concatenateBytes(encoded.sidecars);
   const body: CheckpointBody = { version: CHECKPOINT_VERSION, contents: encoded.json, sidecars };
   writeCheckpointFiles(dir, new Map([...modelFiles, [STATE_FILE, blob]]), body);
 }

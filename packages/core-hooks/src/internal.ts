@@ -19,4 +19,5 @@ export { SeededRandom, shuffleInPlace } from './seeded-random.js';
 export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
 export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';
 export { median } from './median.js';
+export { concatenateBytes } from './concatenate-bytes.js';
 export { encodeState, decodeState, type EncodedState } from './state-codec.js';

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { encodeHalf } from '@trainhooks/core-hooks/internal';
+import { concatenateBytes, encodeHalf } from '@trainhooks/core-hooks/internal';
 
 interface ModelJson {
   modelTopology?: unknown;
@@ -27,19 +27,8 @@ export async function loadModelFile(path: string): Promise<tfl.LayersModel> {
     weightSpecs.push(...group.weights);
     for (const file of group.paths) buffers.push(readFileSync(join(dirname(path), file)));
   }
-  const weightData = concatenate(buffers);
+  const weightData = concatenateBytes(buffers).buffer as ArrayBuffer;
   return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs, weightData }));
-}
-
-function concatenate(parts: Uint8Array[]): ArrayBuffer {
-  const total = parts.reduce((sum, part) => sum + part.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out.buffer;
 }
 
 export interface SaveModelFilesOptions {
@@ -56,7 +45,7 @@ export async function saveModelFiles(model: tfl.LayersModel, dir: string, option
   let written = 0;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      const source = new Uint8Array(concatenate(toBuffers(artifacts.weightData)));
+      const source = concatenateBytes(toBuffers(artifacts.weightData));
       const specs: tf.io.WeightsManifestEntry[] = [];
       const parts: Uint8Array[] = [];
       let offset = 0;
@@ -72,7 +61,7 @@ export async function saveModelFiles(model: tfl.LayersModel, dir: string, option
           specs.push(spec);
         }
       }
-      const weights = new Uint8Array(concatenate(parts));
+      const weights = concatenateBytes(parts);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'weights.bin'), weights);
       const modelJson = {
