@@ -39,7 +39,6 @@ export class RunProgress implements StatefulPlugin<RunProgressState> {
   seconds = 0;
   /** Draws each epoch's shuffle seed. */
   shuffleSeeds: SeededRandom;
-  resumed = false;
 
   constructor(
     seed: number,
@@ -75,6 +74,5 @@ export class RunProgress implements StatefulPlugin<RunProgressState> {
     this.seconds = state.seconds;
     this.shuffleSeeds = new SeededRandom(state.shuffleSeeds);
     this.mathRandom.restoreState(state.mathRandom);
-    this.resumed = true;
   }
 }

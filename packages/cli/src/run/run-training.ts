@@ -7,6 +7,7 @@ import { createTrainer, restoreTrainer, type PluginDescription, type SeededRando
 import { createPlugin } from '../plugins/plugin-registry.js';
 import type { EpochPoint, RunListener } from './run-events.js';
 import { configurationLabel, type OptimizerName, type RunSpec } from './run-spec.js';
+import { SIGNAL_EXIT_CODES, type StopSignal } from './stop-signals.js';
 import { Stopwatch } from './stopwatch.js';
 import { WorkMeter, type FrozenPrefixChange, type WorkTotals } from './work-meter.js';
 import { RunProgress } from './run-progress.js';
@@ -58,10 +59,6 @@ export async function runTraining(spec: RunSpec, listen: RunListener = () => {})
     mathRandom.restore();
   }
 }
-
-/** The exit code a signal asks for (128 + its number), as shells report it. */
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 /** With checkpoints on, SIGINT and SIGTERM end the run at the next step, after a checkpoint; the same signal again ends it at once. */
 function listenForInterruption(): { readonly signal: () => StopSignal | null; stopListening(): void } {
@@ -158,8 +155,9 @@ async function train(spec: RunSpec, listen: RunListener, mathRandom: SeededRando
     };
 
     for (let epoch = progress.epoch; epoch < spec.epochs; epoch++) {
-      // A resumed epoch has its learning rate and shuffle already (they are in the checkpoint).
-      const resumedBatches = epoch === progress.epoch && progress.resumed ? progress.batchesDone : 0;
+      // Batches already done of this epoch: only a resumed epoch has any (each epoch's end resets the
+      // count). It has its learning rate and shuffle already: they are in the checkpoint.
+      const resumedBatches = progress.batchesDone;
       const schedule = spec.lrSchedule;
       if (resumedBatches === 0 && schedule && epoch > 0 && epoch % schedule.everyEpochs === 0) await run.setLearningRate(run.learningRate * schedule.factor);
       let lastEvent = 0;

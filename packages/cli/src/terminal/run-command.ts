@@ -12,6 +12,7 @@ import { writeReport, type ReportPaths } from '../report/write-report.js';
 import { configurationLabel } from '../run/run-spec.js';
 import { mpiLaunch } from '../run/mpi-launch.js';
 import type { RunResult } from '../run/run-training.js';
+import { SIGNAL_EXIT_CODES, type StopSignal } from '../run/stop-signals.js';
 import { createProgressView, type ProgressMode } from './progress-view.js';
 
 export interface CommandOptions {
@@ -38,16 +39,16 @@ export async function runCommand({ command, spec, targetDropPoints, out, mode: a
   const controller = new AbortController();
   const checkpoint = spec.base.checkpoint ?? null;
   /** The exit code of the signal that stopped the runs (130 SIGINT, 143 SIGTERM). */
-  let interruptedWith = 130;
-  const onInterrupt = (signal: NodeJS.Signals) => {
-    interruptedWith = signal === 'SIGTERM' ? 143 : 130;
+  let interruptedWith: number = SIGNAL_EXIT_CODES.SIGINT;
+  const onInterrupt = (signal: StopSignal) => {
+    interruptedWith = SIGNAL_EXIT_CODES[signal];
     view.log(
       checkpoint
         ? `interrupted: the run saves a checkpoint at its next step and stops (Ctrl-C again to quit at once)`
         : 'interrupted: stopping the runs; the finished ones are kept (Ctrl-C again to quit at once)',
     );
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
+    process.once('SIGINT', () => process.exit(SIGNAL_EXIT_CODES.SIGINT));
   };
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
