@@ -546,7 +546,8 @@ export class Trainer {
       if (hooks.beforeUpdate.isUsed()) hooks.beforeUpdate.call(context);
 
       // A non-finite loss never reaches the weights (its gradients are NaN or unbounded too).
-      const finite = await this.checkLossFinite(context, result.loss);
+      const loss = (await result.loss.data())[0]!;
+      const finite = Number.isFinite(loss) || this.onNonFiniteLoss(context, loss);
       const updateStart = performance.now();
       const applied = finite ? this.trainedOnly(context, context.gradients) : {};
       await this.optimizers.apply(applied);
@@ -554,9 +555,9 @@ export class Trainer {
       const updated = Object.keys(applied).map((name) => this.variableByName.get(name)!);
       if (updated.length > 0) await this.currentStrategy.weightsChanged?.(updated);
 
-      const values = await Promise.all([result.loss, ...result.metricValues].map((t) => t.data()));
-      context.logs.loss = values[0]![0]!;
-      this.metrics.forEach((metric, i) => (context.logs[metric.name] = values[i + 1]![0]!));
+      const values = await Promise.all(result.metricValues.map((t) => t.data()));
+      context.logs.loss = loss;
+      this.metrics.forEach((metric, i) => (context.logs[metric.name] = values[i]![0]!));
       // Counted after the hooks: a plugin may have dropped gradients in afterBackward.
       this.countSkippedWork(context, updated.length);
       if (hooks.afterStep.isUsed()) await hooks.afterStep.promise(context);
@@ -584,10 +585,8 @@ export class Trainer {
     return context.logs;
   }
 
-  /** False when the loss is NaN or ±Infinity and the step is to be skipped; throws when training is to stop. */
-  private async checkLossFinite(context: StepContext, loss: tf.Tensor): Promise<boolean> {
-    const value = (await loss.data())[0]!;
-    if (Number.isFinite(value)) return true;
+  /** A loss of NaN or ±Infinity: false when the step is to be skipped; throws when training is to stop. */
+  private onNonFiniteLoss(context: StepContext, value: number): false {
     const action = this.nonFiniteLoss;
     this.events.emit('nonFiniteLoss', { step: context.step, epoch: context.epoch, loss: value, action });
     if (action === 'skip-step') {
