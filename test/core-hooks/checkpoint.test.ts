@@ -2,7 +2,7 @@
 // the weights of the run that was never stopped, bit for bit; the codec, the atomic write and the
 // refusals of a checkpoint that does not fit.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -167,14 +167,43 @@ describe('the checkpoint on disk', () => {
     };
     let fail = false;
     const trainer = newTrainer(model, 'adam', [failing]);
+    const saves: boolean[] = [];
+    trainer.hooks.afterSave.tap('test', (_save, succeeded) => void saves.push(succeeded));
     await trainer.save(dir);
     const before = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
     fail = true;
     await expect(trainer.save(dir)).rejects.toThrow(/plugins\.failing\.state\.bad is a Map; a state holds plain data and typed arrays only/);
+    expect(saves).toEqual([true, false]);
     expect(readFileSync(join(dir, 'checkpoint.json'), 'utf8')).toBe(before);
     expect(readdirSync(work).filter((name) => name.startsWith('.atomic'))).toEqual([]);
     fail = false;
     await expect(restoreTrainer(dir, createModel(6), [failing], { optimizer: optimizer('adam'), loss: 'categoricalCrossentropy' })).resolves.toBeDefined();
+  });
+
+  it('a crash between the two renames leaves the previous checkpoint set aside: the next read puts it back', async () => {
+    const model = createModel(7);
+    const trainer = newTrainer(model, 'adam');
+    const dir = join(work, 'set-aside');
+    await trainer.save(dir);
+    // What the crash leaves: the old checkpoint renamed aside, the new one still staging (no manifest).
+    renameSync(dir, join(work, '.set-aside.previous-999-00000000'));
+    mkdirSync(join(work, '.set-aside.saving-999-00000000'));
+    writeFileSync(join(work, '.set-aside.saving-999-00000000', 'weights.bin'), new Uint8Array(10));
+    const restored = await restoreTrainer(dir, createModel(8), [], { optimizer: optimizer('adam'), loss: 'categoricalCrossentropy' });
+    expect(weightValues(restored.model as tfl.LayersModel)).toEqual(weightValues(model));
+    expect(existsSync(join(dir, 'checkpoint.json'))).toBe(true);
+    expect(existsSync(join(work, '.set-aside.previous-999-00000000'))).toBe(false);
+  });
+
+  it('a process that does not write (a tap sets write to false) leaves the directory untouched', async () => {
+    const trainer = newTrainer(createModel(9), 'adam');
+    trainer.hooks.beforeSave.tap('not-rank-0', (save) => void (save.write = false));
+    const seen: Array<[string, number, boolean, boolean]> = [];
+    trainer.hooks.afterSave.tap('test', (save, succeeded) => void seen.push([save.dir, save.step, save.write, succeeded]));
+    const dir = join(work, 'not-written');
+    await trainer.save(dir);
+    expect(existsSync(dir)).toBe(false);
+    expect(seen).toEqual([[dir, 0, false, true]]);
   });
 });
 

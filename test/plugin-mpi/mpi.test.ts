@@ -11,7 +11,7 @@ import { createTrainer, unitsFromLayersModel } from '@trainhooks/core-hooks';
 import { createModel } from '@trainhooks/cli';
 import { namesSignature, planBuckets, resolveMpiOptions, shardRange } from '@trainhooks/plugin-mpi/internal';
 import { hasMpirun, mpirun, ROOT } from './fixtures/mpirun.js';
-import { makeModel, makeOptimizer, STEPS, trainingData, type Scenario } from './fixtures/scenario.js';
+import { makeModel, makeOptimizer, RESUME_AT, STEPS, trainingData, type Scenario } from './fixtures/scenario.js';
 
 const RANK_SCRIPT = fileURLToPath(new URL('./fixtures/train-rank.ts', import.meta.url));
 
@@ -22,6 +22,8 @@ interface RankRecord {
   bytes: number[];
   skipped: string[][];
   frozen: Array<[number, number]>;
+  /** Per trainer.save: [this rank wrote, the save succeeded]. */
+  saves: Array<[boolean, boolean]>;
 }
 
 interface Job {
@@ -31,10 +33,10 @@ interface Job {
   ranks: Array<RankRecord & { weights: Float32Array }>;
 }
 
-async function runJob(scenario: Scenario, ranks = 2, timeoutMs = 120_000): Promise<Job> {
+async function runJob(scenario: Scenario, ranks = 2, timeoutMs = 120_000, extra: string[] = []): Promise<Job> {
   const out = mkdtempSync(join(tmpdir(), `trainhooks-mpi-${scenario}-`));
   const began = Date.now();
-  const { code, stdout, stderr } = await mpirun(ranks, [RANK_SCRIPT, scenario, out], timeoutMs);
+  const { code, stdout, stderr } = await mpirun(ranks, [RANK_SCRIPT, scenario, out, ...extra], timeoutMs);
   const records = Array.from({ length: ranks }, (_, rank) => join(out, `rank-${rank}`)).filter((base) => existsSync(`${base}.json`));
   return {
     code,
@@ -165,6 +167,22 @@ describe.runIf(hasMpirun)('2 ranks under mpirun', () => {
     expect(zero!.skipped).toEqual(one!.skipped);
     expect(zero!.skipped.some((names) => names.length > 0)).toBe(true);
     expect(zero!.bytes).toEqual(one!.bytes);
+  });
+
+  it('checkpoint: rank 0 writes, both ranks restore in new processes and continue bit-identically (Adam + grad-prune)', async () => {
+    const checkpoint = join(mkdtempSync(join(tmpdir(), 'trainhooks-mpi-checkpoint-')), 'run');
+    const [straight, first] = await Promise.all([runJob('resume-straight'), runJob('resume-first', 2, 120_000, [checkpoint])]);
+    expect(straight.code, straight.output).toBe(0);
+    expect(first.code, first.output).toBe(0);
+    expect(first.ranks.map((rank) => rank.saves)).toEqual([[[true, true]], [[false, true]]]);
+    const rest = await runJob('resume-rest', 2, 120_000, [checkpoint]);
+    expect(rest.code, rest.output).toBe(0);
+    for (const rank of [0, 1]) {
+      expect(Buffer.from(rest.ranks[rank]!.weights.buffer).equals(Buffer.from(straight.ranks[rank]!.weights.buffer))).toBe(true);
+      // The same pruning decisions after the restore as in the straight run.
+      expect(rest.ranks[rank]!.skipped).toEqual(straight.ranks[rank]!.skipped.slice(RESUME_AT));
+    }
+    expect(straight.ranks[0]!.skipped.slice(RESUME_AT).some((names) => names.length > 0)).toBe(true);
   });
 
   it('with plugin-freeze both ranks freeze at the same step (rank 0 decides)', async () => {

@@ -1,8 +1,9 @@
 // A checkpoint directory on disk: its files, each with a SHA-256 in `checkpoint.json`, written into a
 // temporary directory beside the target and renamed into place. A crash during a save leaves the
-// previous checkpoint (or none) as it was; a damaged or truncated file is refused by name on load.
+// previous checkpoint (or none) as it was — a crash between the two renames leaves it set aside, and
+// the next read or write puts it back; a damaged or truncated file is refused by name on load.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
@@ -28,6 +29,7 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
 export function writeCheckpointFiles(dir: string, files: ReadonlyMap<string, Uint8Array>, body: unknown): void {
   const target = resolve(dir);
   mkdirSync(dirname(target), { recursive: true });
+  recoverSetAside(target);
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const staging = join(dirname(target), `.${basename(target)}.saving-${suffix}`);
   const previous = join(dirname(target), `.${basename(target)}.previous-${suffix}`);
@@ -54,6 +56,7 @@ export function writeCheckpointFiles(dir: string, files: ReadonlyMap<string, Uin
 
 /** The manifest's body and the files it lists, each checked against its size and checksum. */
 export function readCheckpointFiles(dir: string): { body: unknown; files: Map<string, Uint8Array> } {
+  recoverSetAside(resolve(dir));
   const manifestPath = join(dir, CHECKPOINT_MANIFEST);
   if (!existsSync(manifestPath)) throw new Error(`trainhooks: ${dir} is not a checkpoint: it has no ${CHECKPOINT_MANIFEST}`);
   let envelope: ManifestEnvelope;
@@ -75,4 +78,19 @@ export function readCheckpointFiles(dir: string): { body: unknown; files: Map<st
     files.set(name, data);
   }
   return { body: envelope.body, files };
+}
+
+/**
+ * A save that crashed between its two renames left no checkpoint at `target`, and the previous one
+ * set aside as `.NAME.previous-*`: put the newest such checkpoint back. (A `.NAME.saving-*` directory
+ * is a save that never finished; it is never read.)
+ */
+function recoverSetAside(target: string): void {
+  if (existsSync(target) || !existsSync(dirname(target))) return;
+  const prefix = `.${basename(target)}.previous-`;
+  const setAside = readdirSync(dirname(target))
+    .filter((name) => name.startsWith(prefix) && existsSync(join(dirname(target), name, CHECKPOINT_MANIFEST)))
+    .map((name) => join(dirname(target), name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (setAside.length > 0) renameSync(setAside[0]!, target);
 }

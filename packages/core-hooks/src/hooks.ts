@@ -36,6 +36,17 @@ export interface BatchInfo {
   readonly epoch: number;
 }
 
+/**
+ * A checkpoint about to be written by `trainer.save`. A tap may set `write` to false: in a
+ * data-parallel job every rank calls save, and only one (rank 0) writes the directory the others
+ * will restore from.
+ */
+export interface CheckpointSave {
+  readonly dir: string;
+  readonly step: number;
+  write: boolean;
+}
+
 export interface LearningRateChange {
   readonly previous: number;
   readonly next: number;
@@ -50,6 +61,15 @@ export function createHooks() {
     afterEpoch: new AsyncSeriesHook<[EpochInfo]>(['epoch']),
     lrChange: new AsyncSeriesHook<[LearningRateChange]>(['change']),
     teardown: new AsyncSeriesHook<[]>([]),
+    /** `trainer.save` is about to write (or, with write set to false by a tap, to skip writing) a checkpoint. */
+    beforeSave: new AsyncSeriesHook<[CheckpointSave]>(['save']),
+    /**
+     * After `trainer.save`, whether it wrote or not, and also when writing failed (`succeeded` false; the
+     * error is rethrown after this hook): a data-parallel plugin waits here until the writing rank is
+     * done, so no rank goes on (or restores) before the directory is whole, and every rank learns
+     * whether it is.
+     */
+    afterSave: new AsyncSeriesHook<[Readonly<CheckpointSave>, boolean]>(['save', 'succeeded']),
     // step, in the order they fire
     /**
      * Before the step's context exists: a tap may replace the batch the step trains on (a data-parallel

@@ -4,7 +4,7 @@ export { createTrainer, isStatefulPlugin, Trainer, type PluginDescription, type 
 export { restoreTrainer } from './restore-trainer.js';
 export type { FitPosition } from './fit-position.js';
 export { DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from './options.js';
-export { HookStage, type TrainerHooks, type EpochInfo, type BatchInfo, type LearningRateChange } from './hooks.js';
+export { HookStage, type TrainerHooks, type EpochInfo, type BatchInfo, type LearningRateChange, type CheckpointSave } from './hooks.js';
 export { definePluginHooks } from './plugin-hooks.js';
 export { checkOptionNames, optionError } from './plugin-options.js';
 export { optionChecks, type Interval, type OptionChecks } from './option-checks.js';

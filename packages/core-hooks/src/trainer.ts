@@ -10,7 +10,7 @@ import { writeCheckpoint } from './checkpoint.js';
 import { layersModelFiles, variableValues } from './checkpoint-weights.js';
 import type { FitHost, TrainHistory } from './training-session.js';
 import { unitsFromLayersModel } from './graph-units.js';
-import { createHooks, type TrainerHooks } from './hooks.js';
+import { createHooks, type CheckpointSave, type TrainerHooks } from './hooks.js';
 import { LocalStrategy } from './local-strategy.js';
 import { lossAndMetricsOfCompiledModel, resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type NamedMetric } from './loss.js';
 import { checkLayersModel, checkUnits } from './model-support.js';
@@ -369,11 +369,22 @@ export class Trainer {
    */
   async save(dir: string): Promise<void> {
     if (this.stepRunning) throw new Error('trainhooks: save runs between steps (after fit, or from a callback such as onBatchEnd), not during one');
-    const state = await this.stateOf(this.statefulPlugins(true));
-    const model = this.layersModel;
-    const files = model ? await layersModelFiles(model) : new Map<string, Uint8Array>();
-    const variables = model ? null : await variableValues(unitWeights(this.units).map((weight) => weight.variable));
-    writeCheckpoint(dir, { state, variables }, files);
+    const stateful = this.statefulPlugins(true);
+    const save: CheckpointSave = { dir, step: this.stepCount, write: true };
+    await this.hooks.beforeSave.promise(save);
+    try {
+      if (save.write) {
+        const state = await this.stateOf(stateful);
+        const model = this.layersModel;
+        const files = model ? await layersModelFiles(model) : new Map<string, Uint8Array>();
+        const variables = model ? null : await variableValues(unitWeights(this.units).map((weight) => weight.variable));
+        writeCheckpoint(dir, { state, variables }, files);
+      }
+    } catch (error) {
+      await this.hooks.afterSave.promise(save, false);
+      throw error;
+    }
+    await this.hooks.afterSave.promise(save, true);
   }
 
   /**

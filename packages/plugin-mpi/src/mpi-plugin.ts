@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HookStage, readTensorInto, tensorFromBuffer, unitWeights, type Batch, type GradientMap, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, readTensorInto, tensorFromBuffer, unitWeights, type Batch, type GradientMap, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin, type CheckpointSave } from '@trainhooks/core-hooks/internal';
 import { MpiCommunicator } from './communicator.js';
 import { planBuckets, shardRange, type Bucket } from './gradient-buckets.js';
 import { idsSignature, namesSignature } from './signature.js';
@@ -54,7 +54,10 @@ let communicator: MpiCommunicator | null = null;
  */
 export class MpiPlugin implements StatefulPlugin<Record<string, never>> {
   readonly name = 'MpiPlugin';
-  /** No state of its own: every rank restores the same checkpoint, and the communicator starts anew. */
+  /**
+   * No state of its own: rank 0 writes the checkpoint (the ranks hold the same weights and decisions),
+   * every rank restores it, and the communicator starts anew.
+   */
   readonly stateKey = 'mpi';
   readonly stateVersion = 1;
 
@@ -98,6 +101,8 @@ export class MpiPlugin implements StatefulPlugin<Record<string, never>> {
     trainer.hooks.beforeForward.tapPromise({ name, stage: HookStage.AGREE }, (context) => this.agreeOnFrozenPrefix(context));
     trainer.hooks.beforeAllReduce.tapPromise({ name, stage: HookStage.COMMUNICATE }, (gradients, context) => this.allReduce(trainer, gradients, context));
     trainer.hooks.afterStep.tapPromise({ name, stage: HookStage.COMMUNICATE }, (context) => this.afterStep(trainer, context));
+    trainer.hooks.beforeSave.tap(name, (save) => void (save.write &&= this.rank === 0));
+    trainer.hooks.afterSave.tapPromise(name, (save, succeeded) => this.waitForRankZeroSave(save, succeeded));
     trainer.hooks.teardown.tapPromise(name, async () => {
       communicator?.finalize();
     });
@@ -123,6 +128,21 @@ export class MpiPlugin implements StatefulPlugin<Record<string, never>> {
     const timeoutMs = Math.max(this.options.timeoutMs, MIN_START_TIMEOUT_MS);
     await this.collective(variables, (buffer, count) => this.communicator.broadcast(buffer, 0, count, 'broadcast of rank 0’s weights', timeoutMs));
     await trainer.weightsChanged();
+  }
+
+  /**
+   * Every rank calls trainer.save at the same step; rank 0 writes, the others wait here until its
+   * checkpoint is in place (a rank that restores at once must find it whole) and learn whether it is.
+   */
+  private async waitForRankZeroSave(save: CheckpointSave, succeeded: boolean): Promise<void> {
+    if (this.size === 1) return;
+    this.small[0] = succeeded ? 1 : 0;
+    this.small[1] = save.step;
+    const timeoutMs = Math.max(this.options.timeoutMs, MIN_START_TIMEOUT_MS);
+    await this.communicator.broadcast(this.small, 0, 2, `waiting for rank 0 to write the checkpoint ${save.dir}`, timeoutMs);
+    if (this.rank === 0) return;
+    if (this.small[1] !== save.step) throw new Error(`plugin-mpi: rank ${this.rank} saved at step ${save.step}, rank 0 at step ${this.small[1]}: every rank must call trainer.save at the same step`);
+    if (this.small[0] !== 1) throw new Error(`plugin-mpi: rank 0 failed to write the checkpoint ${save.dir} (its error is in rank 0's output)`);
   }
 
   /** This rank's contiguous rows of the batch. */
