@@ -11,7 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, restoreTrainer, type StatefulPlugin, type Trainer } from '@trainhooks/core-hooks';
 import { decodeState, encodeState } from '@trainhooks/core-hooks/internal';
-import { BATCH_SIZE, createModel, createPlugins, data, decisions, EPOCHS, optimizer, SAMPLES, SHUFFLE_SEED, useCpu, weightValues, type OptimizerName, type PluginName } from './fixtures/resume-workload.js';
+import { BATCH_SIZE, createModel, DROPOUT_SEED, createPlugins, data, decisions, EPOCHS, optimizer, SAMPLES, SHUFFLE_SEED, useCpu, weightValues, type OptimizerName, type PluginName } from './fixtures/resume-workload.js';
 
 const execFileAsync = promisify(execFile);
 const RESUME = join(import.meta.dirname, 'fixtures', 'resume-checkpoint.ts');
@@ -21,7 +21,7 @@ beforeAll(useCpu);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function newTrainer(model: tfl.LayersModel, name: OptimizerName, plugins: StatefulPlugin[] = []): Trainer {
-  const trainer = createTrainer(model, { optimizer: optimizer(name), loss: 'categoricalCrossentropy' });
+  const trainer = createTrainer(model, { optimizer: optimizer(name), loss: 'categoricalCrossentropy', dropoutSeed: DROPOUT_SEED });
   for (const plugin of plugins) trainer.use(plugin);
   return trainer;
 }
@@ -47,7 +47,7 @@ const CASES: Array<[OptimizerName, PluginName[]]> = [
 ];
 
 describe('save mid-epoch, restore in a new process, continue: the weights and decisions of the uninterrupted run', () => {
-  it.each(CASES)(`cnn with BatchNorm, %s, plugins [%s], saved at step ${SAVE_AT} of ${EPOCHS * STEPS_PER_EPOCH} (epoch 2, batch 3)`, async (name, pluginNames) => {
+  it.each(CASES)(`cnn with BatchNorm and Dropout, %s, plugins [%s], saved at step ${SAVE_AT} of ${EPOCHS * STEPS_PER_EPOCH} (epoch 2, batch 3)`, async (name, pluginNames) => {
     const { x, y } = data();
     const straight = createModel(1);
     const straightTrainer = newTrainer(straight, name, await createPlugins(pluginNames));

@@ -20,13 +20,19 @@ export interface TrainerOptions {
    * step; 'skip-step' drops that step's update and trains on. Both emit `nonFiniteLoss`.
    */
   onNonFiniteLoss?: 'stop' | 'skip-step';
+  /**
+   * Seeds tfjs-layers Dropout per step from this integer, so masks depend only on the step: runs
+   * repeat, and a resumed run draws the masks of the run that was never stopped. Default: tfjs' own
+   * (global random state). The seed is saved in checkpoints.
+   */
+  dropoutSeed?: number;
 }
 
 export const DEFAULT_TRAINER_OPTIONS = Object.freeze({
   metrics: [] as ReadonlyArray<string | LossOrMetricFn>,
 });
 
-const KNOWN = ['optimizer', 'loss', 'metrics', 'units', 'strategy', 'onNonFiniteLoss'];
+const KNOWN = ['optimizer', 'loss', 'metrics', 'units', 'strategy', 'onNonFiniteLoss', 'dropoutSeed'];
 
 /** Shape checks of the options; units, loss and metrics are checked in depth where they are resolved. */
 export function checkTrainerOptions(options: unknown): asserts options is TrainerOptions {
@@ -45,6 +51,9 @@ export function checkTrainerOptions(options: unknown): asserts options is Traine
   if (given.metrics !== undefined && !Array.isArray(given.metrics)) fail('options.metrics', given.metrics, 'an array of metric names or functions');
   if (given.onNonFiniteLoss !== undefined && given.onNonFiniteLoss !== 'stop' && given.onNonFiniteLoss !== 'skip-step') {
     fail('options.onNonFiniteLoss', given.onNonFiniteLoss, "'stop' or 'skip-step'");
+  }
+  if (given.dropoutSeed !== undefined && !(Number.isSafeInteger(given.dropoutSeed) && (given.dropoutSeed as number) >= 0)) {
+    fail('options.dropoutSeed', given.dropoutSeed, 'a non-negative integer');
   }
   const strategy = given.strategy as Partial<StepStrategy> | undefined;
   if (strategy !== undefined && (strategy === null || typeof strategy.forwardBackward !== 'function' || typeof strategy.name !== 'string')) {

@@ -10,6 +10,7 @@ import { writeCheckpoint } from './checkpoint.js';
 import { layersModelFiles, variableValues } from './checkpoint-weights.js';
 import type { FitHost, TrainHistory } from './training-session.js';
 import { unitsFromLayersModel } from './graph-units.js';
+import { DropoutSeeds } from './dropout-seeds.js';
 import { createHooks, type CheckpointSave, type TrainerHooks } from './hooks.js';
 import { LocalStrategy } from './local-strategy.js';
 import { lossAndMetricsOfCompiledModel, resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type NamedMetric } from './loss.js';
@@ -77,6 +78,8 @@ export interface TrainerState {
   readonly globalStep: number;
   readonly epoch: number;
   readonly frozenPrefix: number;
+  /** options.dropoutSeed of the run (null: tfjs' own masks); a restored trainer takes it over. */
+  readonly dropoutSeed: number | null;
   readonly optimizer: OptimizerState;
   /** Where the last fit over tensors stood (null after fitDataset or a hand-driven step): what a resumed fit continues. */
   readonly position: FitPosition | null;
@@ -126,6 +129,9 @@ export class Trainer {
   private training = false;
   private stepRunning = false;
   private readonly layersModel: tfl.LayersModel | null;
+  /** Per-step Dropout seeds (options.dropoutSeed, or a checkpoint's), else null: tfjs' own masks. */
+  private dropoutSeeds: DropoutSeeds | null = null;
+  private dropoutSeed: number | null = null;
   private readonly declaredShapes: DeclaredShapes | null;
   private readonly unitOfVariable = new Map<string, number>();
   private readonly variableByName = new Map<string, tf.Variable>();
@@ -141,6 +147,7 @@ export class Trainer {
     const units = options.units ?? (this.layersModel ? unitsFromLayersModel(this.layersModel) : (model as UnitModel).units);
     checkUnits(units, this.layersModel);
     this.units = units;
+    if (options.dropoutSeed !== undefined) this.seedDropout(options.dropoutSeed);
     this.units.forEach((unit, index) => {
       for (const variable of unit.variables) {
         this.unitOfVariable.set(variable.name, index);
@@ -328,6 +335,7 @@ export class Trainer {
       globalStep: this.stepCount,
       epoch: this.epochCount,
       frozenPrefix: this.frozen,
+      dropoutSeed: this.dropoutSeed,
       optimizer: await this.optimizers.exportState(this.variables),
       position: this.position && { ...this.position, order: this.position.order.slice() },
       plugins,
@@ -350,6 +358,13 @@ export class Trainer {
     for (const [key, plugin] of plugins) {
       const version = state.plugins[key]!.version;
       if (version !== plugin.stateVersion) throw new Error(`trainhooks: the state of ${key} has version ${version}; this ${pluginName(plugin)} reads version ${plugin.stateVersion}`);
+    }
+    const savedSeed = state.dropoutSeed ?? null;
+    if (savedSeed !== this.dropoutSeed) {
+      if (this.dropoutSeed !== null) {
+        throw new Error(`trainhooks: the state was trained with dropoutSeed ${String(savedSeed)}, this trainer has dropoutSeed ${this.dropoutSeed}: its Dropout masks would differ`);
+      }
+      this.seedDropout(savedSeed!);
     }
     this.optimizers.importState(state.optimizer, this.variables);
     this.stepCount = state.globalStep;
@@ -418,6 +433,12 @@ export class Trainer {
       byKey.set(plugin.stateKey, plugin);
     }
     return byKey;
+  }
+
+  private seedDropout(seed: number): void {
+    if (!this.layersModel) throw new Error('trainhooks: options.dropoutSeed seeds tfjs-layers Dropout layers; this model is a { units } model (seed its randomness yourself)');
+    this.dropoutSeeds = DropoutSeeds.of(this.layersModel, seed);
+    this.dropoutSeed = seed;
   }
 
   /** Runs setup hooks and the strategy's setup once, before the first step. */
@@ -535,6 +556,7 @@ export class Trainer {
       if (hooks.beforeForward.isUsed()) await hooks.beforeForward.promise(context);
       validateDecisions(context);
       this.changeFrozenPrefix(context.frozenPrefix);
+      this.dropoutSeeds?.seedForStep(context.step);
 
       const result = await this.forwardBackward(context);
       kept = [result.loss, ...Object.values(result.gradients), ...result.metricValues];
