@@ -1,4 +1,4 @@
-import { existsSync, openSync, readdirSync, closeSync, ftruncateSync, fstatSync, writeSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, closeSync, ftruncateSync, fstatSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -210,7 +210,7 @@ describe('ActCachePlugin', () => {
     expect(events.hits.length).toBeGreaterThan(250);
   });
 
-  it('exportState → importState in a new trainer reuses a kept disk store: its first batch is a hit', async () => {
+  it('exportState → importState in a new trainer reuses a kept disk store, and leaves it to the checkpoint: a second restore is served too', async () => {
     const data = toyData(32, 8, 3);
     const first = newTrainer(7, () => 2, { store: 'disk', keep: true });
     await first.trainer.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false });
@@ -221,15 +221,38 @@ describe('ActCachePlugin', () => {
     cleanup.splice(cleanup.indexOf(first.trainer), 1);
     expect(existsSync(directory)).toBe(true); // keep: true
 
-    const second = newTrainer(7, () => 2, { store: 'disk' });
+    for (const restore of [1, 2]) {
+      const next = newTrainer(7, () => 2, { store: 'disk' });
+      next.trainer.variables.forEach((variable, i) => variable.assign(tf.tensor(weights[i]!, variable.shape)));
+      await next.trainer.importState(state);
+      await next.trainer.fit(data.x, data.y, { epochs: 2, initialEpoch: 1, batchSize: 8, shuffle: false });
+      expect(next.events.misses.map((event) => event.reason), `restore ${restore}`).toEqual([]);
+      expect(next.calls.slice(0, 2)).toEqual([0, 0]);
+      await next.trainer.dispose();
+      cleanup.splice(cleanup.indexOf(next.trainer), 1);
+      expect(existsSync(directory)).toBe(true); // the checkpoint's folder, not the restored plugin's
+    }
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it.each([true, false])('checkpointRows: %s — the memory rows travel in the state (a warm cache) or are recomputed', async (checkpointRows) => {
+    const data = toyData(32, 8, 3);
+    const first = newTrainer(8, () => 2, { store: 'memory', checkpointRows });
+    await first.trainer.fit(data.x, data.y, { epochs: 1, batchSize: 8, shuffle: false });
+    const state = throughCheckpointCodec(await first.trainer.exportState());
+    const weights = first.trainer.variables.map((variable) => variable.dataSync().slice());
+    const entries = first.plugin!.stats().memory.entries;
+    expect(entries).toBe(32);
+
+    const second = newTrainer(8, () => 2, { store: 'memory', checkpointRows });
     second.trainer.variables.forEach((variable, i) => variable.assign(tf.tensor(weights[i]!, variable.shape)));
     await second.trainer.importState(state);
+    expect(second.plugin!.stats().memory.entries).toBe(checkpointRows ? entries : 0);
     await second.trainer.fit(data.x, data.y, { epochs: 2, initialEpoch: 1, batchSize: 8, shuffle: false });
-    expect(second.events.misses.map((event) => event.reason)).toEqual([]);
-    expect(second.calls.slice(0, 2)).toEqual([0, 0]);
-    await second.trainer.dispose();
-    cleanup.splice(cleanup.indexOf(second.trainer), 1);
-    expect(existsSync(directory)).toBe(false); // the importing plugin owns it now, without keep
+    expect(second.events.misses).toHaveLength(checkpointRows ? 0 : 4);
+    // Served or recomputed, the same numbers: both trainers end alike.
+    await first.trainer.fit(data.x, data.y, { epochs: 2, initialEpoch: 1, batchSize: 8, shuffle: false });
+    expect(await maxWeightDifference(first.trainer, second.trainer)).toBe(0);
   });
 });
 

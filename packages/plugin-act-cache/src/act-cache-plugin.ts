@@ -6,6 +6,7 @@ import { HookStage, runUnits, Telemetry, type LatencySummary, type StepContext, 
 import { ActivationCache, type CachedBatch } from './activation-cache.js';
 import type { DiskIndex } from './disk-store.js';
 import { resolveActCacheOptions, type ActCacheOptions } from './options.js';
+import type { MemoryRows } from './memory-store.js';
 import { ServingMonitor, type ServingVerdict } from './serving-monitor.js';
 
 export interface CacheHitEvent {
@@ -66,14 +67,20 @@ export interface ActCacheStats {
   readonly bypassedSteps: number;
 }
 
-/** Plain data for checkpoints: the layout and the disk index (memory rows are rebuilt as batches miss). */
-/** What a checkpoint holds of the cache (stateVersion 1): its layout and the disk store's index, not the rows. */
+/**
+ * What a checkpoint holds of the cache (stateVersion 2): its layout, the disk store's index (its rows
+ * stay in their folder) and, with `checkpointRows`, the memory store's rows; rows it lacks are
+ * recomputed as batches miss.
+ */
 export interface ActCacheState {
   readonly boundary: number;
   readonly layout: Record<string, number[]>;
   readonly precision: 'fp32' | 'fp16';
   readonly directory: string | null;
+  /** The writer's `keep`: a kept folder belongs to the checkpoint, a temporary one to whoever ends last. */
+  readonly keep: boolean;
   readonly disk: DiskIndex | null;
+  readonly memoryRows: readonly MemoryRows[];
   readonly counters: Record<string, number>;
 }
 
@@ -93,12 +100,14 @@ interface PendingStore {
 export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
   readonly name = 'ActCachePlugin';
   readonly stateKey = 'act-cache';
-  readonly stateVersion = 1;
+  readonly stateVersion = 2;
   readonly options: ActCacheOptions;
   readonly cache: ActivationCache;
   private readonly telemetry = new Telemetry();
   private trainer: Trainer | null = null;
   private directory: string | null = null;
+  /** The disk folder came from a checkpoint's run that kept it: it is that checkpoint's, never removed here. */
+  private adoptedDirectory = false;
   private boundary = 0;
   private input: tf.Tensor | null = null;
   private pending: PendingStore | null = null;
@@ -324,7 +333,9 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
       layout: this.cache.layout,
       precision: this.options.precision,
       directory: this.directory,
+      keep: this.options.keep || this.adoptedDirectory,
       disk,
+      memoryRows: this.options.checkpointRows ? this.cache.memory.boundaries().map((boundary) => this.cache.memory.exportRows(boundary)) : [],
       counters: { ...this.telemetry.summary().counters },
     };
   }
@@ -335,16 +346,24 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
     // The disk rows are reused when their files are still there (keep: true) and were written alike.
     if (saved.disk && saved.directory && saved.precision === this.options.precision && existsSync(saved.directory)) {
       this.directory = saved.directory;
+      this.adoptedDirectory = saved.keep;
       await this.cache.ensureDisk().load(saved.disk);
+    }
+    if (saved.precision === this.options.precision && this.options.store !== 'disk') {
+      for (const rows of saved.memoryRows) this.cache.memory.importRows(rows);
     }
     for (const [counter, value] of Object.entries(saved.counters)) this.telemetry.count(counter, value);
   }
 
-  /** Closes the disk store and removes its folder unless `keep`. */
+  /**
+   * Closes the disk store and removes its folder unless `keep`, or unless the folder came from a
+   * checkpoint of a run that kept it (that checkpoint may be restored again: its rows stay until the
+   * folder is deleted with it). A temporary folder a killed run left behind is removed by its resumer.
+   */
   async dispose(): Promise<void> {
     this.release();
     this.prefetched = null;
-    await this.cache.close(!this.options.keep);
+    await this.cache.close(!this.options.keep && !this.adoptedDirectory);
   }
 }
 

@@ -1,6 +1,14 @@
 /** Bookkeeping each entry costs beyond its bytes (Map slot, key, typed-array header), counted in the budget. */
 export const MEMORY_ENTRY_OVERHEAD_BYTES = 96;
 
+/** One boundary's encoded rows, `rowBytes` each, in the order of `ids`. */
+export interface MemoryRows {
+  readonly boundary: number;
+  readonly ids: Int32Array;
+  readonly rowBytes: number;
+  readonly bytes: Uint8Array;
+}
+
 /** Encoded rows in memory, per boundary and sample id, within a byte budget it never exceeds. */
 export class MemoryStore {
   private readonly rows = new Map<number, Map<number, Uint8Array>>();
@@ -59,6 +67,27 @@ export class MemoryStore {
 
   boundaries(): number[] {
     return [...this.rows.keys()].filter((boundary) => this.rows.get(boundary)!.size > 0);
+  }
+
+  /** A boundary's rows as one block (rows of a boundary are equally long), for checkpoints. */
+  exportRows(boundary: number): MemoryRows {
+    const rows = this.rows.get(boundary) ?? new Map<number, Uint8Array>();
+    const rowBytes = rows.size > 0 ? rows.values().next().value!.byteLength : 0;
+    const ids = Int32Array.from(rows.keys());
+    const bytes = new Uint8Array(ids.length * rowBytes);
+    let offset = 0;
+    for (const row of rows.values()) {
+      bytes.set(row, offset);
+      offset += rowBytes;
+    }
+    return { boundary, ids, rowBytes, bytes };
+  }
+
+  /** Puts back rows `exportRows` gave, as far as the budget allows; returns how many fit. */
+  importRows({ boundary, ids, rowBytes, bytes }: MemoryRows): number {
+    let stored = 0;
+    ids.forEach((id, i) => void (this.put(boundary, id, bytes.slice(i * rowBytes, (i + 1) * rowBytes)) && stored++));
+    return stored;
   }
 
   clear(): void {

@@ -18,6 +18,12 @@ export interface ActCacheOptions {
   directory: string | null;
   /** Leave the disk store's folder in place on `trainer.dispose()`. */
   keep: boolean;
+  /**
+   * Put the memory store's rows into checkpoints (`trainer.save`), so a restored run starts with a
+   * warm cache. Off by default: the rows can be as large as the memory budget, and a restored run
+   * recomputes them exactly as it goes (served and recomputed activations are the same numbers).
+   */
+  checkpointRows: boolean;
   /** Read the next batch's entries (context.nextIds) while the current step runs. */
   prefetch: boolean;
   /**
@@ -41,6 +47,7 @@ export const DEFAULT_ACT_CACHE_OPTIONS: Readonly<Omit<ActCacheOptions, 'determin
   precision: 'fp32',
   directory: null,
   keep: false,
+  checkpointRows: false,
   prefetch: true,
   partialHits: 'missing-rows',
   minSaving: 0.1,
@@ -63,6 +70,6 @@ export function resolveActCacheOptions(options: Partial<ActCacheOptions> = {}): 
   check.oneOf('partialHits', resolved.partialHits, ['missing-rows', 'whole-batch']);
   check.inInterval('minSaving', resolved.minSaving, '[0, 1)');
   check.integer('savingWindow', resolved.savingWindow, 1, '(steps)');
-  for (const key of ['keep', 'prefetch'] as const) check.boolean(key, resolved[key]);
+  for (const key of ['keep', 'checkpointRows', 'prefetch'] as const) check.boolean(key, resolved[key]);
   return resolved;
 }
