@@ -1,11 +1,28 @@
 // Bad command lines end with one clear line on stderr and exit code 2, before anything trains.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli-helpers.js';
+import { encodeIdx, gzipDeterministic } from '@trainhooks/cli/internal';
 
 const dir = mkdtempSync(join(tmpdir(), 'trainhooks-args-'));
+/** IDX directories with one damaged file each: a truncated gzip, and fewer labels than images. */
+function idxDirectory(name: string, damage: (files: Record<string, Uint8Array>) => void): string {
+  const data = join(dir, name);
+  mkdirSync(data);
+  const files: Record<string, Uint8Array> = {
+    'train-images-idx3-ubyte.gz': gzipDeterministic(encodeIdx([3, 28, 28], new Uint8Array(3 * 784))),
+    'train-labels-idx1-ubyte.gz': gzipDeterministic(encodeIdx([3], Uint8Array.from([1, 2, 3]))),
+    't10k-images-idx3-ubyte.gz': gzipDeterministic(encodeIdx([2, 28, 28], new Uint8Array(2 * 784))),
+    't10k-labels-idx1-ubyte.gz': gzipDeterministic(encodeIdx([2], Uint8Array.from([4, 5]))),
+  };
+  damage(files);
+  for (const [file, bytes] of Object.entries(files)) writeFileSync(join(data, file), bytes);
+  return data;
+}
+const truncatedIdx = idxDirectory('truncated', (files) => (files['t10k-images-idx3-ubyte.gz'] = files['t10k-images-idx3-ubyte.gz']!.subarray(0, 30)));
+const fewerLabels = idxDirectory('fewer-labels', (files) => (files['train-labels-idx1-ubyte.gz'] = gzipDeterministic(encodeIdx([2], Uint8Array.from([1, 2])))));
 const brokenJson = join(dir, 'broken.json');
 writeFileSync(brokenJson, '{ "freeze": { "warmupSteps": 10, }');
 const unknownPluginOptions = join(dir, 'unknown-plugin.json');
@@ -63,6 +80,8 @@ const CASES: Array<[string, string[], RegExp]> = [
     /--model .*colour-sequential.json takes inputs of shape \[32, 32, 3\], but --data digits has 28×28×1 images \(a model must take \[784\] or \[28, 28, 1\]\)/,
   ],
   ['a functional model for colour images', ['train', '--model', colourFunctional], /--model .*colour-functional.json takes inputs of shape \[28, 28, 3\], but --data subset has 28×28×1 images/],
+  ['a truncated IDX file', ['train', '--data', truncatedIdx], /--data .*truncated: .*t10k-images-idx3-ubyte\.gz: starts like gzip \(1f 8b\) but could not be decompressed/],
+  ['IDX files whose counts differ', ['train', '--data', fewerLabels], /--data .*fewer-labels: .*3 images but 2 labels in the train split/],
   ['a missing model.json', ['train', '--model', join(dir, 'model.json')], /--model: .*model.json does not exist/],
   ['an unreadable plugin options file', ['train', '--plugin-options', join(dir, 'missing.json')], /--plugin-options: cannot read .*missing.json/],
   ['plugin options that are not JSON', ['train', '--plugin-options', brokenJson], /--plugin-options: cannot read .*broken.json/],

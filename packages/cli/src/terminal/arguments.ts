@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AUTO_BACKEND_ORDER } from '@trainhooks/backend';
 import { configurationMatrix, MATRIX_KINDS } from '../ablation/matrix.js';
 import type { AblationSpec } from '../ablation/run-ablation.js';
-import { DEBIAN_FASHION_MNIST_DIR, DEBIAN_FASHION_MNIST_PACKAGE, FASHION_MNIST_FILES } from '../data/fashion-mnist.js';
+import { DEBIAN_FASHION_MNIST_DIR, DEBIAN_FASHION_MNIST_PACKAGE, FASHION_MNIST_FILES, loadFashionMnist } from '../data/fashion-mnist.js';
 import { isModelName, MODEL_NAMES, PRETRAINED_PREFIX, pretrainedModelPath, pretrainedName } from '../models/index.js';
 import { modelFileInputShape } from '../run/model-file.js';
 import { isPluginRef, unknownPluginMessage, type PluginRef } from '../plugins/plugin-names.js';
@@ -128,6 +128,14 @@ function checkData(data: string): string {
   const stems = Object.values(FASHION_MNIST_FILES).flatMap((split) => [split.images, split.labels]);
   const missing = stems.filter((stem) => !existsSync(`${data}/${stem}`) && !existsSync(`${data}/${stem}.gz`));
   if (missing.length > 0) throw new UsageError(`--data ${data} lacks ${missing.join(', ')} (raw or .gz)`);
+  // Read once here: a damaged file is one clear line before any run starts, not a failure in every run.
+  for (const split of ['train', 'test'] as const) {
+    try {
+      loadFashionMnist({ dataDir: data, split });
+    } catch (error) {
+      throw new UsageError(`--data ${data}: ${(error as Error).message}`);
+    }
+  }
   return data;
 }
 
