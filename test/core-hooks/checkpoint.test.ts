@@ -1,87 +1,43 @@
 // trainer.save / restoreTrainer: a run stopped mid-epoch, saved, and resumed in a new process ends with
 // the weights of the run that was never stopped, bit for bit; the codec, the atomic write and the
 // refusals of a checkpoint that does not fit.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, restoreTrainer, type StatefulPlugin, type Trainer } from '@trainhooks/core-hooks';
 import { decodeState, encodeState } from '@trainhooks/core-hooks/internal';
-import { BATCH_SIZE, createModel, DROPOUT_SEED, createPlugins, data, decisions, EPOCHS, optimizer, SAMPLES, SHUFFLE_SEED, useCpu, weightValues, type OptimizerName, type PluginName } from './fixtures/resume-workload.js';
+import { BATCH_SIZE, createModel, data, EPOCHS, optimizer, SHUFFLE_SEED, useCpu, weightValues, type OptimizerName, type PluginName } from './fixtures/resume-workload.js';
+import { newTrainer, SAVE_AT, STEPS_PER_EPOCH, straightAndResumed } from './fixtures/resume-check.js';
 
-const execFileAsync = promisify(execFile);
-const RESUME = join(import.meta.dirname, 'fixtures', 'resume-checkpoint.ts');
 const work = mkdtempSync(join(tmpdir(), 'trainhooks-checkpoint-'));
 
 beforeAll(useCpu);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function newTrainer(model: tfl.LayersModel, name: OptimizerName, plugins: StatefulPlugin[] = []): Trainer {
-  const trainer = createTrainer(model, { optimizer: optimizer(name), loss: 'categoricalCrossentropy', dropoutSeed: DROPOUT_SEED });
-  for (const plugin of plugins) trainer.use(plugin);
-  return trainer;
-}
-
-async function resumeInChild(dir: string, name: OptimizerName, plugins: readonly PluginName[]): Promise<{ globalStep: number; epochs: number[]; weights: number[][]; decisions: unknown }> {
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', RESUME, dir, name, plugins.join(',')], { encoding: 'utf8', timeout: 120_000 });
-  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`the resumed run printed no result:\n${stdout}`);
-  return JSON.parse(line.slice('RESULT '.length));
-}
-
-const STEPS_PER_EPOCH = Math.ceil(SAMPLES / BATCH_SIZE);
-const SAVE_AT = 7;
 
 const CASES: Array<[OptimizerName, PluginName[]]> = [
   ['adam', []],
   ['momentum', []],
   ['adam', ['freeze']],
   ['momentum', ['grad-prune']],
+  ['momentum', ['act-cache']],
   ['adam', ['freeze', 'act-cache']],
   ['momentum', ['freeze', 'act-cache', 'grad-prune']],
   ['adam', ['freeze', 'act-cache', 'grad-prune']],
 ];
 
 describe('save mid-epoch, restore in a new process, continue: the weights and decisions of the uninterrupted run', () => {
-  it.each(CASES)(`cnn with BatchNorm and Dropout, %s, plugins [%s], saved at step ${SAVE_AT} of ${EPOCHS * STEPS_PER_EPOCH} (epoch 2, batch 3)`, async (name, pluginNames) => {
-    const { x, y } = data();
-    const straight = createModel(1);
-    const straightTrainer = newTrainer(straight, name, await createPlugins(pluginNames));
-    await straightTrainer.fit(x, y, { epochs: EPOCHS, batchSize: BATCH_SIZE, shuffleSeed: SHUFFLE_SEED });
-    const expectedDecisions = decisions(straightTrainer.reports(), straightTrainer.frozenPrefix);
-    await straightTrainer.dispose();
-
-    const interrupted = createModel(1);
-    const trainer = newTrainer(interrupted, name, await createPlugins(pluginNames));
-    const dir = join(work, `${name}-${pluginNames.join('+') || 'none'}`);
-    await trainer.fit(x, y, {
-      epochs: EPOCHS,
-      batchSize: BATCH_SIZE,
-      shuffleSeed: SHUFFLE_SEED,
-      callbacks: {
-        onBatchEnd: async () => {
-          if (trainer.globalStep !== SAVE_AT) return;
-          await trainer.save(dir);
-          trainer.stopTraining = true;
-        },
-      },
-    });
-    expect(trainer.globalStep).toBe(SAVE_AT);
-
-    const resumed = await resumeInChild(dir, name, pluginNames);
-    await trainer.dispose();
+  it.each(CASES)(`a small conv net with BatchNorm and Dropout, %s, plugins [%s], saved at step ${SAVE_AT} of ${EPOCHS * STEPS_PER_EPOCH} (epoch 2, batch 3)`, async (name, pluginNames) => {
+    const { straight, resumed, savedAt } = await straightAndResumed('small', name, pluginNames, join(work, `${name}-${pluginNames.join('+') || 'none'}`));
+    expect(savedAt).toBe(SAVE_AT);
     expect(resumed.globalStep).toBe(EPOCHS * STEPS_PER_EPOCH);
     // The resumed fit starts in the epoch it stopped in.
     expect(resumed.epochs).toEqual([1, 2]);
-    expect(resumed.decisions).toEqual(expectedDecisions);
-    const expected = weightValues(straight);
-    expect(resumed.weights.length).toBe(expected.length);
-    resumed.weights.forEach((values, index) => expect(values, `weight ${index}`).toEqual(expected[index]));
-    tf.dispose([x, y]);
+    expect(resumed.decisions).toEqual(straight.decisions);
+    expect(resumed.weights.length).toBe(straight.weights.length);
+    resumed.weights.forEach((values, index) => expect(values, `weight ${index}`).toEqual(straight.weights[index]));
   });
 
   it.each([
