@@ -69,7 +69,23 @@ interface Packed {
   dir: string;
 }
 
-async function pack(name: string): Promise<Packed> {
+/** Each package is packed (and so built) once per file; the CLI's test reuses the plugins' tarballs. */
+const packing = new Map<string, Promise<Packed>>();
+function pack(name: string): Promise<Packed> {
+  if (!packing.has(name)) packing.set(name, packOnce(name));
+  return packing.get(name)!;
+}
+
+/** Packs `names` two at a time (a build is one core's work; npm's own steps wait on the disk). */
+async function packAll(names: readonly string[]): Promise<void> {
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) await pack(name);
+  };
+  await Promise.all([worker(), worker()]);
+}
+
+async function packOnce(name: string): Promise<Packed> {
   const destination = join(work, 'tarballs', name);
   mkdirSync(destination, { recursive: true });
   await run('npm', ['pack', '--pack-destination', destination], join(ROOT, 'packages', name), 3 * MINUTE);
@@ -161,9 +177,11 @@ let core: Packed;
 let backend: Packed;
 
 beforeAll(async () => {
+  // Core and backend first: every other package's tarball is installed beside them.
+  await packAll([CORE, 'backend', ...PLUGINS, 'cli']);
   core = await pack(CORE);
   backend = await pack('backend');
-}, TIMEOUT);
+}, 2 * TIMEOUT);
 
 afterAll(() => {
   if (!process.env.TRAINHOOKS_KEEP_PACK_TMP) rmSync(work, { recursive: true, force: true });
