@@ -69,20 +69,14 @@ interface Packed {
   dir: string;
 }
 
-/** Each package is packed (and so built) once per file; the CLI's test reuses the plugins' tarballs. */
+/**
+ * Each package is packed (and so built) once per file; the CLI's test reuses the plugins' tarballs.
+ * One at a time: every plugin's prepack rebuilds core-hooks' dist, which another pack may be reading.
+ */
 const packing = new Map<string, Promise<Packed>>();
 function pack(name: string): Promise<Packed> {
   if (!packing.has(name)) packing.set(name, packOnce(name));
   return packing.get(name)!;
-}
-
-/** Packs `names` two at a time (a build is one core's work; npm's own steps wait on the disk). */
-async function packAll(names: readonly string[]): Promise<void> {
-  const queue = [...names];
-  const worker = async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) await pack(name);
-  };
-  await Promise.all([worker(), worker()]);
 }
 
 async function packOnce(name: string): Promise<Packed> {
@@ -177,11 +171,9 @@ let core: Packed;
 let backend: Packed;
 
 beforeAll(async () => {
-  // Core and backend first: every other package's tarball is installed beside them.
-  await packAll([CORE, 'backend', ...PLUGINS, 'cli']);
   core = await pack(CORE);
   backend = await pack('backend');
-}, 2 * TIMEOUT);
+}, TIMEOUT);
 
 afterAll(() => {
   if (!process.env.TRAINHOOKS_KEEP_PACK_TMP) rmSync(work, { recursive: true, force: true });
