@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { replaceHead } from '@trainhooks/core-hooks';
+import { createTrainer, replaceHead } from '@trainhooks/core-hooks';
 import { bitIdentical, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
@@ -167,5 +167,27 @@ describe('replaceHead', () => {
 
   it.each([0, -1, 2.5, NaN, Infinity, '10' as unknown as number])('refuses classes = %s', (classes) => {
     expect(() => replaceHead(sequentialModel(), classes)).toThrow(`replaceHead: classes must be an integer ≥ 1, got ${String(classes)}`);
+  });
+});
+
+describe('trainer.pretrainedUnits', () => {
+  const trainerOf = (model: tfl.LayersModel, pretrainedUnits?: number | 'all') =>
+    createTrainer(model, { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy', ...(pretrainedUnits === undefined ? {} : { pretrainedUnits }) });
+
+  it('is every unit below the new head for a replaceHead model (Sequential and functional), 0 for any other', () => {
+    for (const build of [sequentialModel, functionalModel]) {
+      const replaced = trainerOf(replaceHead(build(), 3));
+      expect(replaced.pretrainedUnits).toBe(replaced.units.length - 1);
+      expect(trainerOf(build()).pretrainedUnits).toBe(0);
+    }
+  });
+
+  it('follows options.pretrainedUnits, and refuses values that are not a unit count', () => {
+    const model = sequentialModel();
+    expect(trainerOf(model, 2).pretrainedUnits).toBe(2);
+    expect(trainerOf(model, 'all').pretrainedUnits).toBe(trainerOf(model).units.length);
+    expect(trainerOf(replaceHead(sequentialModel(), 3), 0).pretrainedUnits).toBe(0);
+    expect(() => trainerOf(model, 99)).toThrow(/options\.pretrainedUnits is 99, but the model has \d+ units/);
+    for (const bad of [-1, 1.5, 'some']) expect(() => trainerOf(model, bad as number)).toThrow(/options\.pretrainedUnits must be a non-negative integer or 'all'/);
   });
 });

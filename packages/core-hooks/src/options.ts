@@ -26,13 +26,19 @@ export interface TrainerOptions {
    * (global random state). The seed is saved in checkpoints.
    */
   dropoutSeed?: number;
+  /**
+   * How many leading units start from pretrained weights (a fine-tuning), or 'all'. Plugins read it as
+   * `trainer.pretrainedUnits` to judge a fine-tuning as one. Default: every unit below the head for a
+   * model made by replaceHead, 0 (training from scratch) for any other.
+   */
+  pretrainedUnits?: number | 'all';
 }
 
 export const DEFAULT_TRAINER_OPTIONS = Object.freeze({
   metrics: [] as ReadonlyArray<string | LossOrMetricFn>,
 });
 
-const KNOWN = ['optimizer', 'loss', 'metrics', 'units', 'strategy', 'onNonFiniteLoss', 'dropoutSeed'];
+const KNOWN = ['optimizer', 'loss', 'metrics', 'units', 'strategy', 'onNonFiniteLoss', 'dropoutSeed', 'pretrainedUnits'];
 
 /** Shape checks of the options; units, loss and metrics are checked in depth where they are resolved. */
 export function checkTrainerOptions(options: unknown): asserts options is TrainerOptions {
@@ -54,6 +60,9 @@ export function checkTrainerOptions(options: unknown): asserts options is Traine
   }
   if (given.dropoutSeed !== undefined && !(Number.isSafeInteger(given.dropoutSeed) && (given.dropoutSeed as number) >= 0)) {
     fail('options.dropoutSeed', given.dropoutSeed, 'a non-negative integer');
+  }
+  if (given.pretrainedUnits !== undefined && given.pretrainedUnits !== 'all' && !(Number.isSafeInteger(given.pretrainedUnits) && (given.pretrainedUnits as number) >= 0)) {
+    fail('options.pretrainedUnits', given.pretrainedUnits, "a non-negative integer or 'all'");
   }
   const strategy = given.strategy as Partial<StepStrategy> | undefined;
   if (strategy !== undefined && (strategy === null || typeof strategy.forwardBackward !== 'function' || typeof strategy.name !== 'string')) {

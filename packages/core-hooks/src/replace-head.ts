@@ -1,6 +1,8 @@
 // Fine-tuning's first move: keep a trained network's backbone, give it a fresh last layer for the new
 // task's classes (Keras' "include_top=False + new Dense", Teachable Machine's new classifier).
+import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { markFreshVariables } from './pretrained-units.js';
 
 export interface ReplaceHeadOptions {
   /** Seeds the new head's kernel initialiser (glorot uniform): the same seed, the same head. */
@@ -13,6 +15,7 @@ export interface ReplaceHeadOptions {
 
 /**
  * A model with `model`'s layers up to its last one, and a new Dense layer of `classes` units on top.
+ * A trainer over it reports every unit below the new head as pretrained (`trainer.pretrainedUnits`).
  * The backbone's layers are shared, not copied: their weights — BatchNorm moving statistics included —
  * are the ones `model` holds. The result is not compiled; a Sequential stays Sequential. Do not dispose
  * `model` while the result is in use (they share the backbone's variables).
@@ -32,11 +35,15 @@ export function replaceHead(model: tfl.LayersModel, classes: number, options: Re
     useBias: config.useBias as boolean | undefined,
     kernelInitializer: tfl.initializers.glorotUniform({ seed: options.seed }),
   });
+  let replaced: tfl.LayersModel;
   if (model instanceof tfl.Sequential) {
-    const replaced = tfl.sequential({ name: model.name, layers: [...model.layers.slice(0, -1), newHead] });
-    return replaced;
+    replaced = tfl.sequential({ name: model.name, layers: [...model.layers.slice(0, -1), newHead] });
+  } else {
+    const backboneOutput = head.input;
+    if (Array.isArray(backboneOutput)) throw new Error(`replaceHead: the head ${head.name} takes several inputs`);
+    replaced = tfl.model({ name: model.name, inputs: model.inputs, outputs: newHead.apply(backboneOutput) as tfl.SymbolicTensor });
   }
-  const backboneOutput = head.input;
-  if (Array.isArray(backboneOutput)) throw new Error(`replaceHead: the head ${head.name} takes several inputs`);
-  return tfl.model({ name: model.name, inputs: model.inputs, outputs: newHead.apply(backboneOutput) as tfl.SymbolicTensor });
+  // A trainer over the result knows every unit but the head starts pretrained (trainer.pretrainedUnits).
+  markFreshVariables(replaced, newHead.weights.map((weight) => weight.read() as tf.Variable));
+  return replaced;
 }

@@ -11,6 +11,7 @@ import { layersModelFiles, variableValues } from './checkpoint-weights.js';
 import type { FitHost, TrainHistory } from './training-session.js';
 import { unitsFromLayersModel } from './graph-units.js';
 import { DropoutSeeds } from './dropout-seeds.js';
+import { markedPretrainedUnits } from './pretrained-units.js';
 import { createHooks, type CheckpointSave, type TrainerHooks } from './hooks.js';
 import { LocalStrategy } from './local-strategy.js';
 import { lossAndMetricsOfCompiledModel, resolveLoss, resolveMetrics, type LossName, type LossOrMetricFn, type NamedMetric } from './loss.js';
@@ -129,6 +130,7 @@ export class Trainer {
   private training = false;
   private stepRunning = false;
   private readonly layersModel: tfl.LayersModel | null;
+  private readonly pretrained: number;
   /** Per-step Dropout seeds (options.dropoutSeed, or a checkpoint's), else null: tfjs' own masks. */
   private dropoutSeeds: DropoutSeeds | null = null;
   private dropoutSeed: number | null = null;
@@ -148,6 +150,7 @@ export class Trainer {
     checkUnits(units, this.layersModel);
     this.units = units;
     if (options.dropoutSeed !== undefined) this.seedDropout(options.dropoutSeed);
+    this.pretrained = resolvePretrainedUnits(options.pretrainedUnits, model, units);
     this.units.forEach((unit, index) => {
       for (const variable of unit.variables) {
         this.unitOfVariable.set(variable.name, index);
@@ -243,6 +246,14 @@ export class Trainer {
   }
 
   /** Steps run so far (over all fit calls). */
+  /**
+   * Leading units whose weights came pretrained (options.pretrainedUnits; by default every unit below
+   * the head of a replaceHead model, else 0). Plugins judge a fine-tuning by it.
+   */
+  get pretrainedUnits(): number {
+    return this.pretrained;
+  }
+
   get globalStep(): number {
     return this.stepCount;
   }
@@ -745,4 +756,13 @@ function declaredShapesOf(model: tfl.LayersModel, loss: LossName | LossOrMetricF
 /** Wraps a model for training with hooks: `createTrainer(model).use(plugin).fit(x, y, …)`. */
 export function createTrainer(model: TrainableModel, options?: TrainerOptions): Trainer {
   return new Trainer(model, options);
+}
+
+function resolvePretrainedUnits(option: number | 'all' | undefined, model: TrainableModel, units: readonly Unit[]): number {
+  if (option === 'all') return units.length;
+  if (option !== undefined) {
+    if (option > units.length) throw new Error(`trainhooks: options.pretrainedUnits is ${option}, but the model has ${units.length} units`);
+    return option;
+  }
+  return markedPretrainedUnits(model, units) ?? 0;
 }
