@@ -2,7 +2,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { INPUT_SHAPES, MODEL_INPUT_LAYOUT, MODEL_NAMES, createModel } from '@trainhooks/cli/internal';
+import { INPUT_SHAPES, MODEL_INPUT_LAYOUT, MODEL_NAMES, createModel, loadRunModel, pretrainedUnitsOption } from '@trainhooks/cli/internal';
+import { createTrainer } from '@trainhooks/core-hooks';
 
 // Counted by hand from the architectures (see the model files).
 const EXPECTED_PARAMS = { cnn: 594_922, mlp: 1_720_330, resnet: 176_090 } as const;
@@ -91,5 +92,17 @@ describe('model specifics', () => {
 
   it('rejects an unknown name', () => {
     expect(() => createModel('vgg' as never)).toThrow(/Unknown model 'vgg'/);
+  });
+});
+
+describe('what the trainer is told of pretrained units', () => {
+  it("a shipped backbone with a new head is marked by replaceHead; a file's model with its own head is 'all'; a model by name is from scratch", async () => {
+    expect(pretrainedUnitsOption({ model: 'cnn' })).toEqual({});
+    expect(pretrainedUnitsOption({ model: 'pretrained:cnn' })).toEqual({});
+    expect(pretrainedUnitsOption({ model: 'pretrained:cnn', newHead: false })).toEqual({ pretrainedUnits: 'all' });
+    expect(pretrainedUnitsOption({ model: '/models/own/model.json' })).toEqual({ pretrainedUnits: 'all' });
+    expect(pretrainedUnitsOption({ model: '/models/own/model.json', newHead: true })).toEqual({});
+    const trainer = createTrainer(await loadRunModel({ model: 'pretrained:cnn', seed: 1 }), { optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
+    expect(trainer.pretrainedUnits).toBe(trainer.units.length - 1);
   });
 });

@@ -45,12 +45,21 @@ describe('FreezePlugin decisions', () => {
     for (let i = 1; i < prefixes.length; i++) expect(prefixes[i]! - prefixes[i - 1]!).toBeGreaterThanOrEqual(0);
     const report = plugin.report();
     expect(report.placement).toBe('worker');
+    expect(report.regime).toEqual({ name: 'from-scratch', pretrainedUnits: 0, maxFrozenUnits: 3 });
     expect(report.units[0]!.frozen).toBe(true);
     expect(report.units[3]!.frozen).toBe(false);
     expect(report.timeline.map((entry) => entry.frozenPrefix)).toEqual([1, 2, 3]);
     expect(report.units[0]!.series.length).toBeGreaterThan(2);
     expect(report.medianEvaluationMs).toBeGreaterThan(0);
     expect(events.freeze[0]!.unit).toBe(trainer.units[0]!.name);
+  });
+
+  it('in a fine-tuning only the pretrained units may freeze: a fresh unit keeps training however settled it looks', async () => {
+    const { trainer, plugin, events } = freezeTrainer(QUICK, { deterministic: true, reference: 'main-thread' }, tf.train.sgd(0.1), 1, { pretrainedUnits: 2 });
+    scriptGradients(trainer, [0, 1, 2, 3]);
+    await train(trainer, 120);
+    expect(events.freeze.map((event) => event.index)).toEqual([0, 1]);
+    expect(plugin.report().regime).toEqual({ name: 'fine-tuning', pretrainedUnits: 2, maxFrozenUnits: 2 });
   });
 
   it('a unit that keeps moving holds the prefix back, and the report says why', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach } from 'vitest';
-import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
+import { createTrainer, type Trainer, type TrainerOptions } from '@trainhooks/core-hooks';
 import { freezePlugin, type FreezeEvent, type FreezeOptions, type PlasticityEvent, type UnfreezeEvent } from '@trainhooks/plugin-freeze';
 import { denseModel } from '../core-hooks/helpers.js';
 
@@ -13,8 +13,8 @@ afterEach(async () => {
  * A trainer of a 8 → 16 → 16 → 16 → 3 dense model with the freeze plugin (`defaults` under `options`),
  * its freeze / unfreeze / plasticity events recorded; disposed after the test.
  */
-export function freezeTrainer(defaults: Partial<FreezeOptions>, options: Partial<FreezeOptions>, optimizer: tf.Optimizer = tf.train.sgd(0.1), seed = 1) {
-  const trainer = createTrainer(denseModel(seed, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy' });
+export function freezeTrainer(defaults: Partial<FreezeOptions>, options: Partial<FreezeOptions>, optimizer: tf.Optimizer = tf.train.sgd(0.1), seed = 1, trainerOptions: TrainerOptions = {}) {
+  const trainer = createTrainer(denseModel(seed, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy', ...trainerOptions });
   const plugin = freezePlugin({ ...defaults, ...options });
   trainer.use(plugin);
   const events = { freeze: [] as FreezeEvent[], unfreeze: [] as UnfreezeEvent[], plasticity: [] as PlasticityEvent[] };

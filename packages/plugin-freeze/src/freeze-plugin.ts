@@ -64,6 +64,12 @@ declare module '@trainhooks/core-hooks' {
 
 export interface FreezeReport {
   readonly placement: 'worker' | 'main-thread';
+  /**
+   * How the run was judged: 'fine-tuning' when the trainer reports pretrained units (replaceHead, or
+   * options.pretrainedUnits) — then only those may freeze — else 'from-scratch'. The criterion and
+   * its threshold are the same in both (BENCHMARKS.md: looser thresholds for fine-tuning cost accuracy).
+   */
+  readonly regime: { readonly name: 'fine-tuning' | 'from-scratch'; readonly pretrainedUnits: number; readonly maxFrozenUnits: number };
   readonly units: Array<{
     readonly index: number;
     readonly name: string;
@@ -178,11 +184,17 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     trainer.hooks.teardown.tapPromise(this.name, () => this.dispose());
   }
 
-  /** Units that may be frozen at most: never the last N for 'all-but-N', at most the number given otherwise. */
+  /**
+   * Units that may be frozen at most: never the last N for 'all-but-N', at most the number given
+   * otherwise — and in a fine-tuning never a unit that started fresh (past trainer.pretrainedUnits):
+   * a new head or new layers are what the fine-tuning is for.
+   */
   get maxFrozenUnits(): number {
     const unitCount = this.trainer?.units.length ?? 0;
     const kept = unitsKeptTraining(this.options.maxFrozenUnits);
-    return kept !== null ? Math.max(0, unitCount - kept) : Math.min(this.options.maxFrozenUnits as number, unitCount);
+    const byOption = kept !== null ? Math.max(0, unitCount - kept) : Math.min(this.options.maxFrozenUnits as number, unitCount);
+    const pretrained = this.trainer?.pretrainedUnits ?? 0;
+    return pretrained > 0 ? Math.min(byOption, pretrained) : byOption;
   }
 
   private async timed(body: () => Promise<void>): Promise<void> {
@@ -379,8 +391,10 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
   report(): FreezeReport {
     const trainer = this.trainer;
     const frozenPrefix = trainer?.frozenPrefix ?? 0;
+    const pretrainedUnits = trainer?.pretrainedUnits ?? 0;
     return {
       placement: trainer ? this.placement(trainer) : 'worker',
+      regime: { name: pretrainedUnits > 0 ? 'fine-tuning' : 'from-scratch', pretrainedUnits, maxFrozenUnits: this.maxFrozenUnits },
       units: (trainer?.units ?? []).map((unit, index) => ({
         index,
         name: unit.name,

@@ -12,7 +12,7 @@ import { Stopwatch } from './stopwatch.js';
 import { WorkMeter, type FrozenPrefixChange, type WorkTotals } from './work-meter.js';
 import { RunProgress } from './run-progress.js';
 import { useSeededMathRandom } from './seeded-math-random.js';
-import { loadWorkload } from './workload.js';
+import { loadWorkload, pretrainedUnitsOption } from './workload.js';
 
 export interface RunResult {
   readonly configuration: string;
@@ -96,7 +96,7 @@ async function train(spec: RunSpec, listen: RunListener, mathRandom: SeededRando
   });
   const workload = await loadWorkload(spec);
   const { model, train, test } = workload;
-  const trainerOptions = { optimizer: OPTIMIZERS[spec.optimizer](spec.learningRate), loss: 'categoricalCrossentropy' as const, metrics: ['accuracy'] };
+  const trainerOptions = { optimizer: OPTIMIZERS[spec.optimizer](spec.learningRate), loss: 'categoricalCrossentropy' as const, metrics: ['accuracy'], ...pretrainedUnitsOption(spec) };
   const stopwatch = new Stopwatch();
   const meter = new WorkMeter(model, () => stopwatch.seconds);
   const progress = new RunProgress(spec.seed, mathRandom);

@@ -49,6 +49,16 @@ export async function loadRunModel(spec: Pick<RunSpec, 'model' | 'newHead' | 'se
   return replaceHead(loaded, FASHION_MNIST_NUM_CLASSES, { seed: spec.seed });
 }
 
+/**
+ * What the trainer is told of pretrained units: 'all' for a model read from a file that keeps its own
+ * head; nothing otherwise (a new head is marked by replaceHead; a model built by name is from scratch).
+ */
+export function pretrainedUnitsOption(spec: Pick<RunSpec, 'model' | 'newHead'>): { pretrainedUnits?: 'all' } {
+  const pretrained = pretrainedName(spec.model);
+  const fromFile = pretrained !== null || !isModelName(spec.model);
+  return fromFile && !(spec.newHead ?? pretrained !== null) ? { pretrainedUnits: 'all' } : {};
+}
+
 export async function loadWorkload(spec: RunSpec): Promise<Workload> {
   const model = await loadRunModel(spec);
   const flatten = inputRank(model) === 2;
