@@ -34,10 +34,6 @@ export class DropoutSeeds {
     return new DropoutSeeds(base, layers);
   }
 
-  get count(): number {
-    return this.layers.length;
-  }
-
   /** Sets every Dropout layer's seed for `step`. */
   seedForStep(step: number): void {
     this.layers.forEach((layer, index) => (layer.seed = mixSeed(this.base, step, index)));
