@@ -50,6 +50,19 @@ describe('pruneProbability and options', () => {
 });
 
 describe('GradPrunePlugin on a trainer', () => {
+  it('in a fine-tuning only pretrained units are candidates, even with pruneHead', () => {
+    const groupsOf = (pretrainedUnits: number | undefined, pruneHead: boolean) => {
+      const trainer = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy', ...(pretrainedUnits === undefined ? {} : { pretrainedUnits }) });
+      const plugin = gradPrunePlugin({ pruneHead });
+      trainer.use(plugin);
+      return Object.keys(plugin.report().groups).map((name) => trainer.units.findIndex((unit) => unit.name === name));
+    };
+    expect(groupsOf(undefined, false)).toEqual([0, 1, 2]);
+    expect(groupsOf(undefined, true)).toEqual([0, 1, 2, 3]);
+    expect(groupsOf(2, true)).toEqual([0, 1]);
+    expect(groupsOf(2, false)).toEqual([0, 1]);
+  });
+
   it('prunes a group that stops changing with rising probability, still updates it now and then; never prunes a moving one or the head', async () => {
     const batch = toyData(16, 8, 3);
     const { trainer, plugin } = prunedTrainer(1, 7);

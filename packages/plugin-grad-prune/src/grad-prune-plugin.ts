@@ -77,7 +77,11 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   }
 
   apply(trainer: Trainer): void {
-    this.groups = parameterGroups(trainer.units, this.options.groupBy, this.options.pruneHead);
+    // Never the head (unless pruneHead), and in a fine-tuning never a unit that started fresh: those are
+    // what the fine-tuning trains, however converged their gradients look.
+    const byHead = this.options.pruneHead ? trainer.units.length : trainer.units.length - 1;
+    const prunable = trainer.pretrainedUnits > 0 ? Math.min(byHead, trainer.pretrainedUnits) : byHead;
+    this.groups = parameterGroups(trainer.units, this.options.groupBy, prunable);
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
     trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(context, trainer.learningRate));
     trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());

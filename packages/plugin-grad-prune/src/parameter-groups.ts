@@ -3,13 +3,12 @@ import type { ParameterGroup } from './convergence-monitor.js';
 import type { GroupBy } from './options.js';
 
 /**
- * Groups of the trainer's variables. A group may not span units: a unit can be frozen while the next
- * one trains, and a group must be either trained or not.
+ * Groups of the variables of the first `prunableUnits` units (the others are never pruned). A group may
+ * not span units: a unit can be frozen while the next one trains, and a group must be either trained or not.
  */
-export function parameterGroups(units: readonly Unit[], groupBy: GroupBy, includeHead: boolean): ParameterGroup[] {
+export function parameterGroups(units: readonly Unit[], groupBy: GroupBy, prunableUnits: number): ParameterGroup[] {
   const groups = new Map<string, { name: string; unit: number; variables: Unit['variables'][number][] }>();
-  const lastUnit = includeHead ? units.length : units.length - 1;
-  units.slice(0, lastUnit).forEach((unit, unitIndex) => {
+  units.slice(0, prunableUnits).forEach((unit, unitIndex) => {
     for (const variable of unit.variables) {
       if (!variable.trainable) continue;
       const name =
