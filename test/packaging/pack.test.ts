@@ -1,4 +1,5 @@
-// Packs every package as npm would publish it (prepack builds dist), installs the tarballs into an empty
+// Packs every package as npm would publish it (dist built first — once for all, with the root build
+// script, which is what each package's prepack runs for itself — then `npm pack`), installs the tarballs into an empty
 // project next to tfjs from the registry, and trains a tiny model through them from ESM and from CommonJS.
 // This is the only test that runs the built dist instead of src, and the only one that needs the network
 // (or a warm npm cache): it catches a wrong `exports` map, a missing file, a bundled tfjs, a broken
@@ -82,7 +83,8 @@ function pack(name: string): Promise<Packed> {
 async function packOnce(name: string): Promise<Packed> {
   const destination = join(work, 'tarballs', name);
   mkdirSync(destination, { recursive: true });
-  await run('npm', ['pack', '--pack-destination', destination], join(ROOT, 'packages', name), 3 * MINUTE);
+  // The dist is built once in beforeAll: each prepack would rebuild core-hooks as well (8 builds of it).
+  await run('npm', ['pack', '--ignore-scripts', '--pack-destination', destination], join(ROOT, 'packages', name), 3 * MINUTE);
   const tarballs = readdirSync(destination).filter((file) => file.endsWith('.tgz'));
   expect(tarballs, `npm pack of ${name} wrote one tarball`).toHaveLength(1);
   const tarball = join(destination, tarballs[0]!);
@@ -171,9 +173,20 @@ let core: Packed;
 let backend: Packed;
 
 beforeAll(async () => {
+  await run('npm', ['run', 'build'], ROOT, 2 * TIMEOUT);
   core = await pack(CORE);
   backend = await pack('backend');
-}, TIMEOUT);
+}, 2 * TIMEOUT);
+
+describe('publishing builds first', () => {
+  it('every package builds its dist before it is packed (prepack), core-hooks first for the others', () => {
+    for (const name of [CORE, 'backend', ...PLUGINS, 'cli']) {
+      const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+      const expected = name === CORE ? 'npm run build' : 'npm run build --prefix ../core-hooks && npm run build';
+      expect(manifest.scripts?.prepack, `${name}'s prepack`).toBe(expected);
+    }
+  });
+});
 
 afterAll(() => {
   if (!process.env.TRAINHOOKS_KEEP_PACK_TMP) rmSync(work, { recursive: true, force: true });
