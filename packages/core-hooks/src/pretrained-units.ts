@@ -20,3 +20,12 @@ export function markedPretrainedUnits(model: object, units: readonly Unit[]): nu
   const first = units.findIndex((unit) => unit.variables.some((variable) => fresh.has(variable)));
   return first === -1 ? units.length : first;
 }
+
+/**
+ * The most leading units a plugin may stop training (freeze, prune), given the limit its options set:
+ * in a fine-tuning (`pretrainedUnits` > 0) never a unit that started fresh — a new head or new layers
+ * are what the fine-tuning is for.
+ */
+export function withinPretrained(limit: number, pretrainedUnits: number): number {
+  return pretrainedUnits > 0 ? Math.min(limit, pretrainedUnits) : limit;
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { choiceForBackend } from '@trainhooks/backend';
-import { HookStage, isUnitModel, median, unitWeights, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, isUnitModel, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
@@ -193,8 +193,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     const unitCount = this.trainer?.units.length ?? 0;
     const kept = unitsKeptTraining(this.options.maxFrozenUnits);
     const byOption = kept !== null ? Math.max(0, unitCount - kept) : Math.min(this.options.maxFrozenUnits as number, unitCount);
-    const pretrained = this.trainer?.pretrainedUnits ?? 0;
-    return pretrained > 0 ? Math.min(byOption, pretrained) : byOption;
+    return withinPretrained(byOption, this.trainer?.pretrainedUnits ?? 0);
   }
 
   private async timed(body: () => Promise<void>): Promise<void> {

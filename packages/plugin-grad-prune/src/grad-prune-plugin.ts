@@ -1,4 +1,4 @@
-import { HookStage, SeededRandom, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { ConvergenceMonitor, newGroupStatistic, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { parameterGroups } from './parameter-groups.js';
@@ -80,8 +80,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     // Never the head (unless pruneHead), and in a fine-tuning never a unit that started fresh: those are
     // what the fine-tuning trains, however converged their gradients look.
     const byHead = this.options.pruneHead ? trainer.units.length : trainer.units.length - 1;
-    const prunable = trainer.pretrainedUnits > 0 ? Math.min(byHead, trainer.pretrainedUnits) : byHead;
-    this.groups = parameterGroups(trainer.units, this.options.groupBy, prunable);
+    this.groups = parameterGroups(trainer.units, this.options.groupBy, withinPretrained(byHead, trainer.pretrainedUnits));
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
     trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(context, trainer.learningRate));
     trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());
