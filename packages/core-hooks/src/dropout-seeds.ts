@@ -15,7 +15,8 @@ interface SeededLayer {
 
 export class DropoutSeeds {
   private constructor(
-    private readonly base: number,
+    /** The run's dropoutSeed. */
+    readonly base: number,
     private readonly layers: readonly SeededLayer[],
   ) {}
 

@@ -133,7 +133,6 @@ export class Trainer {
   private readonly pretrained: number;
   /** Per-step Dropout seeds (options.dropoutSeed, or a checkpoint's), else null: tfjs' own masks. */
   private dropoutSeeds: DropoutSeeds | null = null;
-  private dropoutSeed: number | null = null;
   private readonly declaredShapes: DeclaredShapes | null;
   private readonly unitOfVariable = new Map<string, number>();
   private readonly variableByName = new Map<string, tf.Variable>();
@@ -346,7 +345,7 @@ export class Trainer {
       globalStep: this.stepCount,
       epoch: this.epochCount,
       frozenPrefix: this.frozen,
-      dropoutSeed: this.dropoutSeed,
+      dropoutSeed: this.dropoutSeeds?.base ?? null,
       optimizer: await this.optimizers.exportState(this.variables),
       position: this.position && { ...this.position, order: this.position.order.slice() },
       plugins,
@@ -371,9 +370,10 @@ export class Trainer {
       if (version !== plugin.stateVersion) throw new Error(`trainhooks: the state of ${key} has version ${version}; this ${pluginName(plugin)} reads version ${plugin.stateVersion}`);
     }
     const savedSeed = state.dropoutSeed ?? null;
-    if (savedSeed !== this.dropoutSeed) {
-      if (this.dropoutSeed !== null) {
-        throw new Error(`trainhooks: the state was trained with dropoutSeed ${String(savedSeed)}, this trainer has dropoutSeed ${this.dropoutSeed}: its Dropout masks would differ`);
+    const ownSeed = this.dropoutSeeds?.base ?? null;
+    if (savedSeed !== ownSeed) {
+      if (ownSeed !== null) {
+        throw new Error(`trainhooks: the state was trained with dropoutSeed ${String(savedSeed)}, this trainer has dropoutSeed ${ownSeed}: its Dropout masks would differ`);
       }
       this.seedDropout(savedSeed!);
     }
@@ -449,7 +449,6 @@ export class Trainer {
   private seedDropout(seed: number): void {
     if (!this.layersModel) throw new Error('trainhooks: options.dropoutSeed seeds tfjs-layers Dropout layers; this model is a { units } model (seed its randomness yourself)');
     this.dropoutSeeds = DropoutSeeds.of(this.layersModel, seed);
-    this.dropoutSeed = seed;
   }
 
   /** Runs setup hooks and the strategy's setup once, before the first step. */

@@ -44,7 +44,7 @@ export async function loadRunModel(spec: Pick<RunSpec, 'model' | 'newHead' | 'se
   const pretrained = pretrainedName(spec.model);
   if (pretrained === null && isModelName(spec.model)) return createModel(spec.model, { seed: spec.seed });
   const loaded = await loadModelFile(pretrained !== null ? pretrainedModelPath(pretrained) : spec.model);
-  if (!(spec.newHead ?? pretrained !== null)) return loaded;
+  if (!replacesHead(spec)) return loaded;
   // Both data sets have ten classes; the head is fresh (seeded), the backbone's weights are the file's.
   return replaceHead(loaded, FASHION_MNIST_NUM_CLASSES, { seed: spec.seed });
 }
@@ -54,9 +54,13 @@ export async function loadRunModel(spec: Pick<RunSpec, 'model' | 'newHead' | 'se
  * head; nothing otherwise (a new head is marked by replaceHead; a model built by name is from scratch).
  */
 export function pretrainedUnitsOption(spec: Pick<RunSpec, 'model' | 'newHead'>): { pretrainedUnits?: 'all' } {
-  const pretrained = pretrainedName(spec.model);
-  const fromFile = pretrained !== null || !isModelName(spec.model);
-  return fromFile && !(spec.newHead ?? pretrained !== null) ? { pretrainedUnits: 'all' } : {};
+  const fromFile = pretrainedName(spec.model) !== null || !isModelName(spec.model);
+  return fromFile && !replacesHead(spec) ? { pretrainedUnits: 'all' } : {};
+}
+
+/** A model read from a file gets a new head when --new-head says so, and by default for a shipped backbone. */
+function replacesHead(spec: Pick<RunSpec, 'model' | 'newHead'>): boolean {
+  return spec.newHead ?? pretrainedName(spec.model) !== null;
 }
 
 export async function loadWorkload(spec: RunSpec): Promise<Workload> {
