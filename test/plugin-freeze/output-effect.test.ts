@@ -246,6 +246,27 @@ describe('evaluatePlasticity: output effect per unit (main-thread style)', () =>
     model.dispose();
   });
 
+  it('toUnit and measureDrift: only units [fromUnit, toUnit) are measured, with the same effects as in a whole evaluation; no drift when not asked; no leaks', () => {
+    const { model, units, weights, current, probe, ofUnit0, x, y } = setup();
+    const reference = movedUnit0(current, ofUnit0).map((data, index) => quantizeInt8(data, weights[index]!.shape));
+    const whole = evaluatePlasticity(units, weights, { probe, current, reference, fromUnit: 0, measureEffect: true }, { currentIsLoaded: true });
+    const tensors = tf.memory().numTensors;
+    const before = snapshot(weights);
+    const part = evaluatePlasticity(units, weights, { probe, current, reference, fromUnit: 0, toUnit: 2, measureEffect: true, measureDrift: false }, { currentIsLoaded: true });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const after = snapshot(weights);
+    for (const [name, values] of before) expect(bitIdentical(values, after.get(name)!)).toBe(true);
+    expect(part.effect).toEqual(whole.effect!.slice(0, 2));
+    expect(part.drift).toBeNull();
+    expect(whole.drift).toHaveLength(3);
+    // An empty range, or no reference: a snapshot only.
+    const none = evaluatePlasticity(units, weights, { probe, current, reference, fromUnit: 2, toUnit: 2, measureEffect: true }, { currentIsLoaded: true });
+    expect([none.drift, none.effect]).toEqual([null, null]);
+    expect(none.snapshot).toHaveLength(weights.length);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   it('fromUnit: only the active units are measured', () => {
     const { model, units, weights, current, probe, x, y } = setup();
     const reference = current.map((data, index) => quantizeInt8(data, weights[index]!.shape));
@@ -339,9 +360,12 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
       }
       expect(series[2]!.effectLevel).toBeLessThanOrEqual(0.0075);
       expect(series[0]!.effectLevel).toBeNaN();
+      // Units past maxFrozenUnits can never freeze: they are never measured.
       const head = report.units.at(-1)!;
       expect(head.frozen).toBe(false);
-      expect(head.lastVerdict!.converged).toBe(true); // converged, but never frozen: maxFrozenUnits
+      expect(head.series).toEqual([]);
+      expect(head.lastVerdict).toBeNull();
+      expect(series.every((point) => point.drift === null)).toBe(true); // 'output-effect' does not read drift
       tf.dispose([data.x, data.y, probeData.x, probeData.y]);
     },
   );
@@ -354,12 +378,22 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     expect(events.freeze).toEqual([]);
     expect(trainer.frozenPrefix).toBe(0);
     const report = plugin.report();
-    expect(report.evaluations).toBe(20);
-    for (const unit of report.units) {
+    // Far above the threshold and not falling: after the first `patience` effects, evaluations are
+    // spaced out (at most maxEvalSpacing = 4 boundaries apart); every boundary still takes a snapshot.
+    expect(report.evaluations + report.spacedOutEvaluations).toBe(20);
+    expect(report.spacedOutEvaluations).toBeGreaterThanOrEqual(6);
+    const steps = report.units[0]!.series.map((point) => point.step);
+    const gaps = steps.slice(1).map((step, i) => step - steps[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(5 * 4);
+    expect(gaps.slice(0, 2)).toEqual([5, 5]);
+    expect(report.nextEvaluationStep).toBeGreaterThan(100);
+    // The units that may freeze (all but the head) are measured; the head never is.
+    for (const unit of report.units.slice(0, 3)) {
       expect(unit.lastVerdict!.converged).toBe(false);
       expect(unit.lastVerdict!.reason).toMatch(/^still matters/);
       expect(unit.series.at(-1)!.effectLevel).toBeGreaterThan(0.0075);
     }
+    expect(report.units[3]!.series).toEqual([]);
     tf.dispose([data.x, data.y]);
   });
 
@@ -374,9 +408,9 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     await train(trainer, 5 * (2 + 3), data);
     expect(events.unfreeze.map((event) => event.index)).toEqual([1, 0]);
     expect(events.freeze.length).toBe(seen.freeze);
-    // Every unit starts measuring again, the ones that were never frozen (2 and the head, converged before) too.
+    // Every unit that may freeze (maxFrozenUnits all-but-2: units 0 and 1) starts measuring again.
     const firstAfter = events.plasticity.slice(seen.plasticity)[0]!;
-    expect(firstAfter.units.map((unit) => [unit.index, unit.reason])).toEqual([0, 1, 2, 3].map((index) => [index, 'measuring: 1 of 3 evaluations']));
+    expect(firstAfter.units.map((unit) => [unit.index, unit.reason])).toEqual([0, 1].map((index) => [index, 'measuring: 1 of 3 evaluations']));
     await train(trainer, 10, data);
     expect(events.freeze.slice(seen.freeze).map((event) => event.index)).toEqual([0, 1]);
     tf.dispose([data.x, data.y]);
@@ -387,9 +421,9 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     const probeData = toyData(16, 8, 3, 9);
     const plain = createTrainer(denseModel(3, [8, 16, 16, 16, 3]), { optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
     await train(plain, 40, data);
-    // effectThreshold tiny: nothing converges, but every evaluation swaps reference weights in and out, unit by unit.
+    // effectThreshold tiny: nothing converges, but every evaluation (none spaced out) swaps reference weights in and out, unit by unit.
     const { trainer, plugin, events } = newTrainer(
-      { reference: 'main-thread', effectThreshold: 1e-9, probe: probeData.x, probeLabels: probeData.y },
+      { reference: 'main-thread', effectThreshold: 1e-9, maxEvalSpacing: 1, probe: probeData.x, probeLabels: probeData.y },
       tf.train.adam(0.01),
       3,
     );
@@ -413,10 +447,13 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     await train(trainer, 60, data);
     expect(events.freeze.map((event) => event.index)).toEqual([0, 1]);
     const tensors = tf.memory().numTensors;
-    const evaluations = plugin.report().evaluations;
+    const before = plugin.report();
+    const boundaries = before.evaluations + before.spacedOutEvaluations;
     await train(trainer, 100, data);
     expect(tf.memory().numTensors).toBe(tensors);
-    expect(plugin.report().evaluations - evaluations).toBe(20);
+    const report = plugin.report();
+    expect(report.evaluations + report.spacedOutEvaluations - boundaries).toBe(20); // snapshot-only boundaries leak nothing either
+    expect(report.spacedOutEvaluations).toBeGreaterThan(before.spacedOutEvaluations);
     expect(trainer.frozenPrefix).toBe(2);
     tf.dispose([data.x, data.y, probeData.x, probeData.y]);
   });
@@ -430,7 +467,7 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     const state = throughCheckpointCodec(await first.trainer.exportState());
     const freezeState = state.plugins.freeze!.state as FreezeState;
     expect(freezeState.effects!.some((effect) => effect.values.length > 0)).toBe(true);
-    expect(freezeState.pending!.effect).toHaveLength(4);
+    expect(freezeState.pending!.effect).toHaveLength(3); // units 0–2: the head never freezes, so it is not measured
     const weights = first.trainer.variables.map((variable) => variable.dataSync().slice());
     const seen = { freeze: first.events.freeze.length, plasticity: first.events.plasticity.length };
     await train(first.trainer, 60, data);

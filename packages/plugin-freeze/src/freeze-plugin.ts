@@ -3,7 +3,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { choiceForBackend } from '@trainhooks/backend';
 import { HookStage, isUnitModel, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
-import type { EvaluationOutput, TensorData } from './plasticity-evaluation.js';
+import type { EvaluationInput, EvaluationOutput, TensorData } from './plasticity-evaluation.js';
+import { evaluationSpacing } from './evaluation-spacing.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
 import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
@@ -26,8 +27,8 @@ export interface UnfreezeEvent extends FreezeEvent {
 export interface PlasticityPoint extends TrendVerdict {
   readonly step: number;
   readonly epoch: number;
-  /** SP loss between the unit's activations now and in the snapshot `referenceLag` evaluations old. */
-  readonly drift: number;
+  /** SP loss between the unit's activations now and in the snapshot `referenceLag` evaluations old; null under 'output-effect', which does not read it (not measured). */
+  readonly drift: number | null;
   /** Probability mass of the probe's predictions that undoing this unit's recent learning moves (output-effect.ts). */
   readonly effect: number | null;
   /** Median of the unit's last `patience` effects: what criterion 'output-effect' compares with effectThreshold. */
@@ -83,6 +84,10 @@ export interface FreezeReport {
   readonly evaluations: number;
   /** Evaluation points skipped because the worker was still busy with the previous one. */
   readonly skippedEvaluations: number;
+  /** Evaluation points where only a snapshot was taken: the first active unit was far from passing (maxEvalSpacing). */
+  readonly spacedOutEvaluations: number;
+  /** The first step boundary at which the next full evaluation may start. */
+  readonly nextEvaluationStep: number;
   readonly failures: number;
   readonly restarts: number;
   /** Time of one evaluation where it ran (worker or main thread), median. */
@@ -119,9 +124,22 @@ export interface FreezeState {
   readonly learningRate: number | null;
   readonly pendingUnfreeze: string | null;
   readonly pending: { startStep: number; fromUnit: number; drift: number[] | null; effect?: number[] | null; snapshot: SavedQuantizedTensor[]; milliseconds: number } | null;
-  readonly counters: { evaluations: number; skippedEvaluations: number; failures: number; restarts: number; steps: number; mainThreadMs: number };
+  readonly counters: Counters;
   readonly evaluationMs: number[];
   readonly gaveUp: boolean;
+  /** Absent in states saved before evaluations were spaced out: the next boundary evaluates. */
+  readonly nextEvaluationStep?: number;
+}
+
+interface Counters {
+  evaluations: number;
+  skippedEvaluations: number;
+  /** Absent in older states. */
+  spacedOutEvaluations?: number;
+  failures: number;
+  restarts: number;
+  steps: number;
+  mainThreadMs: number;
 }
 
 /**
@@ -155,7 +173,9 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
   private pendingUnfreeze: string | null = null;
   /** Bumped on each learning-rate change: results of evaluations started before it are not trend data. */
   private generation = 0;
-  private counters = { evaluations: 0, skippedEvaluations: 0, failures: 0, restarts: 0, steps: 0, mainThreadMs: 0 };
+  private counters: Required<Counters> = { evaluations: 0, skippedEvaluations: 0, spacedOutEvaluations: 0, failures: 0, restarts: 0, steps: 0, mainThreadMs: 0 };
+  /** Boundaries before this step take only a snapshot (evaluation-spacing.ts). */
+  private nextEvaluationStep = 0;
   private evaluationMs: number[] = [];
   private gaveUp = false;
 
@@ -242,18 +262,22 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     this.evaluationMs.push(output.milliseconds);
     if (pending.generation !== this.generation) return; // started before a learning-rate change: stale
     this.ring.push({ step: pending.startStep, tensors: output.snapshot });
-    if (!output.drift) return;
+    const measured = this.options.criterion === 'output-effect' ? output.effect : output.drift;
+    if (!measured) return; // a snapshot only
 
     const points: PlasticityEvent['units'] = [];
-    output.drift.forEach((drift, offset) => {
+    measured.forEach((_, offset) => {
       const index = pending.fromUnit + offset;
       if (index < context.frozenPrefix) return; // frozen since the evaluation started
-      const trend = observeDrift(this.trends[index]!, drift, this.options);
+      const drift = output.drift?.[offset] ?? null;
+      const trend = drift === null ? null : observeDrift(this.trends[index]!, drift, this.options);
       const effect = output.effect?.[offset] ?? null;
       const lossEffect = output.lossEffect?.[offset] ?? null;
-      // The trend is always tracked (the report plots it); the criterion decides which test freezes.
+      // The criterion decides which test freezes; a drift measured beside the effect is reported only.
       const byEffect = this.options.criterion === 'output-effect' ? observeEffect(this.effects[index]!, effect ?? Number.NaN, this.options) : null;
-      const verdict: TrendVerdict = byEffect ? { ...trend, streak: byEffect.streak, converged: byEffect.converged, reason: byEffect.reason } : trend;
+      const verdict: TrendVerdict = byEffect
+        ? { normalisedDrift: trend?.normalisedDrift ?? Number.NaN, level: trend?.level ?? Number.NaN, slope: trend?.slope ?? Number.NaN, streak: byEffect.streak, converged: byEffect.converged, reason: byEffect.reason }
+        : trend!;
       const point: PlasticityPoint = {
         step: pending.startStep,
         epoch: context.epoch,
@@ -280,6 +304,25 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       this.timeline.push({ step: context.step, epoch: context.epoch, frozenPrefix: candidate + 1, reason: `unit ${candidate} converged` });
       this.trainer!.events.emit('freeze', { unit: this.trainer!.units[candidate]!.name, index: candidate, step: context.step, epoch: context.epoch });
     }
+    this.nextEvaluationStep = pending.startStep + 1 + this.options.evalEvery * this.spacingFor(context.frozenPrefix);
+  }
+
+  /** Boundaries until the next full evaluation, judged on the unit that may freeze next (evaluation-spacing.ts). */
+  private spacingFor(candidate: number): number {
+    const effects = this.effects[candidate];
+    if (this.options.criterion !== 'output-effect' || !effects || effects.values.length < this.options.patience) return 1;
+    // The unit's last `patience` points are the values its level is the median of (tracking appends to both).
+    const points = this.series[candidate]!.slice(-this.options.patience);
+    const oldest = points[0]!;
+    const newest = points.at(-1)!;
+    return evaluationSpacing({
+      level: newest.effectLevel ?? Number.NaN,
+      threshold: this.options.effectThreshold,
+      oldest: { step: oldest.step, effect: oldest.effect ?? Number.NaN },
+      newest: { step: newest.step, effect: newest.effect ?? Number.NaN },
+      evalEvery: this.options.evalEvery,
+      maxEvalSpacing: this.options.maxEvalSpacing,
+    });
   }
 
   private unfreeze(context: StepContext, reason: string): void {
@@ -289,6 +332,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     // restarts, and so does the ring (a snapshot from before the change would straddle it).
     this.generation++;
     this.ring.clear();
+    this.nextEvaluationStep = 0;
     for (let index = frozen - count; index < this.trends.length; index++) {
       this.trends[index] = restartTrend(this.trends[index]!, this.options.lrChangeKeepsScale);
       this.effects[index] = emptyEffect();
@@ -311,11 +355,12 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       this.counters.skippedEvaluations++;
       return;
     }
-    this.counters.evaluations++;
+    const reference = step >= this.nextEvaluationStep ? this.ring.reference : null;
+    if (this.ring.reference && !reference) this.counters.spacedOutEvaluations++;
+    else this.counters.evaluations++;
     this.runner ??= this.createRunner();
     // Copies: the backend's own buffers must never be transferred away.
     const current = await Promise.all(this.weights.map(async (variable) => new Float32Array(await variable.data<'float32'>())));
-    const reference = this.ring.reference;
     const pending: Pending = {
       startStep: context.step,
       fromUnit: context.frozenPrefix,
@@ -326,7 +371,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       promise: Promise.resolve(),
     };
     pending.promise = this.runner
-      .evaluate({ probe: this.probe, probeLabels: this.probeLabels, measureEffect: this.options.criterion === 'output-effect', current, reference: reference ? reference.tensors : null, fromUnit: context.frozenPrefix })
+      .evaluate({ probe: this.probe, probeLabels: this.probeLabels, ...this.measurement(context.frozenPrefix), current, reference: reference ? reference.tensors : null })
       .then(
         (output) => {
           pending.output = output;
@@ -339,6 +384,17 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
         pending.settled = true;
       });
     this.pending = pending;
+  }
+
+  /**
+   * What an evaluation measures. 'output-effect' reads only effects, of the first active unit and the
+   * `lookahead` after it that may still freeze (up to maxFrozenUnits); 'drift-trend' needs every active
+   * unit's drift from the start, since each is judged against its own peak.
+   */
+  private measurement(fromUnit: number): Pick<EvaluationInput, 'fromUnit' | 'toUnit' | 'measureEffect' | 'measureDrift'> {
+    if (this.options.criterion === 'drift-trend') return { fromUnit, toUnit: this.trainer!.units.length, measureEffect: false, measureDrift: true };
+    const lookahead = this.options.lookahead === 'all' ? Number.POSITIVE_INFINITY : this.options.lookahead;
+    return { fromUnit, toUnit: Math.min(this.maxFrozenUnits, fromUnit + 1 + lookahead), measureEffect: true, measureDrift: false };
   }
 
   private async failed(step: number, error: unknown): Promise<void> {
@@ -404,6 +460,8 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       timeline: [...this.timeline],
       evaluations: this.counters.evaluations,
       skippedEvaluations: this.counters.skippedEvaluations,
+      spacedOutEvaluations: this.counters.spacedOutEvaluations,
+      nextEvaluationStep: this.nextEvaluationStep,
       failures: this.counters.failures,
       restarts: this.counters.restarts,
       medianEvaluationMs: median(this.evaluationMs),
@@ -442,6 +500,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       counters: { ...this.counters },
       evaluationMs: [...this.evaluationMs],
       gaveUp: this.gaveUp,
+      nextEvaluationStep: this.nextEvaluationStep,
     };
   }
 
@@ -458,7 +517,8 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     this.timeline = [...saved.timeline];
     this.learningRate = saved.learningRate;
     this.pendingUnfreeze = saved.pendingUnfreeze;
-    this.counters = { ...saved.counters };
+    this.counters = { ...saved.counters, spacedOutEvaluations: saved.counters.spacedOutEvaluations ?? 0 };
+    this.nextEvaluationStep = saved.nextEvaluationStep ?? 0;
     this.evaluationMs = [...saved.evaluationMs];
     this.gaveUp = saved.gaveUp;
     this.pending = saved.pending

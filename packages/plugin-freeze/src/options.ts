@@ -21,6 +21,20 @@ export interface FreezeOptions {
   warmupSteps: number;
   /** Steps between two plasticity evaluations. */
   evalEvery: number;
+  /**
+   * 'output-effect': while the first active unit is far from passing — its effect level above twice
+   * the threshold and, at the rate its effect falls, more than two evaluations from the threshold —
+   * evaluate only every k-th boundary, k at most this (1: every boundary). Snapshots are still taken every
+   * `evalEvery` steps, so an effect always undoes referenceLag·evalEvery steps.
+   */
+  maxEvalSpacing: number;
+  /**
+   * 'output-effect': units measured past the first active one ('all': every unit that may freeze).
+   * Measuring the first active unit costs two forwards of the whole model; the later ones, the rest of
+   * it each. Default 2: with patience 3, a unit then has its three effects by the time the units before
+   * it have frozen (one per evaluation) unless three freeze in a row at consecutive evaluations.
+   */
+  lookahead: number | 'all';
   /** L: each evaluation compares the model with the int8 snapshot taken L evaluations earlier. */
   referenceLag: number;
   /** Evaluations in the trend window (median level, Theil–Sen slope). */
@@ -82,6 +96,8 @@ export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
   effectThreshold: 0.0075,
   warmupSteps: 0,
   evalEvery: 20,
+  maxEvalSpacing: 4,
+  lookahead: 2,
   referenceLag: 2,
   window: 5,
   tolerance: 0.1,
@@ -108,7 +124,7 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
   check.names(options, Object.keys(DEFAULT_FREEZE_OPTIONS));
   const resolved: FreezeOptions = { ...DEFAULT_FREEZE_OPTIONS, ...options };
   for (const key of ['warmupSteps', 'maxRestarts'] as const) check.integer(key, resolved[key], 0);
-  for (const key of ['evalEvery', 'referenceLag', 'patience', 'probeSize'] as const) check.integer(key, resolved[key], 1);
+  for (const key of ['evalEvery', 'maxEvalSpacing', 'referenceLag', 'patience', 'probeSize'] as const) check.integer(key, resolved[key], 1);
   check.integer('window', resolved.window, 2, '(a slope needs two points)');
   check.oneOf('criterion', resolved.criterion, ['output-effect', 'drift-trend']);
   for (const key of ['effectThreshold', 'tolerance', 'driftThreshold'] as const) check.inInterval(key, resolved[key], '(0, 1]');
@@ -125,6 +141,7 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
     check.fail('maxFrozenUnits', resolved.maxFrozenUnits, "an integer ≥ 0, 'all-but-head' or 'all-but-N' (N an integer ≥ 1)");
   }
   if (resolved.unfreezeOnLrDrop !== false) check.inInterval('unfreezeOnLrDrop', resolved.unfreezeOnLrDrop, '(0, 1]');
+  if (resolved.lookahead !== 'all' && !isInteger(resolved.lookahead, 0)) check.fail('lookahead', resolved.lookahead, "'all' or an integer ≥ 0");
   if (resolved.unfreezeUnits !== 'all' && !isInteger(resolved.unfreezeUnits, 1)) check.fail('unfreezeUnits', resolved.unfreezeUnits, "'all' or an integer ≥ 1");
   check.oneOf('reference', resolved.reference, ['auto', 'worker', 'main-thread']);
   if (resolved.workerSetup !== null && typeof resolved.workerSetup !== 'string') check.fail('workerSetup', resolved.workerSetup, 'null or a module path');

@@ -19,16 +19,20 @@ export interface EvaluationInput {
   readonly current: Float32Array[];
   /** The lagged int8 snapshot to compare with; null while the ring is filling. */
   readonly reference: QuantizedTensor[] | null;
-  /** Units [fromUnit, units.length) are measured: the active ones. */
+  /** Units [fromUnit, toUnit) are measured: active units that may freeze. */
   readonly fromUnit: number;
-  /** Measure each active unit's output effect too (criterion 'output-effect'): 2 forwards of the rest of the model per unit. */
+  /** End of the measured units (exclusive); default every unit after fromUnit. */
+  readonly toUnit?: number;
+  /** Measure each unit's output effect (criterion 'output-effect'): 2 forwards of the rest of the model per unit. */
   readonly measureEffect?: boolean;
+  /** Measure each unit's drift (SP loss; criterion 'drift-trend'): 3 Gram matrices of its activations per unit. Default true. */
+  readonly measureDrift?: boolean;
 }
 
 export interface EvaluationOutput {
   /** The current weights, quantized: the ring's next snapshot. */
   readonly snapshot: QuantizedTensor[];
-  /** SP loss per measured unit (index i is unit fromUnit + i); null when there was no reference. */
+  /** SP loss per measured unit (index i is unit fromUnit + i); null when there was no reference or drift was not asked for. */
   readonly drift: number[] | null;
   /** Output effect per measured unit (output-effect.ts), same indexing; null when there was no reference. */
   readonly effect: number[] | null;
@@ -64,7 +68,8 @@ export function evaluatePlasticity(
   const start = performance.now();
   checkShapes(weights, input.current);
   const snapshot = input.current.map((data, index) => quantizeInt8(data, weights[index]!.shape));
-  if (!input.reference) return { snapshot, drift: null, effect: null, lossEffect: null, probeLoss: null, milliseconds: performance.now() - start };
+  const toUnit = Math.min(input.toUnit ?? units.length, units.length);
+  if (!input.reference || toUnit <= input.fromUnit) return { snapshot, drift: null, effect: null, lossEffect: null, probeLoss: null, milliseconds: performance.now() - start };
 
   const probe = tf.tensor(input.probe.data, input.probe.shape);
   // On the main thread the variables are the training model's: they get their exact weights back.
@@ -72,8 +77,8 @@ export function evaluatePlasticity(
   const held: tf.Tensor[] = [probe];
   try {
     if (!saved) assignWeights(weights, input.current);
-    const current = currentActivations(units, probe, input.fromUnit);
-    held.push(...current.inputs, ...current.outputs);
+    const current = currentActivations(units, probe, input.fromUnit, toUnit);
+    held.push(...current.inputs, ...current.outputs, current.prediction);
     const referenceValues = input.reference.map(dequantizeInt8);
     const quantizedValues = snapshot.map(dequantizeInt8);
     const labels = input.probeLabels ? tf.tensor(input.probeLabels.data, input.probeLabels.shape) : null;
@@ -82,23 +87,47 @@ export function evaluatePlasticity(
     const { effect, lossEffect, probeLoss } = input.measureEffect
       ? outputEffects(units, weights, current, input.fromUnit, labels, values)
       : { effect: null, lossEffect: null, probeLoss: null };
-    const outputsUnder = (values: Float32Array[]) => {
-      assignWeights(weights, values);
-      return tf.tidy(() => current.inputs.map((unitInput, offset) => units[input.fromUnit + offset]!.apply(unitInput, { training: false })));
-    };
-    const reference = outputsUnder(referenceValues);
-    held.push(...reference);
-    const quantized = outputsUnder(quantizedValues);
-    held.push(...quantized);
-    const drift = current.outputs.map((output, offset) =>
-      tf.tidy(() => Math.max(0, spLoss(output, reference[offset]!).dataSync()[0]! - spLoss(output, quantized[offset]!).dataSync()[0]!)),
-    );
+    const drift = input.measureDrift === false ? null : unitDrift(units, weights, current, input.fromUnit, { reference: referenceValues, quantized: quantizedValues });
     return { snapshot, drift, effect, lossEffect, probeLoss, milliseconds: performance.now() - start };
   } finally {
     if (saved) {
       weights.forEach((variable, index) => variable.assign(saved[index]!));
       tf.dispose(saved);
     }
+    tf.dispose(held);
+  }
+}
+
+interface CurrentActivations {
+  /** What enters each measured unit, and what it gives, with the current weights. */
+  readonly inputs: tf.Tensor[];
+  readonly outputs: tf.Tensor[];
+  /** The model's output on the probe now. */
+  readonly prediction: tf.Tensor;
+}
+
+/** Each measured unit's drift: its output on the same input under the reference and the int8 current weights, against now (SP loss). */
+function unitDrift(
+  units: readonly Unit[],
+  weights: readonly tf.Variable[],
+  current: CurrentActivations,
+  fromUnit: number,
+  values: { reference: Float32Array[]; quantized: Float32Array[] },
+): number[] {
+  const held: tf.Tensor[] = [];
+  try {
+    const outputsUnder = (source: Float32Array[]) => {
+      assignWeights(weights, source);
+      const outputs = tf.tidy(() => current.inputs.map((unitInput, offset) => units[fromUnit + offset]!.apply(unitInput, { training: false })));
+      held.push(...outputs);
+      return outputs;
+    };
+    const reference = outputsUnder(values.reference);
+    const quantized = outputsUnder(values.quantized);
+    return current.inputs.map((_, offset) =>
+      tf.tidy(() => Math.max(0, spLoss(current.outputs[offset]!, reference[offset]!).dataSync()[0]! - spLoss(current.outputs[offset]!, quantized[offset]!).dataSync()[0]!)),
+    );
+  } finally {
     tf.dispose(held);
   }
 }
@@ -111,16 +140,16 @@ export function evaluatePlasticity(
 function outputEffects(
   units: readonly Unit[],
   weights: readonly tf.Variable[],
-  current: { inputs: tf.Tensor[]; outputs: tf.Tensor[] },
+  current: CurrentActivations,
   fromUnit: number,
   labels: tf.Tensor | null,
   values: { now: readonly Float32Array[]; reference: readonly Float32Array[]; quantized: readonly Float32Array[] },
 ): { effect: number[]; lossEffect: number[] | null; probeLoss: { now: number; atReference: number } | null } {
   const position = new Map(weights.map((variable, index) => [variable, index]));
-  const kind = outputKind(current.outputs.at(-1)!);
+  const kind = outputKind(current.prediction);
   // The loss diagnostic reads class distributions: logits through softmax, the rest as they are.
   const asPredictions = (output: tf.Tensor) => tf.tidy(() => (kind === 'logits' ? toProbabilities(output) : (tf.reshape(output, [output.shape[0]!, -1]) as tf.Tensor2D)));
-  const predictions = asPredictions(current.outputs.at(-1)!);
+  const predictions = asPredictions(current.prediction);
   const distanceKind = kind === 'logits' ? 'distribution' : kind;
   const loss = (p: tf.Tensor2D) => (labels && kind !== 'unbounded' ? crossEntropy(p, labels, kind === 'bernoulli') : Number.NaN);
   const lossNow = loss(predictions);
@@ -176,18 +205,22 @@ function assignSome(weights: readonly tf.Variable[], indices: readonly number[],
   tf.tidy(() => indices.forEach((index) => weights[index]!.assign(tf.tensor(values[index]!, weights[index]!.shape, weights[index]!.dtype))));
 }
 
-/** Inputs and outputs of units [fromUnit, end) on `input`, in inference mode (BatchNorm statistics untouched). */
-function currentActivations(units: readonly Unit[], input: tf.Tensor, fromUnit: number): { inputs: tf.Tensor[]; outputs: tf.Tensor[] } {
+/**
+ * Inputs and outputs of units [fromUnit, toUnit) on `input`, and the model's prediction, in inference
+ * mode (BatchNorm statistics untouched).
+ */
+function currentActivations(units: readonly Unit[], input: tf.Tensor, fromUnit: number, toUnit: number): CurrentActivations {
   return tf.tidy(() => {
     const inputs: tf.Tensor[] = [];
     const outputs: tf.Tensor[] = [];
     let activation = runUnits(units, 0, fromUnit, input, { training: false });
-    for (let index = fromUnit; index < units.length; index++) {
+    for (let index = fromUnit; index < toUnit; index++) {
       inputs.push(activation);
       activation = units[index]!.apply(activation, { training: false });
       outputs.push(activation);
     }
-    return { inputs, outputs };
+    const prediction = runUnits(units, toUnit, units.length, activation, { training: false });
+    return { inputs, outputs, prediction };
   });
 }
 

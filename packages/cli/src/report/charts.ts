@@ -18,7 +18,7 @@ export interface ChartSpec {
 const SIZE = { width: 560, height: 260, config: { legend: { labelLimit: 320 } } } as const;
 
 interface PlasticityReport {
-  units: Array<{ name: string; index: number; series: Array<{ step: number; drift: number }> }>;
+  units: Array<{ name: string; index: number; series: Array<{ step: number; drift: number | null; effect: number | null }> }>;
 }
 interface PruneReport {
   groups: Record<string, { series: Array<{ step: number; probability: number }> }>;
@@ -115,9 +115,19 @@ function plasticityChart(data: ReportData): ChartSpec {
   const base = { id: 'plasticity', title: 'Per-unit plasticity (freeze)' };
   if (!run) return { ...base, caption: '', spec: null, missing: 'no configuration ran the freeze plugin' };
   const report = run.pluginReports.freeze as PlasticityReport;
-  const values = report.units.flatMap((unit) => unit.series.map((point) => ({ member: `${unit.index} ${unit.name}`, step: point.step, value: point.drift })));
-  const caption = `Drift of each unit's activations from its int8 reference (SP loss), per evaluation; ${run.configuration}, seed ${run.spec.seed}.`;
-  return perStepSeriesChart(base, caption, values, { title: 'drift (SP loss)' }, 'the freeze plugin made no evaluation (the run ended within its warm-up)');
+  // What the run's criterion read: each unit's output effect ('output-effect', the default), else its drift.
+  const byEffect = report.units.some((unit) => unit.series.some((point) => point.effect !== null));
+  const values = report.units.flatMap((unit) =>
+    unit.series.flatMap((point) => {
+      const value = byEffect ? point.effect : point.drift;
+      return value === null ? [] : [{ member: `${unit.index} ${unit.name}`, step: point.step, value }];
+    }),
+  );
+  const caption = byEffect
+    ? `Output effect of each unit that may freeze: the share of the probe's predicted probability mass that undoing its recent learning moves, per evaluation; ${run.configuration}, seed ${run.spec.seed}.`
+    : `Drift of each unit's activations from its int8 reference (SP loss), per evaluation; ${run.configuration}, seed ${run.spec.seed}.`;
+  const y = byEffect ? { title: 'output effect (share of predictions moved)' } : { title: 'drift (SP loss)' };
+  return perStepSeriesChart(base, caption, values, y, 'the freeze plugin made no evaluation (the run ended within its warm-up)');
 }
 
 function pruneChart(data: ReportData): ChartSpec {

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { evaluationSpacing, type SpacingInput } from '../../packages/plugin-freeze/src/evaluation-spacing.js';
+
+/** threshold 1 %, evaluations every 20 steps, at most 4 boundaries apart; effects 40 steps apart. */
+function spacing(level: number, oldest: number, newest: number, overrides: Partial<SpacingInput> = {}): number {
+  return evaluationSpacing({
+    level,
+    threshold: 0.01,
+    oldest: { step: 100, effect: oldest },
+    newest: { step: 140, effect: newest },
+    evalEvery: 20,
+    maxEvalSpacing: 4,
+    ...overrides,
+  });
+}
+
+describe('evaluationSpacing: evaluate again when the unit that may freeze next could pass', () => {
+  it('near the threshold (level ≤ 2×) every boundary evaluates, however the effect moves', () => {
+    expect(spacing(0.02, 0.02, 0.02)).toBe(1);
+    expect(spacing(0.015, 0.01, 0.03)).toBe(1);
+    expect(spacing(0.005, 0.005, 0.005)).toBe(1);
+  });
+
+  it('far above and flat or rising: the widest spacing', () => {
+    expect(spacing(0.05, 0.05, 0.05)).toBe(4);
+    expect(spacing(0.05, 0.04, 0.06)).toBe(4);
+    expect(spacing(0.05, 0.05, 0.05, { maxEvalSpacing: 2 })).toBe(2);
+  });
+
+  it('far above but falling: half the projected steps to the threshold, in boundaries, at least 1', () => {
+    // Halving every 40 steps from a level of 8 %: 3 halvings = 120 steps to 1 % → evaluate after 60 steps = 3 boundaries.
+    expect(spacing(0.08, 0.16, 0.08)).toBe(3);
+    // Falling 10× in 40 steps (a pretrained front settling, or a first transient): evaluate at the next boundary.
+    expect(spacing(0.05, 0.5, 0.05)).toBe(1);
+    // Slowly: the projection is past 4 boundaries, so 4.
+    expect(spacing(0.05, 0.055, 0.05)).toBe(4);
+  });
+
+  it('maxEvalSpacing 1 turns spacing off; unusable input (no level, zero effects, no elapsed steps) evaluates', () => {
+    expect(spacing(0.05, 0.05, 0.05, { maxEvalSpacing: 1 })).toBe(1);
+    expect(spacing(Number.NaN, 0.05, 0.05)).toBe(1);
+    expect(spacing(0.05, 0, 0.05)).toBe(1);
+    expect(spacing(0.05, 0.05, 0.05, { newest: { step: 100, effect: 0.05 } })).toBe(1);
+  });
+});
