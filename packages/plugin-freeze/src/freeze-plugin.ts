@@ -90,7 +90,7 @@ export interface FreezeReport {
   readonly nextEvaluationStep: number;
   readonly failures: number;
   readonly restarts: number;
-  /** Time of one evaluation where it ran (worker or main thread), median. */
+  /** Time of one evaluation that measured units, where it ran (worker or main thread), median; snapshot-only boundaries are not counted. */
   readonly medianEvaluationMs: number;
   /** Time the plugin spent on the training thread (reading weights, applying results; the whole evaluation on the main thread). */
   readonly mainThreadMs: number;
@@ -259,10 +259,10 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       return;
     }
     const output = pending.output!;
-    this.evaluationMs.push(output.milliseconds);
+    const measured = this.options.criterion === 'output-effect' ? output.effect : output.drift;
+    if (measured) this.evaluationMs.push(output.milliseconds); // the report's median is of evaluations, not snapshots
     if (pending.generation !== this.generation) return; // started before a learning-rate change: stale
     this.ring.push({ step: pending.startStep, tensors: output.snapshot });
-    const measured = this.options.criterion === 'output-effect' ? output.effect : output.drift;
     if (!measured) return; // a snapshot only
 
     const points: PlasticityEvent['units'] = [];
