@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './test/setup/slowest-first.js';
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -22,6 +23,7 @@ export default defineConfig({
     // files wait on child processes (npm pack and install, mpirun, the CLI's runs, stage threads) for
     // much of their time, and the other fork uses it.
     poolOptions: { forks: { maxForks: Math.max(2, availableParallelism() - 1) } },
+    sequence: { sequencer: SlowestFirst },
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

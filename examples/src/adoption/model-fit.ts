@@ -10,7 +10,7 @@ import { gradPrunePlugin } from '@trainhooks/plugin-grad-prune'; // trainhooks
 import { loadFashionMnist, toTensors } from '@trainhooks/cli';
 
 await tf.setBackend('cpu');
-const { xs, ys } = toTensors(loadFashionMnist({ split: 'train', limit: 4000 }), { flatten: true });
+const { xs, ys } = toTensors(loadFashionMnist({ split: 'train', limit: 2000 }), { flatten: true });
 
 const model = tfl.sequential({
   layers: [
