@@ -1,7 +1,7 @@
 /**
  * How many evaluation boundaries until the next full evaluation, under criterion 'output-effect'.
- * An evaluation costs the reference thread ~10 forwards of the probe; where no core is spare it takes
- * them from training. It is worth it only when the first active unit (the one that could freeze next)
+ * An evaluation costs the reference thread several forwards of the probe (~5 on cnn, ~7 on resnet);
+ * where no core is spare it takes them from training. It is worth it only when the first active unit (the one that could freeze next)
  * might pass soon. So, while that unit's effect level is above twice the threshold and, at the rate its
  * effect has been falling (log-linear, from the first to the last of its `patience` values), would take
  * more than two evaluations to reach the threshold, evaluations are spaced out: the next one comes after
