@@ -138,6 +138,23 @@ describe('snapshot ring and options', () => {
     expect(ring.bytes).toBe(3 * (1 + 4));
   });
 
+  it('with a capacity of twice the lag it also serves the snapshot twice as old; ago(n) is the n-th newest', () => {
+    const ring = new SnapshotRing(2, 4);
+    const snap = (step: number) => ({ step, tensors: [quantizeInt8(new Float32Array([step]), [1])] });
+    for (const step of [1, 2, 3]) ring.push(snap(step));
+    expect(ring.reference!.step).toBe(2);
+    expect(ring.ago(4)).toBeNull();
+    ring.push(snap(4));
+    ring.push(snap(5));
+    expect(ring.size).toBe(4);
+    expect([ring.ago(1)!.step, ring.reference!.step, ring.ago(4)!.step]).toEqual([5, 4, 2]);
+    expect([ring.ago(0), ring.ago(5)]).toEqual([null, null]);
+    // A saved ring longer than the capacity keeps its newest snapshots.
+    ring.replace([1, 2, 3, 4, 5, 6].map(snap));
+    expect(ring.contents.map((snapshot) => snapshot.step)).toEqual([3, 4, 5, 6]);
+    expect(new SnapshotRing(3, 1).capacity).toBe(3);
+  });
+
   it('options are validated, naming option, value and range', () => {
     expect(freezePlugin().options).toEqual(DEFAULT_FREEZE_OPTIONS);
     expect(() => freezePlugin({ evalEvery: 0 })).toThrow(/option evalEvery must be an integer ≥ 1, got 0/);
@@ -145,7 +162,7 @@ describe('snapshot ring and options', () => {
     expect(() => freezePlugin({ tolerance: 0 })).toThrow(/option tolerance must be a number in \(0, 1\], got 0/);
     expect(() => freezePlugin({ unfreezeOnLrDrop: 1.5 })).toThrow(/option unfreezeOnLrDrop must be a number in \(0, 1\]/);
     expect(() => freezePlugin({ reference: 'gpu' as never })).toThrow(/option reference must be 'auto', 'worker' or 'main-thread', got 'gpu'/);
-    expect(() => freezePlugin({ maxFrozen: 2 } as never)).toThrow(/option maxFrozen must be one of criterion, effectThreshold, warmupSteps/);
+    expect(() => freezePlugin({ maxFrozen: 2 } as never)).toThrow(/option maxFrozen must be one of criterion, effectThreshold, effectMovement, warmupSteps/);
     expect(() => freezePlugin({ probe: [1, 2] as never })).toThrow(/option probe must be null or a tf.Tensor/);
     expect(() => freezePlugin({ criterion: 'trend' as never })).toThrow(/option criterion must be 'output-effect' or 'drift-trend', got 'trend'/);
     expect(() => freezePlugin({ effectThreshold: 0 })).toThrow(/option effectThreshold must be a number in \(0, 1\], got 0/);

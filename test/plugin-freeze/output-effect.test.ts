@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, unitsFromLayersModel, type Trainer } from '@trainhooks/core-hooks';
+import { median } from '@trainhooks/core-hooks/internal';
 import {
   dequantizeInt8,
+  directedEffect,
   emptyEffect,
   evaluatePlasticity,
   observeEffect,
@@ -86,6 +88,21 @@ describe('observeEffect: the median of the last `patience` output effects agains
       expect(after.map((v) => v.reason)).toEqual(['measuring: 1 of 3 evaluations', 'measuring: 2 of 3 evaluations']);
       expect(run([0.001], state)[0]!.converged).toBe(true);
     }
+  });
+});
+
+describe('directedEffect: the part of an effect that keeps one direction, from the effects over one lag and two', () => {
+  it('a drift (twice the effect over two lags) counts whole; a random walk (√2 times) or jitter around a point (the same) counts at half', () => {
+    expect(directedEffect(0.01, 0.02)).toBeCloseTo(0.01, 12);
+    expect(directedEffect(0.01, Math.SQRT2 * 0.01)).toBeCloseTo(0.005, 12);
+    expect(directedEffect(0.01, 0.01)).toBeCloseTo(0.005, 12);
+    expect(directedEffect(0.01, 0.001)).toBeCloseTo(0.005, 12);
+    // Drift d and jitter σ: e₁² = d² + σ², e₂² = 4d² + 2σ² give back d when it is the larger part.
+    const [d, sigma] = [0.008, 0.006];
+    expect(directedEffect(Math.hypot(d, sigma), Math.sqrt(4 * d * d + 2 * sigma * sigma))).toBeCloseTo(d, 12);
+    expect(directedEffect(0, 0)).toBe(0);
+    expect(directedEffect(Number.NaN, 0.01)).toBeNaN();
+    expect(directedEffect(0.01, Number.POSITIVE_INFINITY)).toBeNaN();
   });
 });
 
@@ -246,6 +263,30 @@ describe('evaluatePlasticity: output effect per unit (main-thread style)', () =>
     model.dispose();
   });
 
+  it('farReference: each unit is also measured against it; unit 0 moving in a straight line moves the predictions about twice as far over twice the lag', () => {
+    const { model, units, weights, current, probe, ofUnit0, x, y } = setup();
+    const towards = movedUnit0(current, ofUnit0);
+    // Unit 0 one lag ago 5 % of the way to `towards`, two lags ago 10 %: a straight line.
+    const along = (share: number) => current.map((data, index) => Float32Array.from(data, (value, i) => value + share * (towards[index]![i]! - value)));
+    const quantized = (values: Float32Array[]) => values.map((data, index) => quantizeInt8(data, weights[index]!.shape));
+    const tensors = tf.memory().numTensors;
+    const input: EvaluationInput = { probe, current, reference: quantized(along(0.05)), farReference: quantized(along(0.1)), fromUnit: 0, measureEffect: true };
+    const output = evaluatePlasticity(units, weights, input, { currentIsLoaded: true });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const [effect, far] = [output.effect!, output.farEffect!];
+    expect(far).toHaveLength(3);
+    expect(effect[0]).toBeGreaterThan(5e-3);
+    expect(far[0]! / effect[0]!).toBeGreaterThan(1.7);
+    expect(far[0]! / effect[0]!).toBeLessThan(2.3);
+    expect(Math.max(far[1]!, far[2]!)).toBeLessThan(1e-3);
+    // The effects against the reference are those of an evaluation without a far reference.
+    const without = evaluatePlasticity(units, weights, { ...input, farReference: null }, { currentIsLoaded: true });
+    expect(without.effect).toEqual(effect);
+    expect(without.farEffect).toBeNull();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   it('toUnit and measureDrift: only units [fromUnit, toUnit) are measured, with the same effects as in a whole evaluation; no drift when not asked; no leaks', () => {
     const { model, units, weights, current, probe, ofUnit0, x, y } = setup();
     const reference = movedUnit0(current, ofUnit0).map((data, index) => quantizeInt8(data, weights[index]!.shape));
@@ -326,12 +367,39 @@ async function train(trainer: Trainer, steps: number, data: { x: tf.Tensor; y: t
   for (let i = 0; i < steps; i++) await trainer.step(data);
 }
 
+/**
+ * Unit 0's weights scripted (SGD at lr 0.1 given the gradient that puts them there), every other unit
+ * still: 'jitter' — a fresh draw of N(0, size) around the start each step; 'drift' — `size` further along
+ * one fixed random direction each step.
+ */
+function scriptUnit0(trainer: Trainer, movement: 'jitter' | 'drift', size: number): void {
+  const start = new Map(trainer.units[0]!.variables.map((variable) => [variable.name, tf.keep(tf.clone(variable))]));
+  trainer.hooks.beforeAllReduce.tap('scripted', (gradients, context) => {
+    const replaced = { ...gradients };
+    for (const [name, gradient] of Object.entries(gradients)) {
+      gradient!.dispose();
+      const variable = trainer.variables.find((candidate) => candidate.name === name)!;
+      const origin = start.get(name);
+      replaced[name] = tf.tidy(() => {
+        if (!origin) return tf.zerosLike(variable);
+        const seed = context.step * 7 + name.length;
+        const target =
+          movement === 'jitter'
+            ? tf.add(origin, tf.randomNormal(variable.shape, 0, size, 'float32', seed))
+            : tf.add(variable, tf.mul(tf.randomNormal(variable.shape, 0, 1, 'float32', name.length), size));
+        return tf.div(tf.sub(variable, target), 0.1);
+      });
+    }
+    return replaced;
+  });
+}
+
 describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
   it.each([
     ['worker', 'all-but-head', [0, 1, 2]],
     ['main-thread', undefined, [0, 1]],
   ] as const)(
-    'nothing moves (SGD lr 1e-7): front to back, one unit per evaluation, as early as the ring and patience allow (reference on the %s, maxFrozenUnits %s)',
+    'nothing moves (SGD lr 1e-7): every unit that may freeze, front to back, together at the first evaluation that judges them all, as early as the ring and patience allow (reference on the %s, maxFrozenUnits %s)',
     async (reference, maxFrozenUnits, expected) => {
       const probeData = toyData(16, 8, 3, 9);
       const options: Partial<FreezeOptions> = { reference, probe: probeData.x, probeLabels: probeData.y };
@@ -344,8 +412,9 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
       expect(events.freeze.map((event) => event.index)).toEqual(expected);
       expect(trainer.frozenPrefix).toBe(expected.length); // the head (and, by default, the unit under it) stays
       // Evaluation k starts at step 5k + 4 and applies 5 steps later; the first with a reference is k = referenceLag,
-      // so `patience` effects are in at k = referenceLag + patience − 1 = 4: applied at step 29. Then one per evaluation.
-      expect(events.freeze.map((event) => event.step)).toEqual(expected.map((_, i) => 29 + 5 * i));
+      // so `patience` effects are in at k = referenceLag + patience − 1 = 4: applied at step 29. The first
+      // unit and the `lookahead` 2 after it were measured from the start, so they pass together.
+      expect(events.freeze.map((event) => event.step)).toEqual(expected.map(() => 29));
       const report = plugin.report();
       expect(report.placement).toBe(reference);
       expect(report.timeline.map((entry) => entry.frozenPrefix)).toEqual(expected.map((_, i) => i + 1));
@@ -395,6 +464,56 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     }
     expect(report.units[3]!.series).toEqual([]);
     tf.dispose([data.x, data.y]);
+  });
+
+  it('units freeze together only up to the first one that still matters: the prefix stays contiguous', async () => {
+    const { trainer, events } = newTrainer({ reference: 'main-thread', maxFrozenUnits: 'all-but-head' });
+    scriptGradients(trainer, [0, 2]); // unit 1 moves to a fresh random draw every step (huge jitter)
+    const data = toyData(32, 8, 3);
+    await train(trainer, 80, data);
+    expect(events.freeze.map((event) => event.index)).toEqual([0]);
+    expect(trainer.frozenPrefix).toBe(1);
+    tf.dispose([data.x, data.y]);
+  });
+
+  it("effectMovement 'directed' freezes a unit that only jitters around a point, which 'total' holds back; a unit drifting as far is held back by both", async () => {
+    const data = toyData(32, 8, 3);
+    const probeData = toyData(32, 8, 3, 9);
+    const run = async (movement: 'jitter' | 'drift', options: Partial<FreezeOptions>) => {
+      const { trainer, plugin, events } = newTrainer({ reference: 'main-thread', maxEvalSpacing: 1, probe: probeData.x, ...options });
+      scriptUnit0(trainer, movement, movement === 'jitter' ? 0.02 : 0.004);
+      await train(trainer, 80, data);
+      return { freezes: events.freeze.filter((event) => event.index === 0), series: plugin.report().units[0]!.series };
+    };
+    // What unit 0's jitter moves over one lag, and the threshold set between half of it and all of it.
+    const measured = await run('jitter', { effectMovement: 'total', effectThreshold: 1 });
+    const jitter = median(measured.series.map((point) => point.lagEffect!));
+    expect(measured.series.every((point) => point.farEffect === null)).toBe(true);
+    const effectThreshold = 0.7 * jitter;
+
+    const total = await run('jitter', { effectMovement: 'total', effectThreshold });
+    expect(total.freezes).toEqual([]);
+    const directed = await run('jitter', { effectThreshold });
+    expect(directed.freezes).toHaveLength(1);
+    const judged = directed.series.filter((point) => point.farEffect !== null);
+    expect(judged.length).toBeGreaterThanOrEqual(3);
+    // Jitter: about as far over two lags as over one (each point is noisy: a 32-sample probe), so it
+    // counts at half — exactly, wherever the two effects are less than √3 apart.
+    expect(median(judged.map((point) => point.farEffect! / point.lagEffect!))).toBeLessThan(1.3);
+    for (const point of judged.filter((point) => point.farEffect! < Math.sqrt(3) * point.lagEffect!)) {
+      expect(point.effect).toBeCloseTo(point.lagEffect! / 2, 12);
+    }
+    // Before the ring reaches two lags back, the whole effect is judged.
+    expect(directed.series[0]!.effect).toBe(directed.series[0]!.lagEffect);
+
+    // A drift whose effect over one lag is at least the jitter's: twice as far over two lags, held back.
+    const drift = await run('drift', { effectThreshold });
+    expect(drift.freezes).toEqual([]);
+    const drifting = drift.series.filter((point) => point.farEffect !== null);
+    expect(median(drifting.map((point) => point.lagEffect!))).toBeGreaterThan(jitter);
+    expect(median(drifting.map((point) => point.farEffect! / point.lagEffect!))).toBeGreaterThan(1.8);
+    expect(median(drifting.map((point) => point.effect!))).toBeGreaterThan(effectThreshold);
+    tf.dispose([data.x, data.y, probeData.x, probeData.y]);
   });
 
   it('a learning-rate change unfreezes and restarts the effect streaks: no refreeze before the ring and `patience` have filled again', async () => {
@@ -483,7 +602,7 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
       return second;
     };
     const decisions = (events: PlasticityEvent[]) =>
-      events.map((event) => [event.step, event.units.map((unit) => [unit.index, unit.effect, unit.effectLevel, unit.streak, unit.converged])]);
+      events.map((event) => [event.step, event.units.map((unit) => [unit.index, unit.effect, unit.lagEffect, unit.farEffect, unit.effectLevel, unit.streak, unit.converged])]);
     const second = await resume(state);
     expect(second.events.freeze.map(({ index, step }) => ({ index, step }))).toEqual(expected.freeze.map(({ index, step }) => ({ index, step })));
     expect(decisions(second.events.plasticity)).toEqual(decisions(expected.plasticity));

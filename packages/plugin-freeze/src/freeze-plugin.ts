@@ -5,7 +5,7 @@ import { HookStage, isUnitModel, median, unitWeights, withinPretrained, type Ste
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationInput, EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { evaluationSpacing } from './evaluation-spacing.js';
-import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
+import { directedEffect, emptyEffect, observeEffect, type EffectState } from './output-effect.js';
 import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing } from './snapshot-ring.js';
@@ -29,8 +29,15 @@ export interface PlasticityPoint extends TrendVerdict {
   readonly epoch: number;
   /** SP loss between the unit's activations now and in the snapshot `referenceLag` evaluations old; null under 'output-effect', which does not read it (not measured). */
   readonly drift: number | null;
-  /** Probability mass of the probe's predictions that undoing this unit's recent learning moves (output-effect.ts). */
+  /**
+   * What criterion 'output-effect' reads: with effectMovement 'directed', the directed part of the unit's
+   * movement over referenceLag evaluations once `farEffect` is measured (output-effect.ts), else `lagEffect`.
+   */
   readonly effect: number | null;
+  /** Probability mass of the probe's predictions that undoing this unit's last referenceLag evaluations of learning moves. */
+  readonly lagEffect: number | null;
+  /** The same, undoing 2·referenceLag evaluations; null unless effectMovement is 'directed' and the ring reaches that far. */
+  readonly farEffect: number | null;
   /** Median of the unit's last `patience` effects: what criterion 'output-effect' compares with effectThreshold. */
   readonly effectLevel: number | null;
   /** With probe labels: the rise of the probe's cross-entropy when this unit's recent learning is undone. */
@@ -123,7 +130,15 @@ export interface FreezeState {
   readonly timeline: FreezeReport['timeline'];
   readonly learningRate: number | null;
   readonly pendingUnfreeze: string | null;
-  readonly pending: { startStep: number; fromUnit: number; drift: number[] | null; effect?: number[] | null; snapshot: SavedQuantizedTensor[]; milliseconds: number } | null;
+  readonly pending: {
+    startStep: number;
+    fromUnit: number;
+    drift: number[] | null;
+    effect?: number[] | null;
+    farEffect?: number[] | null;
+    snapshot: SavedQuantizedTensor[];
+    milliseconds: number;
+  } | null;
   readonly counters: Counters;
   readonly evaluationMs: number[];
   readonly gaveUp: boolean;
@@ -181,7 +196,9 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
 
   constructor(options: Partial<FreezeOptions> = {}) {
     this.options = resolveFreezeOptions(options);
-    this.ring = new SnapshotRing(this.options.referenceLag);
+    // 'directed' also compares with the snapshot twice as old.
+    const lag = this.options.referenceLag;
+    this.ring = new SnapshotRing(lag, this.judgesDirected ? 2 * lag : lag);
   }
 
   apply(trainer: Trainer): void {
@@ -271,7 +288,9 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       if (index < context.frozenPrefix) return; // frozen since the evaluation started
       const drift = output.drift?.[offset] ?? null;
       const trend = drift === null ? null : observeDrift(this.trends[index]!, drift, this.options);
-      const effect = output.effect?.[offset] ?? null;
+      const lagEffect = output.effect?.[offset] ?? null;
+      const farEffect = output.farEffect?.[offset] ?? null;
+      const effect = lagEffect !== null && farEffect !== null ? directedEffect(lagEffect, farEffect) : lagEffect;
       const lossEffect = output.lossEffect?.[offset] ?? null;
       // The criterion decides which test freezes; a drift measured beside the effect is reported only.
       const byEffect = this.options.criterion === 'output-effect' ? observeEffect(this.effects[index]!, effect ?? Number.NaN, this.options) : null;
@@ -283,6 +302,8 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
         epoch: context.epoch,
         drift,
         effect,
+        lagEffect,
+        farEffect,
         effectLevel: byEffect?.level ?? null,
         lossEffect,
         probeLoss: output.probeLoss,
@@ -294,9 +315,14 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     });
     this.trainer!.events.emit('plasticity', { step: pending.startStep, epoch: context.epoch, units: points });
 
-    // Only the first active unit may freeze: the prefix stays contiguous.
-    const candidate = context.frozenPrefix;
-    if (candidate < this.maxFrozenUnits && this.verdicts[candidate]?.converged) {
+    // The first active unit freezes when this evaluation judged it converged. Under 'output-effect' so
+    // does each unit after it that this evaluation judged converged too, up to the first that is not:
+    // units that settled together freeze together. 'drift-trend' freezes one a time, as Egeria does.
+    // Either way the prefix stays contiguous.
+    const judgedNow = new Set(points.filter((point) => point.converged).map((point) => point.index));
+    const mayFreeze = this.options.criterion === 'output-effect' ? this.maxFrozenUnits : Math.min(this.maxFrozenUnits, context.frozenPrefix + 1);
+    while (context.frozenPrefix < mayFreeze && judgedNow.has(context.frozenPrefix)) {
+      const candidate = context.frozenPrefix;
       context.frozenPrefix = candidate + 1;
       // Its scale is kept: after an unfreeze, lrChangeKeepsScale may judge it against what it moved before.
       this.trends[candidate] = restartTrend(this.trends[candidate]!, true);
@@ -305,6 +331,10 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       this.trainer!.events.emit('freeze', { unit: this.trainer!.units[candidate]!.name, index: candidate, step: context.step, epoch: context.epoch });
     }
     this.nextEvaluationStep = pending.startStep + 1 + this.options.evalEvery * this.spacingFor(context.frozenPrefix);
+  }
+
+  private get judgesDirected(): boolean {
+    return this.options.criterion === 'output-effect' && this.options.effectMovement === 'directed';
   }
 
   /** Boundaries until the next full evaluation, judged on the unit that may freeze next (evaluation-spacing.ts). */
@@ -356,6 +386,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       return;
     }
     const reference = step >= this.nextEvaluationStep ? this.ring.reference : null;
+    const farReference = reference && this.judgesDirected ? this.ring.ago(2 * this.options.referenceLag) : null;
     if (this.ring.reference && !reference) this.counters.spacedOutEvaluations++;
     else this.counters.evaluations++;
     this.runner ??= this.createRunner();
@@ -371,7 +402,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       promise: Promise.resolve(),
     };
     pending.promise = this.runner
-      .evaluate({ probe: this.probe, probeLabels: this.probeLabels, ...this.measurement(context.frozenPrefix), current, reference: reference ? reference.tensors : null })
+      .evaluate({ probe: this.probe, probeLabels: this.probeLabels, ...this.measurement(context.frozenPrefix), current, reference: reference ? reference.tensors : null, farReference: farReference ? farReference.tensors : null })
       .then(
         (output) => {
           pending.output = output;
@@ -493,6 +524,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
               fromUnit: pending.fromUnit,
               drift: pending.output.drift,
               effect: pending.output.effect,
+              farEffect: pending.output.farEffect,
               snapshot: pending.output.snapshot.map(encodeQuantized),
               milliseconds: pending.output.milliseconds,
             }
@@ -527,7 +559,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
           fromUnit: saved.pending.fromUnit,
           generation: this.generation,
           promise: Promise.resolve(),
-          output: { drift: saved.pending.drift, effect: saved.pending.effect ?? null, lossEffect: null, probeLoss: null, snapshot: saved.pending.snapshot.map(decodeQuantized), milliseconds: saved.pending.milliseconds },
+          output: { drift: saved.pending.drift, effect: saved.pending.effect ?? null, farEffect: saved.pending.farEffect ?? null, lossEffect: null, probeLoss: null, snapshot: saved.pending.snapshot.map(decodeQuantized), milliseconds: saved.pending.milliseconds },
           error: null,
           settled: true,
         }

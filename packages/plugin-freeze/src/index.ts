@@ -12,4 +12,4 @@ export {
   type PlasticityEvent,
   type PlasticityPoint,
 } from './freeze-plugin.js';
-export { DEFAULT_FREEZE_OPTIONS, resolveFreezeOptions, type FreezeCriterion, type FreezeOptions, type ReferencePlacement } from './options.js';
+export { DEFAULT_FREEZE_OPTIONS, resolveFreezeOptions, type EffectMovement, type FreezeCriterion, type FreezeOptions, type ReferencePlacement } from './options.js';

@@ -7,6 +7,9 @@ export type ReferencePlacement = 'auto' | 'worker' | 'main-thread';
 /** Which test decides that a unit may freeze. */
 export type FreezeCriterion = 'output-effect' | 'drift-trend';
 
+/** Which part of a unit's recent movement its output effect counts (output-effect.ts). */
+export type EffectMovement = 'directed' | 'total';
+
 export interface FreezeOptions {
   /**
    * 'output-effect' (default): a unit freezes once undoing its last referenceLag·evalEvery steps of
@@ -17,6 +20,14 @@ export interface FreezeOptions {
   criterion: FreezeCriterion;
   /** 'output-effect': the largest mean total-variation change of the probe's predictions that counts as settled. */
   effectThreshold: number;
+  /**
+   * 'output-effect': 'directed' (default) judges the part of the unit's movement that keeps one
+   * direction — its effect measured over referenceLag and over 2·referenceLag evaluations, the part
+   * that grows like a random walk (Adam's jitter of settled weights) taken out; until the ring reaches
+   * 2·referenceLag back, the whole effect. Jitter counts at half (output-effect.ts: directedEffect).
+   * 'total': the whole effect over referenceLag evaluations.
+   */
+  effectMovement: EffectMovement;
   /** No evaluation (and so no freezing) before this many steps: early training moves every layer. */
   warmupSteps: number;
   /** Steps between two plasticity evaluations. */
@@ -94,6 +105,7 @@ export interface FreezeOptions {
 export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
   criterion: 'output-effect',
   effectThreshold: 0.0075,
+  effectMovement: 'directed',
   warmupSteps: 0,
   evalEvery: 20,
   maxEvalSpacing: 4,
@@ -127,6 +139,7 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
   for (const key of ['evalEvery', 'maxEvalSpacing', 'referenceLag', 'patience', 'probeSize'] as const) check.integer(key, resolved[key], 1);
   check.integer('window', resolved.window, 2, '(a slope needs two points)');
   check.oneOf('criterion', resolved.criterion, ['output-effect', 'drift-trend']);
+  check.oneOf('effectMovement', resolved.effectMovement, ['directed', 'total']);
   for (const key of ['effectThreshold', 'tolerance', 'driftThreshold'] as const) check.inInterval(key, resolved[key], '(0, 1]');
   if (resolved.probe !== null && (typeof resolved.probe !== 'object' || !Array.isArray(resolved.probe.shape) || resolved.probe.shape.length < 1)) {
     check.fail('probe', resolved.probe, 'null or a tf.Tensor with a batch axis');

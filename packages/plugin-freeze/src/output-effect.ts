@@ -74,6 +74,31 @@ export function totalVariation(p: tf.Tensor2D, q: tf.Tensor2D): number {
   return tf.tidy(() => tf.mean(tf.mul(tf.sum(tf.abs(tf.sub(p, q)), 1), 0.5)).dataSync()[0]!);
 }
 
+/**
+ * How much of a unit's effect may be jitter: its whole effect over one lag counts at 1/JITTER_ALLOWANCE
+ * in the directed effect, so a unit whose jitter alone moves more than twice the threshold still
+ * matters — frozen there, it would stop at a random point of a wide swing.
+ */
+const JITTER_ALLOWANCE = 2;
+
+/**
+ * The part of an output effect that comes from movement in one direction. A unit's movement over k
+ * lags is a drift growing like k plus jitter growing like √k (a random walk; less if it stays around a
+ * point), so its effects over one lag and over two are e₁² ≈ d² + σ² and e₂² ≈ 4d² + 2σ², and
+ *
+ *   d = √(max(0, (e₂² − 2·e₁²) / 2))
+ *
+ * is the effect of one lag's directed movement: e₁ for a pure drift, 0 for a random walk or a unit
+ * that jitters around where it is — freezing such a unit loses the jitter, not learning (Adam keeps
+ * settled weights moving by about its learning rate a step, in no particular direction). The value
+ * returned is max(d, e₁ / JITTER_ALLOWANCE).
+ */
+export function directedEffect(overLag: number, overTwoLags: number): number {
+  if (!Number.isFinite(overLag) || !Number.isFinite(overTwoLags)) return Number.NaN;
+  const directed = Math.sqrt(Math.max(0, (overTwoLags * overTwoLags - 2 * overLag * overLag) / 2));
+  return Math.max(directed, overLag / JITTER_ALLOWANCE);
+}
+
 export interface EffectOptions {
   /** Largest median output effect that counts as "no longer matters". */
   readonly effectThreshold: number;

@@ -19,6 +19,11 @@ export interface EvaluationInput {
   readonly current: Float32Array[];
   /** The lagged int8 snapshot to compare with; null while the ring is filling. */
   readonly reference: QuantizedTensor[] | null;
+  /**
+   * The snapshot twice as old as `reference`, when the ring reaches that far: each unit's effect is
+   * also measured against it (`farEffect`, one more forward of the rest of the model per unit).
+   */
+  readonly farReference?: QuantizedTensor[] | null;
   /** Units [fromUnit, toUnit) are measured: active units that may freeze. */
   readonly fromUnit: number;
   /** End of the measured units (exclusive); default every unit after fromUnit. */
@@ -36,6 +41,8 @@ export interface EvaluationOutput {
   readonly drift: number[] | null;
   /** Output effect per measured unit (output-effect.ts), same indexing; null when there was no reference. */
   readonly effect: number[] | null;
+  /** Output effect per measured unit against `farReference`, same indexing; null without one. */
+  readonly farEffect: number[] | null;
   /**
    * With probe labels: per measured unit, how much the probe's cross-entropy rises when that unit alone
    * is put back to the reference (floor-corrected like effect, signed); null otherwise.
@@ -69,7 +76,7 @@ export function evaluatePlasticity(
   checkShapes(weights, input.current);
   const snapshot = input.current.map((data, index) => quantizeInt8(data, weights[index]!.shape));
   const toUnit = Math.min(input.toUnit ?? units.length, units.length);
-  if (!input.reference || toUnit <= input.fromUnit) return { snapshot, drift: null, effect: null, lossEffect: null, probeLoss: null, milliseconds: performance.now() - start };
+  if (!input.reference || toUnit <= input.fromUnit) return { snapshot, drift: null, effect: null, farEffect: null, lossEffect: null, probeLoss: null, milliseconds: performance.now() - start };
 
   const probe = tf.tensor(input.probe.data, input.probe.shape);
   // On the main thread the variables are the training model's: they get their exact weights back.
@@ -83,12 +90,13 @@ export function evaluatePlasticity(
     const quantizedValues = snapshot.map(dequantizeInt8);
     const labels = input.probeLabels ? tf.tensor(input.probeLabels.data, input.probeLabels.shape) : null;
     if (labels) held.push(labels);
-    const values = { now: input.current, reference: referenceValues, quantized: quantizedValues };
-    const { effect, lossEffect, probeLoss } = input.measureEffect
+    const farValues = input.measureEffect && input.farReference ? input.farReference.map(dequantizeInt8) : null;
+    const values = { now: input.current, reference: referenceValues, far: farValues, quantized: quantizedValues };
+    const { effect, farEffect, lossEffect, probeLoss } = input.measureEffect
       ? outputEffects(units, weights, current, input.fromUnit, labels, values)
-      : { effect: null, lossEffect: null, probeLoss: null };
+      : { effect: null, farEffect: null, lossEffect: null, probeLoss: null };
     const drift = input.measureDrift === false ? null : unitDrift(units, weights, current, input.fromUnit, { reference: referenceValues, quantized: quantizedValues });
-    return { snapshot, drift, effect, lossEffect, probeLoss, milliseconds: performance.now() - start };
+    return { snapshot, drift, effect, farEffect, lossEffect, probeLoss, milliseconds: performance.now() - start };
   } finally {
     if (saved) {
       weights.forEach((variable, index) => variable.assign(saved[index]!));
@@ -134,8 +142,8 @@ function unitDrift(
 
 /**
  * Each active unit's output effect (output-effect.ts): the model's predictions with that unit alone at
- * its reference weights, and alone at its int8 current weights, against the predictions now. Runs with
- * the current weights loaded and leaves them loaded.
+ * its reference weights (and at the far reference, when given), and alone at its int8 current weights,
+ * against the predictions now. Runs with the current weights loaded and leaves them loaded.
  */
 function outputEffects(
   units: readonly Unit[],
@@ -143,8 +151,8 @@ function outputEffects(
   current: CurrentActivations,
   fromUnit: number,
   labels: tf.Tensor | null,
-  values: { now: readonly Float32Array[]; reference: readonly Float32Array[]; quantized: readonly Float32Array[] },
-): { effect: number[]; lossEffect: number[] | null; probeLoss: { now: number; atReference: number } | null } {
+  values: { now: readonly Float32Array[]; reference: readonly Float32Array[]; far: readonly Float32Array[] | null; quantized: readonly Float32Array[] },
+): { effect: number[]; farEffect: number[] | null; lossEffect: number[] | null; probeLoss: { now: number; atReference: number } | null } {
   const position = new Map(weights.map((variable, index) => [variable, index]));
   const kind = outputKind(current.prediction);
   // The loss diagnostic reads class distributions: logits through softmax, the rest as they are.
@@ -154,6 +162,7 @@ function outputEffects(
   const loss = (p: tf.Tensor2D) => (labels && kind !== 'unbounded' ? crossEntropy(p, labels, kind === 'bernoulli') : Number.NaN);
   const lossNow = loss(predictions);
   const lossEffect: number[] = [];
+  const farEffect: number[] = [];
   const activeIndices: number[] = [];
   try {
     const effect = current.inputs.map((unitInput, offset) => {
@@ -162,6 +171,7 @@ function outputEffects(
       activeIndices.push(...indices);
       if (indices.length === 0) {
         lossEffect.push(0);
+        farEffect.push(0);
         return 0;
       }
       const predictUnder = (source: readonly Float32Array[]) => {
@@ -170,10 +180,14 @@ function outputEffects(
       };
       const atReference = predictUnder(values.reference);
       const atQuantized = predictUnder(values.quantized);
+      const atFar = values.far ? predictUnder(values.far) : null;
       assignSome(weights, indices, values.now);
-      const effect = Math.max(0, predictionDistance(predictions, atReference, distanceKind) - predictionDistance(predictions, atQuantized, distanceKind));
+      // The int8 floor: what rounding alone moves, so weights that did not move give zero.
+      const floor = predictionDistance(predictions, atQuantized, distanceKind);
+      const effect = Math.max(0, predictionDistance(predictions, atReference, distanceKind) - floor);
+      if (atFar) farEffect.push(Math.max(0, predictionDistance(predictions, atFar, distanceKind) - floor));
       lossEffect.push(loss(atReference) - loss(atQuantized));
-      tf.dispose([atReference, atQuantized]);
+      tf.dispose([atReference, atQuantized, ...(atFar ? [atFar] : [])]);
       return effect;
     });
     let probeLoss: { now: number; atReference: number } | null = null;
@@ -184,7 +198,7 @@ function outputEffects(
       probeLoss = { now: lossNow, atReference: loss(atReference) };
       atReference.dispose();
     }
-    return { effect, lossEffect: labels ? lossEffect : null, probeLoss };
+    return { effect, farEffect: values.far ? farEffect : null, lossEffect: labels ? lossEffect : null, probeLoss };
   } finally {
     predictions.dispose();
   }

@@ -7,23 +7,35 @@ export interface Snapshot {
 }
 
 /**
- * The last `lag` snapshots. Comparing each evaluation with the oldest one gives a fixed-lag "drift
- * over L evaluations" series; a reference that is refreshed every k evaluations instead gives a
- * sawtooth on which no slope test works.
+ * The last `capacity` snapshots (at least `lag`). Comparing each evaluation with the one `lag`
+ * evaluations old gives a fixed-lag "drift over L evaluations" series; a reference that is refreshed
+ * every k evaluations instead gives a sawtooth on which no slope test works. A capacity of 2·lag also
+ * keeps the snapshot twice as old, to tell directed movement from a random walk (output-effect.ts).
  */
 export class SnapshotRing {
   private snapshots: Snapshot[] = [];
+  readonly capacity: number;
 
-  constructor(readonly lag: number) {}
+  constructor(
+    readonly lag: number,
+    capacity = lag,
+  ) {
+    this.capacity = Math.max(lag, capacity);
+  }
 
-  /** The snapshot `lag` evaluations old, once the ring is full. */
+  /** The snapshot `lag` evaluations old, once there is one. */
   get reference(): Snapshot | null {
-    return this.snapshots.length >= this.lag ? this.snapshots[0]! : null;
+    return this.ago(this.lag);
+  }
+
+  /** The snapshot `evaluations` old (1: the newest), or null when the ring does not reach that far. */
+  ago(evaluations: number): Snapshot | null {
+    return evaluations >= 1 && evaluations <= this.snapshots.length ? this.snapshots[this.snapshots.length - evaluations]! : null;
   }
 
   push(snapshot: Snapshot): void {
     this.snapshots.push(snapshot);
-    while (this.snapshots.length > this.lag) this.snapshots.shift();
+    while (this.snapshots.length > this.capacity) this.snapshots.shift();
   }
 
   clear(): void {
@@ -43,6 +55,6 @@ export class SnapshotRing {
   }
 
   replace(snapshots: readonly Snapshot[]): void {
-    this.snapshots = [...snapshots].slice(-this.lag);
+    this.snapshots = [...snapshots].slice(-this.capacity);
   }
 }
