@@ -45,7 +45,7 @@ describe('FreezePlugin decisions', () => {
     for (let i = 1; i < prefixes.length; i++) expect(prefixes[i]! - prefixes[i - 1]!).toBeGreaterThanOrEqual(0);
     const report = plugin.report();
     expect(report.placement).toBe('worker');
-    expect(report.regime).toEqual({ name: 'from-scratch', pretrainedUnits: 0, maxFrozenUnits: 3 });
+    expect(report.regime).toEqual({ name: 'from-scratch', pretrainedUnits: 0, maxFrozenUnits: 3, effectMovement: 'total' });
     expect(report.units[0]!.frozen).toBe(true);
     expect(report.units[3]!.frozen).toBe(false);
     expect(report.timeline.map((entry) => entry.frozenPrefix)).toEqual([1, 2, 3]);
@@ -59,7 +59,7 @@ describe('FreezePlugin decisions', () => {
     scriptGradients(trainer, [0, 1, 2, 3]);
     await train(trainer, 120);
     expect(events.freeze.map((event) => event.index)).toEqual([0, 1]);
-    expect(plugin.report().regime).toEqual({ name: 'fine-tuning', pretrainedUnits: 2, maxFrozenUnits: 2 });
+    expect(plugin.report().regime).toEqual({ name: 'fine-tuning', pretrainedUnits: 2, maxFrozenUnits: 2, effectMovement: 'directed' });
   });
 
   it('a unit that keeps moving holds the prefix back, and the report says why', async () => {

@@ -493,7 +493,7 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
 
     const total = await run('jitter', { effectMovement: 'total', effectThreshold });
     expect(total.freezes).toEqual([]);
-    const directed = await run('jitter', { effectThreshold });
+    const directed = await run('jitter', { effectMovement: 'directed', effectThreshold });
     expect(directed.freezes).toHaveLength(1);
     const judged = directed.series.filter((point) => point.farEffect !== null);
     expect(judged.length).toBeGreaterThanOrEqual(3);
@@ -507,13 +507,27 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     expect(directed.series[0]!.effect).toBe(directed.series[0]!.lagEffect);
 
     // A drift whose effect over one lag is at least the jitter's: twice as far over two lags, held back.
-    const drift = await run('drift', { effectThreshold });
+    const drift = await run('drift', { effectMovement: 'directed', effectThreshold });
     expect(drift.freezes).toEqual([]);
     const drifting = drift.series.filter((point) => point.farEffect !== null);
     expect(median(drifting.map((point) => point.lagEffect!))).toBeGreaterThan(jitter);
     expect(median(drifting.map((point) => point.farEffect! / point.lagEffect!))).toBeGreaterThan(1.8);
     expect(median(drifting.map((point) => point.effect!))).toBeGreaterThan(effectThreshold);
     tf.dispose([data.x, data.y, probeData.x, probeData.y]);
+  });
+
+  it("effectMovement 'auto' (the default): 'directed' in a fine-tuning, 'total' from scratch, and the report says which", async () => {
+    const data = toyData(32, 8, 3);
+    const movement = async (pretrainedUnits: number) => {
+      const { trainer, plugin } = freezeTrainer(EFFECT, { reference: 'main-thread', maxEvalSpacing: 1 }, tf.train.sgd(0.1), 1, { pretrainedUnits });
+      expect(plugin.options.effectMovement).toBe('auto');
+      await train(trainer, 40, data);
+      const series = plugin.report().units[0]!.series;
+      return { regime: plugin.report().regime, measuredFar: series.some((point) => point.farEffect !== null) };
+    };
+    expect(await movement(0)).toEqual({ regime: { name: 'from-scratch', pretrainedUnits: 0, maxFrozenUnits: 2, effectMovement: 'total' }, measuredFar: false });
+    expect(await movement(3)).toEqual({ regime: { name: 'fine-tuning', pretrainedUnits: 3, maxFrozenUnits: 2, effectMovement: 'directed' }, measuredFar: true });
+    tf.dispose([data.x, data.y]);
   });
 
   it('a learning-rate change unfreezes and restarts the effect streaks: no refreeze before the ring and `patience` have filled again', async () => {

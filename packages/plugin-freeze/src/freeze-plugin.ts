@@ -75,9 +75,16 @@ export interface FreezeReport {
   /**
    * How the run was judged: 'fine-tuning' when the trainer reports pretrained units (replaceHead, or
    * options.pretrainedUnits) — then only those may freeze — else 'from-scratch'. The criterion and
-   * its threshold are the same in both (BENCHMARKS.md: looser thresholds for fine-tuning cost accuracy).
+   * its threshold are the same in both (BENCHMARKS.md: looser thresholds for fine-tuning cost accuracy);
+   * `effectMovement` is what effectMovement 'auto' resolved to ('directed' in a fine-tuning, 'total'
+   * from scratch), or the option as given.
    */
-  readonly regime: { readonly name: 'fine-tuning' | 'from-scratch'; readonly pretrainedUnits: number; readonly maxFrozenUnits: number };
+  readonly regime: {
+    readonly name: 'fine-tuning' | 'from-scratch';
+    readonly pretrainedUnits: number;
+    readonly maxFrozenUnits: number;
+    readonly effectMovement: 'directed' | 'total';
+  };
   readonly units: Array<{
     readonly index: number;
     readonly name: string;
@@ -196,13 +203,14 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
 
   constructor(options: Partial<FreezeOptions> = {}) {
     this.options = resolveFreezeOptions(options);
-    // 'directed' also compares with the snapshot twice as old.
-    const lag = this.options.referenceLag;
-    this.ring = new SnapshotRing(lag, this.judgesDirected ? 2 * lag : lag);
+    this.ring = new SnapshotRing(this.options.referenceLag);
   }
 
   apply(trainer: Trainer): void {
     this.trainer = trainer;
+    // 'directed' also compares with the snapshot twice as old; the regime is known from here on.
+    const lag = this.options.referenceLag;
+    this.ring = new SnapshotRing(lag, this.judgesDirected ? 2 * lag : lag);
     const unitCount = trainer.units.length;
     this.trends = Array.from({ length: unitCount }, emptyTrend);
     this.effects = Array.from({ length: unitCount }, emptyEffect);
@@ -333,8 +341,15 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     this.nextEvaluationStep = pending.startStep + 1 + this.options.evalEvery * this.spacingFor(context.frozenPrefix);
   }
 
+  /** effectMovement with 'auto' resolved by the regime: 'directed' in a fine-tuning, 'total' from scratch. */
+  private get effectMovement(): 'directed' | 'total' {
+    const movement = this.options.effectMovement;
+    if (movement !== 'auto') return movement;
+    return (this.trainer?.pretrainedUnits ?? 0) > 0 ? 'directed' : 'total';
+  }
+
   private get judgesDirected(): boolean {
-    return this.options.criterion === 'output-effect' && this.options.effectMovement === 'directed';
+    return this.options.criterion === 'output-effect' && this.effectMovement === 'directed';
   }
 
   /** Boundaries until the next full evaluation, judged on the unit that may freeze next (evaluation-spacing.ts). */
@@ -480,7 +495,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     const pretrainedUnits = trainer?.pretrainedUnits ?? 0;
     return {
       placement: trainer ? this.placement(trainer) : 'worker',
-      regime: { name: pretrainedUnits > 0 ? 'fine-tuning' : 'from-scratch', pretrainedUnits, maxFrozenUnits: this.maxFrozenUnits },
+      regime: { name: pretrainedUnits > 0 ? 'fine-tuning' : 'from-scratch', pretrainedUnits, maxFrozenUnits: this.maxFrozenUnits, effectMovement: this.effectMovement },
       units: (trainer?.units ?? []).map((unit, index) => ({
         index,
         name: unit.name,

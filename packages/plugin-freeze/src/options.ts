@@ -7,8 +7,8 @@ export type ReferencePlacement = 'auto' | 'worker' | 'main-thread';
 /** Which test decides that a unit may freeze. */
 export type FreezeCriterion = 'output-effect' | 'drift-trend';
 
-/** Which part of a unit's recent movement its output effect counts (output-effect.ts). */
-export type EffectMovement = 'directed' | 'total';
+/** Which part of a unit's recent movement its output effect counts (output-effect.ts); 'auto' picks by the run's regime. */
+export type EffectMovement = 'auto' | 'directed' | 'total';
 
 export interface FreezeOptions {
   /**
@@ -21,11 +21,13 @@ export interface FreezeOptions {
   /** 'output-effect': the largest mean total-variation change of the probe's predictions that counts as settled. */
   effectThreshold: number;
   /**
-   * 'output-effect': 'directed' (default) judges the part of the unit's movement that keeps one
-   * direction — its effect measured over referenceLag and over 2·referenceLag evaluations, the part
-   * that grows like a random walk (Adam's jitter of settled weights) taken out; until the ring reaches
-   * 2·referenceLag back, the whole effect. Jitter counts at half (output-effect.ts: directedEffect).
-   * 'total': the whole effect over referenceLag evaluations.
+   * 'output-effect': 'directed' judges the part of the unit's movement that keeps one direction — its
+   * effect measured over referenceLag and over 2·referenceLag evaluations, the part that grows like a
+   * random walk (Adam's jitter of settled weights) taken out; until the ring reaches 2·referenceLag
+   * back, the whole effect. Jitter counts at half (output-effect.ts: directedEffect). 'total': the
+   * whole effect over referenceLag evaluations. 'auto' (default): 'directed' in a fine-tuning (the
+   * trainer reports pretrained units), 'total' from scratch — where 'directed' froze cnn's conv1–conv3
+   * under Adam by epoch 2.25 of 4 and cost 1 pt (BENCHMARKS.md). report().regime says which was used.
    */
   effectMovement: EffectMovement;
   /** No evaluation (and so no freezing) before this many steps: early training moves every layer. */
@@ -105,7 +107,7 @@ export interface FreezeOptions {
 export const DEFAULT_FREEZE_OPTIONS: Readonly<FreezeOptions> = Object.freeze({
   criterion: 'output-effect',
   effectThreshold: 0.0075,
-  effectMovement: 'directed',
+  effectMovement: 'auto',
   warmupSteps: 0,
   evalEvery: 20,
   maxEvalSpacing: 4,
@@ -139,7 +141,7 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
   for (const key of ['evalEvery', 'maxEvalSpacing', 'referenceLag', 'patience', 'probeSize'] as const) check.integer(key, resolved[key], 1);
   check.integer('window', resolved.window, 2, '(a slope needs two points)');
   check.oneOf('criterion', resolved.criterion, ['output-effect', 'drift-trend']);
-  check.oneOf('effectMovement', resolved.effectMovement, ['directed', 'total']);
+  check.oneOf('effectMovement', resolved.effectMovement, ['auto', 'directed', 'total']);
   for (const key of ['effectThreshold', 'tolerance', 'driftThreshold'] as const) check.inInterval(key, resolved[key], '(0, 1]');
   if (resolved.probe !== null && (typeof resolved.probe !== 'object' || !Array.isArray(resolved.probe.shape) || resolved.probe.shape.length < 1)) {
     check.fail('probe', resolved.probe, 'null or a tf.Tensor with a batch axis');
