@@ -36,7 +36,7 @@ export interface PlasticityPoint extends TrendVerdict {
   readonly effect: number | null;
   /** Probability mass of the probe's predictions that undoing this unit's last referenceLag evaluations of learning moves. */
   readonly lagEffect: number | null;
-  /** The same, undoing 2·referenceLag evaluations; null unless effectMovement is 'directed' and the ring reaches that far. */
+  /** The same, undoing 2·referenceLag evaluations; null unless the directed movement is judged (report().regime.effectMovement) and the ring reaches that far. */
   readonly farEffect: number | null;
   /** Median of the unit's last `patience` effects: what criterion 'output-effect' compares with effectThreshold. */
   readonly effectLevel: number | null;
@@ -325,7 +325,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
 
     // The first active unit freezes when this evaluation judged it converged. Under 'output-effect' so
     // does each unit after it that this evaluation judged converged too, up to the first that is not:
-    // units that settled together freeze together. 'drift-trend' freezes one a time, as Egeria does.
+    // units that settled together freeze together. 'drift-trend' freezes one at a time, as Egeria does.
     // Either way the prefix stays contiguous.
     const judgedNow = new Set(points.filter((point) => point.converged).map((point) => point.index));
     const mayFreeze = this.options.criterion === 'output-effect' ? this.maxFrozenUnits : Math.min(this.maxFrozenUnits, context.frozenPrefix + 1);
