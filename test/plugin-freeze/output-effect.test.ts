@@ -370,9 +370,9 @@ async function train(trainer: Trainer, steps: number, data: { x: tf.Tensor; y: t
 /**
  * Unit 0's weights scripted (SGD at lr 0.1 given the gradient that puts them there), every other unit
  * still: 'jitter' — a fresh draw of N(0, size) around the start each step; 'drift' — `size` further along
- * one fixed random direction each step.
+ * one fixed random direction each step. Returns what disposes the start copies it keeps.
  */
-function scriptUnit0(trainer: Trainer, movement: 'jitter' | 'drift', size: number): void {
+function scriptUnit0(trainer: Trainer, movement: 'jitter' | 'drift', size: number): () => void {
   const start = new Map(trainer.units[0]!.variables.map((variable) => [variable.name, tf.keep(tf.clone(variable))]));
   trainer.hooks.beforeAllReduce.tap('scripted', (gradients, context) => {
     const replaced = { ...gradients };
@@ -392,6 +392,7 @@ function scriptUnit0(trainer: Trainer, movement: 'jitter' | 'drift', size: numbe
     }
     return replaced;
   });
+  return () => tf.dispose([...start.values()]);
 }
 
 describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
@@ -481,8 +482,9 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     const probeData = toyData(32, 8, 3, 9);
     const run = async (movement: 'jitter' | 'drift', options: Partial<FreezeOptions>) => {
       const { trainer, plugin, events } = newTrainer({ reference: 'main-thread', maxEvalSpacing: 1, probe: probeData.x, ...options });
-      scriptUnit0(trainer, movement, movement === 'jitter' ? 0.02 : 0.004);
+      const disposeStart = scriptUnit0(trainer, movement, movement === 'jitter' ? 0.02 : 0.004);
       await train(trainer, 80, data);
+      disposeStart();
       return { freezes: events.freeze.filter((event) => event.index === 0), series: plugin.report().units[0]!.series };
     };
     // What unit 0's jitter moves over one lag, and the threshold set between half of it and all of it.
