@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { choiceForBackend } from '@trainhooks/backend';
-import { HookStage, isUnitModel, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { directedEffect, HookStage, isUnitModel, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationInput, EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { evaluationSpacing } from './evaluation-spacing.js';
-import { directedEffect, emptyEffect, observeEffect, type EffectState } from './output-effect.js';
+import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
 import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing } from './snapshot-ring.js';

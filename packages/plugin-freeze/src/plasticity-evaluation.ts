@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { runUnits, type Unit } from '@trainhooks/core-hooks';
 import { dequantizeInt8, quantizeInt8, type QuantizedTensor } from './quantize.js';
-import { outputKind, predictionDistance, toProbabilities } from './output-effect.js';
+import { outputKind, predictionDistance, toProbabilities } from '@trainhooks/core-hooks/internal';
 import { spLoss } from './sp-loss.js';
 
 /** A tensor as plain data, to cross threads (the buffer is transferred, never copied element-wise). */
