@@ -128,7 +128,7 @@ describe("GradPrunePlugin with score: 'saturation'", () => {
   });
 
   it('options: score and saturationLag are validated', () => {
-    expect(() => gradPrunePlugin({ score: 'slope' as never })).toThrow(/option score must be 'peak' or 'saturation', got 'slope'/);
+    expect(() => gradPrunePlugin({ score: 'slope' as never })).toThrow(/option score must be 'auto', 'peak', 'saturation' or 'output-effect', got 'slope'/);
     expect(() => gradPrunePlugin({ saturationLag: 0 })).toThrow(/option saturationLag must be an integer ≥ 1, got 0/);
   });
 });

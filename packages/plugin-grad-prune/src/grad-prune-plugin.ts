@@ -1,6 +1,8 @@
 import { HookStage, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
-import { ConvergenceMonitor, newGroupStatistic, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
+import { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
+import type { EffectMovement } from './full-rate-effect.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
+import { OutputEffectMonitor, type EffectStatistic, type SavedEffectRing } from './output-effect-monitor.js';
 import { parameterGroups } from './parameter-groups.js';
 import { pruneProbability } from './prune-probability.js';
 
@@ -21,15 +23,23 @@ declare module '@trainhooks/core-hooks' {
 /** One point of a group's series, for plots. */
 export interface GroupSeriesPoint {
   readonly step: number;
-  readonly rate: number;
-  readonly smoothedRate: number;
+  /** 'peak', 'saturation': ‖Δw‖ / ‖w‖ per update and unit of learning rate, and its EMA. */
+  readonly rate?: number;
+  readonly smoothedRate?: number;
   readonly convergence: number;
   readonly probability: number;
   /** `score: 'saturation'` only: the window's growth exponent. */
   readonly growth?: number;
+  /** 'output-effect': the judged effect at full rate, the effects measured over one and two lags, and the median judged. */
+  readonly effect?: number;
+  readonly lagEffect?: number;
+  readonly farEffect?: number | null;
+  readonly level?: number;
 }
 
 export interface GradPruneReport {
+  /** How groups were judged: the regime ('fine-tuning' when the trainer reports pretrained units), the score and (for 'output-effect') the movement. */
+  readonly regime: { readonly name: 'fine-tuning' | 'from-scratch'; readonly score: ConvergenceScore | 'output-effect'; readonly effectMovement: EffectMovement | null };
   readonly groups: Record<string, {
     readonly unit: number;
     readonly series: GroupSeriesPoint[];
@@ -51,7 +61,11 @@ export interface GradPruneState {
     readonly snapshot: SavedSnapshot | null;
     readonly counts: { skipped: number; trained: number; flops: number };
     readonly series: GroupSeriesPoint[];
+    /** 'output-effect': the group's statistic and its snapshot ring. */
+    readonly effect?: { readonly statistic: EffectStatistic | null; readonly ring: SavedEffectRing | null };
   }>;
+  /** 'output-effect': the probe. */
+  readonly probe?: SavedSnapshot | null;
 }
 
 /**
@@ -65,6 +79,9 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   readonly stateVersion = 1;
   readonly options: GradPruneOptions;
   private readonly monitor: ConvergenceMonitor;
+  /** 'output-effect' only (known once the plugin is applied and the regime with it). */
+  private effects: OutputEffectMonitor | null = null;
+  private regime: GradPruneReport['regime'] | null = null;
   private random: SeededRandom;
   private groups: ParameterGroup[] = [];
   private readonly series = new Map<string, GroupSeriesPoint[]>();
@@ -72,7 +89,8 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
-    this.monitor = new ConvergenceMonitor(this.options.smoothing, this.options.score, this.options.saturationLag);
+    const parameterScore = this.options.score === 'saturation' ? 'saturation' : 'peak';
+    this.monitor = new ConvergenceMonitor(this.options.smoothing, parameterScore, this.options.saturationLag);
     this.random = new SeededRandom(this.options.seed);
   }
 
@@ -81,14 +99,34 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     // what the fine-tuning trains, however converged their gradients look.
     const byHead = this.options.pruneHead ? trainer.units.length : trainer.units.length - 1;
     this.groups = parameterGroups(trainer.units, this.options.groupBy, withinPretrained(byHead, trainer.pretrainedUnits));
+    this.regime = this.regimeOf(trainer.pretrainedUnits > 0);
+    if (this.regime.score === 'output-effect') {
+      const { referenceLag: lag, patience, effectThreshold } = this.options;
+      const effects = new OutputEffectMonitor({ lag, patience, effectThreshold, movement: this.regime.effectMovement! });
+      this.effects = effects;
+      // The probe comes from the whole batch, before a data-parallel rank takes its shard: every rank
+      // judges on the same samples, so every rank prunes alike.
+      trainer.hooks.selectBatch.tap({ name: this.name, stage: HookStage.PRUNE }, (batch) => {
+        if (!effects.hasProbe) effects.setProbe(batch.x, this.options.probeSize);
+        return batch;
+      });
+      trainer.hooks.teardown.tap(this.name, () => effects.dispose());
+    }
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
-    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(context, trainer.learningRate));
+    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(trainer, context, trainer.learningRate));
     trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());
+  }
+
+  /** 'auto' resolved by the regime: output effect in a fine-tuning, the paper's peak-relative rate from scratch. */
+  private regimeOf(fineTuning: boolean): GradPruneReport['regime'] {
+    const score = this.options.score === 'auto' ? (fineTuning ? 'output-effect' : 'peak') : this.options.score;
+    const movement = this.options.effectMovement === 'auto' ? (fineTuning ? 'directed' : 'total') : this.options.effectMovement;
+    return { name: fineTuning ? 'fine-tuning' : 'from-scratch', score, effectMovement: score === 'output-effect' ? movement : null };
   }
 
   /** The skip probability each group has now. */
   probability(group: string): number {
-    const statistic = this.monitor.statistics.get(group);
+    const statistic = this.effects ? this.effects.statistics.get(group) : this.monitor.statistics.get(group);
     if (!statistic || statistic.observations < this.options.minObservations) return 0;
     return pruneProbability(statistic.convergence, this.options.startAt, this.options.fullAt, this.options.pMax);
   }
@@ -109,16 +147,17 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     trainer.events.emit('prune', { step: context.step, skipped, groups: pruned.map((group) => group.name) });
   }
 
-  private async afterStep(context: StepContext, learningRate: number): Promise<void> {
+  private async afterStep(trainer: Trainer, context: StepContext, learningRate: number): Promise<void> {
     for (const group of this.groups) {
       const counts = this.countsOf(group.name);
       if (group.unit < context.frozenPrefix) {
         // Frozen units are not trained: nothing to measure, and no snapshot to keep.
         this.monitor.release(group.name);
+        this.effects?.release(group.name);
         continue;
       }
       if (group.variables.some((variable) => context.gradients[variable.name] !== undefined)) {
-        this.monitor.countUpdate(group.name);
+        (this.effects ?? this.monitor).countUpdate(group.name);
         counts.trained++;
       } else if (group.variables.every((variable) => context.skip.has(variable.name))) {
         counts.skipped++;
@@ -128,7 +167,10 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     if ((context.step + 1) % this.options.monitorEvery !== 0 || !(learningRate > 0)) return;
     const trained = this.groups.filter((group) => group.unit >= context.frozenPrefix);
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
-    const observations = await this.monitor.observe(context.step, trained, 1 / learningRate);
+    // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
+    const observations: Map<string, Omit<GroupSeriesPoint, 'probability'>> = this.effects
+      ? this.effects.observe(context.step, trained, trainer.units)
+      : await this.monitor.observe(context.step, trained, 1 / learningRate);
     for (const [group, observation] of observations) {
       const points = this.series.get(group) ?? [];
       points.push({ ...observation, probability: this.probability(group) });
@@ -145,14 +187,15 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     return counts;
   }
 
-  /** Per-group score and probability series, skipped-step counts and FLOPs not run, for plots. */
   /** How it speeds training, for reports. */
   describe(): PluginDescription {
     return { speedup: 'skips-work', communicates: false };
   }
 
+  /** Per-group score and probability series, skipped-step counts and FLOPs not run, for plots; the regime. */
   report(): GradPruneReport {
     return {
+      regime: this.regime ?? this.regimeOf(false),
       groups: Object.fromEntries(
         this.groups.map((group) => {
           const counts = this.countsOf(group.name);
@@ -167,13 +210,16 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
 
   async exportState(): Promise<GradPruneState> {
     const snapshots = await this.monitor.exportSnapshots();
+    const rings = this.effects ? await this.effects.exportRings() : {};
     return {
       random: this.random.currentState,
+      ...(this.effects ? { probe: await this.effects.exportProbe() } : {}),
       groups: this.groups.map((group) => ({
         statistic: this.monitor.statistics.has(group.name) ? { ...this.monitor.statistics.get(group.name)! } : null,
         snapshot: snapshots[group.name] ?? null,
         counts: { ...this.countsOf(group.name) },
         series: [...(this.series.get(group.name) ?? [])],
+        ...(this.effects ? { effect: { statistic: this.effectStatisticOf(group.name), ring: rings[group.name] ?? null } } : {}),
       })),
     };
   }
@@ -195,11 +241,33 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       this.series.set(name, [...entry.series]);
     });
     this.monitor.importSnapshots(snapshots);
+    if (this.effects) this.importEffects(saved);
+  }
+
+  private effectStatisticOf(group: string): EffectStatistic | null {
+    const statistic = this.effects?.statistics.get(group);
+    return statistic ? { ...statistic, values: [...statistic.values] } : null;
+  }
+
+  private importEffects(saved: GradPruneState): void {
+    const effects = this.effects!;
+    if (saved.probe === undefined || saved.groups.some((entry) => entry.effect === undefined)) {
+      throw new Error("plugin-grad-prune: this trainer judges by output effect, and the state holds no output-effect monitor (saved with another score or regime)");
+    }
+    effects.statistics.clear();
+    const rings: Record<string, SavedEffectRing> = {};
+    saved.groups.forEach((entry, index) => {
+      const name = this.groups[index]!.name;
+      if (entry.effect!.statistic) effects.statistics.set(name, { ...entry.effect!.statistic, values: [...entry.effect!.statistic.values] });
+      if (entry.effect!.ring) rings[name] = entry.effect!.ring;
+    });
+    effects.importRings(rings);
+    effects.importProbe(saved.probe);
   }
 
   /** Groups that hold a weight snapshot now (at most one per monitored group). */
   get monitoredGroups(): string[] {
-    return this.monitor.snapshotGroups;
+    return this.effects ? this.effects.snapshotGroups : this.monitor.snapshotGroups;
   }
 }
 

@@ -5,3 +5,5 @@ export { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type Grou
 export { growthExponent, saturationConvergence, type Displacement } from './displacement-growth.js';
 export { parameterGroups } from './parameter-groups.js';
 export { pruneProbability } from './prune-probability.js';
+export { OutputEffectMonitor, type EffectObservation, type EffectSettings, type EffectStatistic, type SavedEffectRing } from './output-effect-monitor.js';
+export { fullRateEffect, type EffectMovement, type MeasuredEffect } from './full-rate-effect.js';

@@ -2,6 +2,16 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { optionChecks, type OptionChecks } from '@trainhooks/core-hooks';
 import type { ConvergenceScore } from './convergence-monitor.js';
 
+/**
+ * How a group's convergence is scored: the parameter statistics of convergence-monitor.ts ('peak',
+ * 'saturation'), or 'output-effect' — whether the group's recent learning still moves the model's
+ * predictions (output-effect-monitor.ts). 'auto' picks by the run's regime.
+ */
+export type PruneScore = 'auto' | ConvergenceScore | 'output-effect';
+
+/** Which part of a group's movement 'output-effect' judges (full-rate-effect.ts); 'auto' picks by the regime. */
+export type EffectMovementOption = 'auto' | 'directed' | 'total';
+
 /** Which parameters converge together and are pruned together. */
 export type GroupBy = 'unit' | 'variable' | ((variable: tf.Variable, unitIndex: number, unitName: string) => string);
 
@@ -22,11 +32,31 @@ export interface GradPruneOptions {
   /** Scores a group needs before it may be pruned: monitor points ('peak': its peak must be meaningful), windows ('saturation'). */
   minObservations: number;
   /**
-   * 'peak' (default, the paper's): convergence = 1 − smoothed rate / its peak, every monitor point.
+   * 'auto' (default): 'output-effect' in a fine-tuning (the trainer reports pretrained units), 'peak'
+   * from scratch; report().regime says which was used.
+   * 'peak' (the paper's): convergence = 1 − smoothed rate / its peak, every monitor point.
    * 'saturation': convergence = 1 − g, where distance² from an anchor ∝ updates^g over a window of
    * 2 · `saturationLag` monitor points (g ≈ 2 still learning, ≈ 1 random walk, ≈ 0 settled).
+   * 'output-effect': putting the group back to its weights of `referenceLag` monitor points ago moves
+   * the probe's predicted probability mass by its *effect*, scaled to full rate (a pruned group moves
+   * less); convergence = 1 − (median of the last `patience` effects) / (2 · effectThreshold), so ½ at
+   * the threshold — plugin-freeze's test, made gradual.
    */
-  score: ConvergenceScore;
+  score: PruneScore;
+  /** 'output-effect': the effect (mean total-variation change of the probe's predictions) at which convergence is ½. */
+  effectThreshold: number;
+  /**
+   * 'output-effect': 'directed' judges the part of the movement that keeps one direction (also measured
+   * over 2·referenceLag; the whole movement counts at half), 'total' all of it; 'auto' (default):
+   * 'directed' in a fine-tuning, 'total' from scratch, as plugin-freeze.
+   */
+  effectMovement: EffectMovementOption;
+  /** 'output-effect': monitor points between a snapshot and the measurement that undoes it. */
+  referenceLag: number;
+  /** 'output-effect': effects the median is taken over. */
+  patience: number;
+  /** 'output-effect': samples of the first batch (before a data-parallel rank takes its shard) that form the probe. */
+  probeSize: number;
   /** 'saturation': monitor points from the anchor to the window's midpoint (the window is twice that). */
   saturationLag: number;
   /** Convergence from which pruning starts, in [0, 1). */
@@ -48,7 +78,12 @@ export interface GradPruneOptions {
 export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.freeze({
   monitorEvery: 20,
   smoothing: 0.8,
-  score: 'peak',
+  score: 'auto',
+  effectThreshold: 0.0075,
+  effectMovement: 'auto',
+  referenceLag: 2,
+  patience: 3,
+  probeSize: 64,
   saturationLag: 5,
   minObservations: 3,
   startAt: 0.3,
@@ -66,9 +101,11 @@ const check: OptionChecks = optionChecks('plugin-grad-prune');
 export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {}): GradPruneOptions {
   check.names(options, Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS));
   const resolved = { ...DEFAULT_GRAD_PRUNE_OPTIONS, ...options };
-  for (const key of ['monitorEvery', 'minObservations', 'saturationLag'] as const) check.integer(key, resolved[key], 1);
+  for (const key of ['monitorEvery', 'minObservations', 'saturationLag', 'referenceLag', 'patience', 'probeSize'] as const) check.integer(key, resolved[key], 1);
   check.inInterval('smoothing', resolved.smoothing, '[0, 1)');
-  check.oneOf('score', resolved.score, ['peak', 'saturation']);
+  check.oneOf('score', resolved.score, ['auto', 'peak', 'saturation', 'output-effect']);
+  check.inInterval('effectThreshold', resolved.effectThreshold, '(0, 1]');
+  check.oneOf('effectMovement', resolved.effectMovement, ['auto', 'directed', 'total']);
   check.inInterval('startAt', resolved.startAt, '[0, 1)');
   check.inInterval('fullAt', resolved.fullAt, '[0, 1]');
   if (resolved.fullAt <= resolved.startAt) check.fail('fullAt', resolved.fullAt, `greater than startAt (${resolved.startAt})`);

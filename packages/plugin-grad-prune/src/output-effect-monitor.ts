@@ -1,0 +1,239 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { median, outputKind, predictionDistance, type OutputKind, type Unit } from '@trainhooks/core-hooks/internal';
+import type { ParameterGroup, SavedSnapshot } from './convergence-monitor.js';
+import { fullRateEffect, type EffectMovement } from './full-rate-effect.js';
+
+/** What the monitor keeps per group (plain numbers: exportable). */
+export interface EffectStatistic {
+  /** Updates the group has received while monitored (pruned steps do not count). */
+  updates: number;
+  /** Its last `patience` judged effects. */
+  values: number[];
+  /** Judged effects so far. */
+  observations: number;
+  /** 1 − level / (2 · effectThreshold), clamped to [0, 1]: ½ at the threshold. */
+  convergence: number;
+}
+
+/** One group's measurement at one monitor point. */
+export interface EffectObservation {
+  readonly step: number;
+  /** At full rate (full-rate-effect.ts): what is judged. */
+  readonly effect: number;
+  /** Measured: the group put back referenceLag monitor points, and 2·referenceLag (null: not measured). */
+  readonly lagEffect: number;
+  readonly farEffect: number | null;
+  /** Median of the last `patience` judged effects. */
+  readonly level: number;
+  readonly convergence: number;
+}
+
+/** A group's weights at one monitor point, and the updates it had received by then. */
+interface GroupSnapshot {
+  readonly step: number;
+  readonly updates: number;
+  readonly values: tf.Tensor[];
+}
+
+/** Saved form of a group's snapshot ring. */
+export interface SavedEffectRing {
+  readonly steps: number[];
+  readonly updates: number[];
+  readonly snapshots: SavedSnapshot[];
+}
+
+export interface EffectSettings {
+  /** Monitor points between a snapshot and the measurement that undoes it. */
+  readonly lag: number;
+  readonly patience: number;
+  readonly effectThreshold: number;
+  readonly movement: EffectMovement;
+}
+
+/**
+ * Judges groups by what their recent learning does to the model's predictions — plugin-freeze's
+ * output-effect principle, on the training thread: at each monitor point, on a fixed probe, a group's
+ * weights are put back to where they were `lag` monitor points ago (and 2·lag), every other weight as
+ * it is, and the predicted class distributions compared with the current ones (mean total variation,
+ * core-hooks' predictionDistance). A group whose recent learning no longer moves the predictions may
+ * be skipped; pruning it does not make it look settled, because its effect is scaled to what it would
+ * be had it trained every step (full-rate-effect.ts). Costs one forward of the model and, per group,
+ * one or two forwards of the model from that group's unit, on the probe, per monitor point.
+ */
+export class OutputEffectMonitor {
+  private probe: tf.Tensor | null = null;
+  private kind: OutputKind | null = null;
+  private readonly rings = new Map<string, GroupSnapshot[]>();
+  readonly statistics = new Map<string, EffectStatistic>();
+
+  constructor(private readonly settings: EffectSettings) {}
+
+  get hasProbe(): boolean {
+    return this.probe !== null;
+  }
+
+  /** The first `size` samples of `x` become the probe (once). */
+  setProbe(x: tf.Tensor, size: number): void {
+    if (this.probe) return;
+    const rows = Math.min(size, x.shape[0]!);
+    this.probe = tf.keep(tf.tidy(() => tf.cast(tf.slice(x, [0], [rows]), 'float32')));
+  }
+
+  statistic(group: string): EffectStatistic {
+    let statistic = this.statistics.get(group);
+    if (!statistic) {
+      statistic = { updates: 0, values: [], observations: 0, convergence: 0 };
+      this.statistics.set(group, statistic);
+    }
+    return statistic;
+  }
+
+  countUpdate(group: string): void {
+    this.statistic(group).updates++;
+  }
+
+  /** Measures the groups whose ring reaches `lag` back, then snapshots every group. */
+  observe(step: number, groups: readonly ParameterGroup[], units: readonly Unit[]): Map<string, EffectObservation> {
+    const { lag } = this.settings;
+    const observations = new Map<string, EffectObservation>();
+    const measured = this.probe ? groups.filter((group) => (this.rings.get(group.name)?.length ?? 0) >= lag) : [];
+    if (measured.length > 0) {
+      const effects = this.measure(measured, units);
+      measured.forEach((group, index) => {
+        const observation = this.judge(step, group.name, effects[index]!);
+        if (observation) observations.set(group.name, observation);
+      });
+    }
+    for (const group of groups) this.snapshot(step, group);
+    return observations;
+  }
+
+  /** Per group, its effect over one lag and (when the ring reaches) over two. */
+  private measure(groups: readonly ParameterGroup[], units: readonly Unit[]): Array<{ lag: number; far: number | null }> {
+    const { lag } = this.settings;
+    const needed = new Set(groups.map((group) => group.unit));
+    const inputs = new Map<number, tf.Tensor>();
+    const made: tf.Tensor[] = [];
+    let activation = this.probe!;
+    units.forEach((unit, index) => {
+      if (needed.has(index)) inputs.set(index, activation);
+      const input = activation;
+      activation = tf.tidy(() => unit.apply(input, { training: false }));
+      made.push(activation);
+    });
+    const now = activation;
+    this.kind ??= outputKind(now);
+    const kind = this.kind;
+    try {
+      return groups.map((group) => {
+        const ring = this.rings.get(group.name)!;
+        const current = group.variables.map((variable) => tf.keep(variable.clone()));
+        const undone = (snapshot: GroupSnapshot) => {
+          group.variables.forEach((variable, index) => variable.assign(snapshot.values[index]!));
+          const output = tf.tidy(() => units.slice(group.unit).reduce((x, unit) => unit.apply(x, { training: false }), inputs.get(group.unit)!));
+          const distance = predictionDistance(now, output, kind);
+          output.dispose();
+          return distance;
+        };
+        try {
+          const lagEffect = undone(ring[ring.length - lag]!);
+          const far = this.settings.movement === 'directed' && ring.length >= 2 * lag ? undone(ring[ring.length - 2 * lag]!) : null;
+          return { lag: lagEffect, far };
+        } finally {
+          // The variables get their values back bit for bit (assign shares the copy's data).
+          group.variables.forEach((variable, index) => variable.assign(current[index]!));
+          tf.dispose(current);
+        }
+      });
+    } finally {
+      tf.dispose(made);
+    }
+  }
+
+  private judge(step: number, group: string, measured: { lag: number; far: number | null }): EffectObservation | null {
+    const { lag, patience, effectThreshold, movement } = this.settings;
+    const ring = this.rings.get(group)!;
+    const statistic = this.statistic(group);
+    const lagStart = ring[ring.length - lag]!;
+    const farStart = measured.far === null ? null : ring[ring.length - 2 * lag]!;
+    const effect = fullRateEffect(
+      { effect: measured.lag, updates: statistic.updates - lagStart.updates },
+      farStart && measured.far !== null ? { effect: measured.far, updates: statistic.updates - farStart.updates } : null,
+      step - lagStart.step,
+      movement,
+    );
+    // No update in the lag (or a regression's output): nothing to judge; the last verdict stands.
+    if (!Number.isFinite(effect)) return null;
+    statistic.values = [...statistic.values, effect].slice(-patience);
+    statistic.observations++;
+    const level = median(statistic.values);
+    statistic.convergence = Math.min(1, Math.max(0, 1 - level / (2 * effectThreshold)));
+    return { step, effect, lagEffect: measured.lag, farEffect: measured.far, level, convergence: statistic.convergence };
+  }
+
+  private snapshot(step: number, group: ParameterGroup): void {
+    const ring = this.rings.get(group.name) ?? [];
+    ring.push({ step, updates: this.statistic(group.name).updates, values: group.variables.map((variable) => tf.keep(variable.clone())) });
+    // The oldest one a measurement reaches is 2·lag back (lag with 'total').
+    const capacity = (this.settings.movement === 'directed' ? 2 : 1) * this.settings.lag;
+    while (ring.length > capacity) tf.dispose(ring.shift()!.values);
+    this.rings.set(group.name, ring);
+  }
+
+  /** Frees a group's snapshots (it froze); its statistic is kept. */
+  release(group: string): void {
+    for (const snapshot of this.rings.get(group) ?? []) tf.dispose(snapshot.values);
+    this.rings.delete(group);
+  }
+
+  get snapshotGroups(): string[] {
+    return [...this.rings.keys()];
+  }
+
+  async exportRings(): Promise<Record<string, SavedEffectRing>> {
+    const saved: Record<string, SavedEffectRing> = {};
+    for (const [group, ring] of this.rings) {
+      saved[group] = {
+        steps: ring.map((snapshot) => snapshot.step),
+        updates: ring.map((snapshot) => snapshot.updates),
+        snapshots: await Promise.all(
+          ring.map(async (snapshot) => ({
+            shapes: snapshot.values.map((t) => [...t.shape]),
+            values: await Promise.all(snapshot.values.map(async (t) => (await t.data()).slice() as Float32Array)),
+          })),
+        ),
+      };
+    }
+    return saved;
+  }
+
+  importRings(saved: Record<string, SavedEffectRing>): void {
+    for (const group of [...this.rings.keys()]) this.release(group);
+    for (const [group, ring] of Object.entries(saved)) {
+      this.rings.set(
+        group,
+        ring.snapshots.map((snapshot, index) => ({
+          step: ring.steps[index]!,
+          updates: ring.updates[index]!,
+          values: snapshot.values.map((values, i) => tf.keep(tf.tensor(values, snapshot.shapes[i]!, 'float32'))),
+        })),
+      );
+    }
+  }
+
+  async exportProbe(): Promise<SavedSnapshot | null> {
+    if (!this.probe) return null;
+    return { shapes: [[...this.probe.shape]], values: [(await this.probe.data()).slice() as Float32Array] };
+  }
+
+  importProbe(saved: SavedSnapshot | null): void {
+    this.probe?.dispose();
+    this.probe = saved ? tf.keep(tf.tensor(saved.values[0]!, saved.shapes[0]!, 'float32')) : null;
+  }
+
+  dispose(): void {
+    for (const group of [...this.rings.keys()]) this.release(group);
+    this.probe?.dispose();
+    this.probe = null;
+  }
+}

@@ -1,0 +1,187 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
+import { directedEffect } from '@trainhooks/core-hooks/internal';
+import { fullRateEffect, gradPrunePlugin, OutputEffectMonitor, parameterGroups, type GradPruneOptions, type PruneEvent } from '@trainhooks/plugin-grad-prune/internal';
+import { bitIdentical, copyWeights, denseModel, toyData, useCpu } from '../core-hooks/helpers.js';
+import { train } from './helpers.js';
+
+beforeAll(useCpu);
+
+describe('fullRateEffect: a group’s effect as if it had trained every step', () => {
+  it('trained every step, it is core-hooks’ directedEffect (directed) or the lag’s effect (total)', () => {
+    for (const [e1, e2] of [[0.01, 0.02], [0.01, 0.014], [0.02, 0.01], [0.003, 0.005]] as const) {
+      expect(fullRateEffect({ effect: e1, updates: 20 }, { effect: e2, updates: 40 }, 20, 'directed')).toBeCloseTo(directedEffect(e1, e2), 12);
+      expect(fullRateEffect({ effect: e1, updates: 20 }, { effect: e2, updates: 40 }, 20, 'total')).toBe(e1);
+    }
+  });
+
+  it('pruned, a drift is scaled by steps / updates and jitter by √(steps / updates)', () => {
+    const [drift, jitter] = [0.001, 0.002]; // per update
+    // Pure drift over 4 of 20 steps (and 7 of 40): the full-rate effect is 20 steps of it.
+    expect(fullRateEffect({ effect: drift * 4, updates: 4 }, { effect: drift * 7, updates: 7 }, 20, 'directed')).toBeCloseTo(drift * 20, 12);
+    // Pure jitter: no directed part; the whole (σ·√20) counts at half.
+    expect(fullRateEffect({ effect: jitter * 2, updates: 4 }, { effect: jitter * Math.sqrt(7), updates: 7 }, 20, 'directed')).toBeCloseTo((jitter * Math.sqrt(20)) / 2, 12);
+    // Both: e² = d²n² + σ²n at each lag.
+    const measured = (n: number) => Math.sqrt(drift * drift * n * n + jitter * jitter * n);
+    const expected = Math.max(drift * 20, Math.sqrt(drift * drift * 400 + jitter * jitter * 20) / 2);
+    expect(fullRateEffect({ effect: measured(5), updates: 5 }, { effect: measured(12), updates: 12 }, 20, 'directed')).toBeCloseTo(expected, 12);
+    // 'total', or no second lag: all of it taken as drift, never below the truth.
+    expect(fullRateEffect({ effect: jitter * 2, updates: 4 }, null, 20, 'directed')).toBeCloseTo(jitter * 2 * 5, 12);
+    expect(fullRateEffect({ effect: jitter * 2, updates: 4 }, { effect: 1, updates: 7 }, 20, 'total')).toBeCloseTo(jitter * 2 * 5, 12);
+  });
+
+  it('says nothing without an update in the lag; without one in the older lag, takes it all as drift', () => {
+    expect(fullRateEffect({ effect: 0, updates: 0 }, { effect: 0.01, updates: 3 }, 20, 'directed')).toBeNaN();
+    expect(fullRateEffect({ effect: Number.NaN, updates: 3 }, null, 20, 'total')).toBeNaN();
+    expect(fullRateEffect({ effect: 0.002, updates: 4 }, { effect: 0.002, updates: 4 }, 20, 'directed')).toBeCloseTo(0.01, 12);
+  });
+});
+
+describe('OutputEffectMonitor', () => {
+  it('undoing a group moves the predictions by what its recent change does to them; the weights come back bit for bit; no leaks', () => {
+    const model = denseModel(3, [8, 16, 16, 3]);
+    const trainer = createTrainer(model, { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    const groups = parameterGroups(trainer.units, 'unit', 2);
+    const monitor = new OutputEffectMonitor({ lag: 1, patience: 1, effectThreshold: 0.01, movement: 'total' });
+    const { x, y } = toyData(32, 8, 3, 5);
+    monitor.setProbe(x, 32);
+    monitor.observe(0, groups, trainer.units);
+    // Unit 1 moves, unit 0 does not.
+    const moved = trainer.units[1]!.variables[0]!;
+    const before = moved.dataSync().slice();
+    moved.assign(tf.tidy(() => tf.add(moved, tf.randomNormal(moved.shape, 0, 0.3, 'float32', 2))));
+    monitor.countUpdate(groups[0]!.name);
+    monitor.countUpdate(groups[1]!.name);
+    const weights = trainer.variables.map((v) => v.dataSync().slice());
+    const tensors = tf.memory().numTensors;
+    const observations = monitor.observe(1, groups, trainer.units);
+    expect(tf.memory().numTensors).toBe(tensors); // each group's new snapshot replaced its oldest
+    trainer.variables.forEach((v, i) => expect(bitIdentical(v.dataSync(), weights[i]!)).toBe(true));
+    expect(observations.get(groups[0]!.name)!.lagEffect).toBe(0);
+    // By hand: the predictions with unit 1's kernel put back, against now.
+    const now = model.predict(x) as tf.Tensor2D;
+    const after = moved.dataSync().slice();
+    moved.assign(tf.tensor(before, moved.shape));
+    const undone = model.predict(x) as tf.Tensor2D;
+    moved.assign(tf.tensor(after, moved.shape));
+    const byHand = tf.tidy(() => tf.mean(tf.mul(tf.sum(tf.abs(tf.sub(now, undone)), 1), 0.5)).dataSync()[0]!);
+    expect(byHand).toBeGreaterThan(0.01);
+    // One update in one step: the full-rate effect is the measured one.
+    expect(observations.get(groups[1]!.name)!.lagEffect).toBeCloseTo(byHand, 5);
+    expect(observations.get(groups[1]!.name)!.effect).toBeCloseTo(byHand, 5);
+    monitor.dispose();
+    tf.dispose([x, y, now, undone]);
+    model.dispose();
+  });
+});
+
+/**
+ * A fine-tuning (every unit but the head pretrained) whose gradients are scripted: unit 0's shrink by
+ * 0.9 per step (it settles), unit 1's keep one direction at a constant size (it keeps learning).
+ */
+function fineTuning(pruneSeed: number, options: Partial<GradPruneOptions> = {}, optimizer: tf.Optimizer = tf.train.sgd(0.1)) {
+  const trainer = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer, loss: 'categoricalCrossentropy', pretrainedUnits: 3 });
+  const plugin = gradPrunePlugin({ monitorEvery: 10, seed: pruneSeed, ...options });
+  trainer.use(plugin);
+  scriptGradients(trainer);
+  const events: PruneEvent[] = [];
+  trainer.events.on('prune', (event) => void events.push(event));
+  return { trainer, plugin, events };
+}
+
+function scriptGradients(trainer: Trainer): void {
+  const [settling, learning] = [trainer.units[0]!, trainer.units[1]!];
+  trainer.hooks.beforeAllReduce.tap('scripted', (gradients, context) => {
+    const replaced = { ...gradients };
+    settling.variables.forEach((variable, i) => {
+      if (replaced[variable.name]) replaced[variable.name] = tf.randomNormal(variable.shape, 0, 0.05 * 0.9 ** context.step, 'float32', context.step * 10 + i + 1);
+    });
+    learning.variables.forEach((variable, i) => {
+      if (replaced[variable.name]) replaced[variable.name] = tf.randomNormal(variable.shape, 0, 0.1, 'float32', 1000 + i);
+    });
+    return replaced;
+  });
+}
+
+describe("GradPrunePlugin with score 'output-effect'", () => {
+  it("'auto' judges by output effect (directed) in a fine-tuning, by the peak-relative rate from scratch", () => {
+    const regime = (pretrainedUnits: number | undefined, options: Partial<GradPruneOptions> = {}) => {
+      const trainer = createTrainer(denseModel(1), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy', ...(pretrainedUnits ? { pretrainedUnits } : {}) });
+      const plugin = gradPrunePlugin(options);
+      trainer.use(plugin);
+      return plugin.report().regime;
+    };
+    expect(regime(2)).toEqual({ name: 'fine-tuning', score: 'output-effect', effectMovement: 'directed' });
+    expect(regime(undefined)).toEqual({ name: 'from-scratch', score: 'peak', effectMovement: null });
+    expect(regime(undefined, { score: 'output-effect' })).toEqual({ name: 'from-scratch', score: 'output-effect', effectMovement: 'total' });
+    expect(regime(2, { score: 'saturation' })).toEqual({ name: 'fine-tuning', score: 'saturation', effectMovement: null });
+    expect(() => gradPrunePlugin({ effectThreshold: 0 })).toThrow(/option effectThreshold must be a number in \(0, 1\], got 0/);
+    expect(() => gradPrunePlugin({ effectMovement: 'drift' as never })).toThrow(/option effectMovement must be 'auto', 'directed' or 'total'/);
+    expect(() => gradPrunePlugin({ referenceLag: 0 })).toThrow(/option referenceLag must be an integer ≥ 1/);
+  });
+
+  it('prunes the group whose learning no longer moves the predictions, never the one still learning; no leaks', async () => {
+    const batch = toyData(16, 8, 3);
+    const { trainer, plugin } = fineTuning(7);
+    const [settling, learning] = trainer.units.map((unit) => unit.name);
+    await train(trainer, 150, batch);
+    // Still learning: its effect stays far above the threshold, and it is never skipped. (Later its
+    // drift saturates the softmax, and its effect falls too.)
+    const moving = plugin.report().groups[learning!]!;
+    expect(Math.min(...moving.series.map((point) => point.effect!))).toBeGreaterThan(0.03);
+    expect(moving.skippedSteps).toBe(0);
+    const tensors = tf.memory().numTensors;
+    await train(trainer, 150, batch);
+    expect(tf.memory().numTensors).toBe(tensors);
+    const settled = plugin.report().groups[settling!]!;
+    expect(settled.series[0]!.probability).toBe(0);
+    expect(settled.series.at(-1)!.level).toBeLessThan(0.0075);
+    expect(settled.series.at(-1)!.probability).toBeGreaterThan(0.8);
+    expect(settled.skippedSteps).toBeGreaterThan(150);
+    expect(settled.trainedSteps).toBeGreaterThan(settled.series.length); // it wakes up
+    await trainer.dispose();
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('the probe is the whole batch’s first samples, taken before a data-parallel rank keeps its shard', async () => {
+    const batch = toyData(16, 8, 3);
+    const { trainer, plugin } = fineTuning(7, { probeSize: 12 });
+    // A rank's shard, like plugin-mpi's (a selectBatch tap at the default stage).
+    trainer.hooks.selectBatch.tap('shard', (given) => ({ x: tf.slice(given.x, 8, 8), y: tf.slice(given.y, 8, 8), ids: null }));
+    await train(trainer, 1, batch);
+    const probe = (await plugin.exportState()).probe!;
+    expect(probe.shapes[0]).toEqual([12, 8]);
+    expect(bitIdentical(probe.values[0]!, tf.slice(batch.x, 0, 12).dataSync() as Float32Array)).toBe(true);
+    await trainer.dispose();
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('export → import mid-run: the resumed trainer prunes the same pattern and ends with the same weights (Adam)', async () => {
+    const batch = toyData(16, 8, 3);
+    const original = fineTuning(5, {}, tf.train.adam(0.01));
+    await train(original.trainer, 95, batch);
+    const state = structuredClone(await original.trainer.exportState());
+    const resumed = fineTuning(5, {}, tf.train.adam(0.01));
+    copyWeights(original.trainer.model as never, resumed.trainer.model as never);
+    await resumed.trainer.importState(state);
+    original.events.length = 0;
+    await train(original.trainer, 150, batch);
+    await train(resumed.trainer, 150, batch);
+    expect(original.events.length).toBeGreaterThan(10);
+    const positions = (run: typeof original) => run.events.map((event) => [event.step, event.groups.map((g) => run.trainer.units.findIndex((u) => u.name === g))]);
+    expect(positions(resumed)).toEqual(positions(original));
+    const expected = original.trainer.variables.map((v) => v.dataSync());
+    resumed.trainer.variables.forEach((v, i) => expect(bitIdentical(v.dataSync(), expected[i]!)).toBe(true));
+    expect(Object.values(resumed.plugin.report().groups)).toEqual(Object.values(original.plugin.report().groups));
+    // A state without the output-effect monitor is refused by name.
+    const other = fineTuning(5);
+    const fromScratch = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    fromScratch.use(gradPrunePlugin());
+    const saved = (await fromScratch.exportState()).plugins['grad-prune']!.state;
+    expect(() => other.plugin.importState(saved as never)).toThrow(/holds no output-effect monitor/);
+    for (const run of [original, resumed, other]) await run.trainer.dispose();
+    await fromScratch.dispose();
+    tf.dispose([batch.x, batch.y]);
+  });
+});
