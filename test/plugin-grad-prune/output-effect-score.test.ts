@@ -140,6 +140,9 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     expect(settled.series.at(-1)!.probability).toBeGreaterThan(0.8);
     expect(settled.skippedSteps).toBeGreaterThan(150);
     expect(settled.trainedSteps).toBeGreaterThan(settled.series.length); // it wakes up
+    // What judging cost is in the report: 30 monitor points, each timed.
+    expect(plugin.report().monitor.points).toBe(30);
+    expect(plugin.report().monitor.milliseconds).toBeGreaterThan(0);
     await trainer.dispose();
     tf.dispose([batch.x, batch.y]);
   });

@@ -40,6 +40,8 @@ export interface GroupSeriesPoint {
 export interface GradPruneReport {
   /** How groups were judged: the regime ('fine-tuning' when the trainer reports pretrained units), the score and (for 'output-effect') the movement. */
   readonly regime: { readonly name: 'fine-tuning' | 'from-scratch'; readonly score: ConvergenceScore | 'output-effect'; readonly effectMovement: EffectMovement | null };
+  /** What judging cost: monitor points and the time they took on the training thread (a cost every step pays for). */
+  readonly monitor: { readonly points: number; readonly milliseconds: number };
   readonly groups: Record<string, {
     readonly unit: number;
     readonly series: GroupSeriesPoint[];
@@ -86,6 +88,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   private groups: ParameterGroup[] = [];
   private readonly series = new Map<string, GroupSeriesPoint[]>();
   private readonly counts = new Map<string, { skipped: number; trained: number; flops: number }>();
+  private readonly monitorCost = { points: 0, milliseconds: 0 };
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
@@ -165,12 +168,15 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       }
     }
     if ((context.step + 1) % this.options.monitorEvery !== 0 || !(learningRate > 0)) return;
+    const began = performance.now();
     const trained = this.groups.filter((group) => group.unit >= context.frozenPrefix);
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
     // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
     const observations: Map<string, Omit<GroupSeriesPoint, 'probability'>> = this.effects
       ? this.effects.observe(context.step, trained, trainer.units)
       : await this.monitor.observe(context.step, trained, 1 / learningRate);
+    this.monitorCost.points++;
+    this.monitorCost.milliseconds += performance.now() - began;
     for (const [group, observation] of observations) {
       const points = this.series.get(group) ?? [];
       points.push({ ...observation, probability: this.probability(group) });
@@ -196,6 +202,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   report(): GradPruneReport {
     return {
       regime: this.regime ?? this.regimeOf(false),
+      monitor: { ...this.monitorCost },
       groups: Object.fromEntries(
         this.groups.map((group) => {
           const counts = this.countsOf(group.name);
