@@ -39,6 +39,36 @@ describe('fullRateEffect: a group’s effect as if it had trained every step', (
 });
 
 describe('OutputEffectMonitor', () => {
+  it("'directed': measured over two lags only while the first leaves the probability open", () => {
+    const farEffects = (certain?: readonly [number, number]) => {
+      const model = denseModel(3, [8, 16, 16, 3]);
+      const trainer = createTrainer(model, { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+      const groups = parameterGroups(trainer.units, 'unit', 1);
+      const monitor = new OutputEffectMonitor({ lag: 1, patience: 1, effectThreshold: 0.01, movement: 'directed', ...(certain ? { certain } : {}) });
+      const { x, y } = toyData(32, 8, 3, 5);
+      monitor.setProbe(x, 32);
+      const kernel = trainer.units[0]!.variables[0]!;
+      const seen: Array<number | null> = [];
+      for (let point = 0; point < 3; point++) {
+        const observation = monitor.observe(point, groups, trainer.units).get(groups[0]!.name);
+        if (observation) seen.push(observation.farEffect);
+        kernel.assign(tf.tidy(() => tf.add(kernel, tf.mul(tf.randomNormal(kernel.shape, 0, 1, 'float32', 7), 0.02))));
+        monitor.countUpdate(groups[0]!.name);
+      }
+      monitor.dispose();
+      tf.dispose([x, y]);
+      model.dispose();
+      return seen;
+    };
+    // Point 1 has one lag to measure; point 2 reaches two.
+    const always = farEffects();
+    expect(always[0]).toBeNull();
+    expect(always[1]).toBeGreaterThan(0);
+    expect(farEffects([0.9, 0.95])).toEqual([null, null]); // every effect here is far below 0.9: decided
+    expect(farEffects([1e-9, 1e-8])).toEqual([null, null]); // and far above 1e-8
+    expect(farEffects([1e-9, 0.9])[1]).toBeCloseTo(always[1]!, 12);
+  });
+
   it('undoing a group moves the predictions by what its recent change does to them; the weights come back bit for bit; no leaks', () => {
     const model = denseModel(3, [8, 16, 16, 3]);
     const trainer = createTrainer(model, { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
@@ -129,8 +159,11 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     // Still learning: its effect stays far above the threshold, and it is never skipped. (Later its
     // drift saturates the softmax, and its effect falls too.)
     const moving = plugin.report().groups[learning!]!;
-    expect(Math.min(...moving.series.map((point) => point.effect!))).toBeGreaterThan(0.03);
+    expect(Math.min(...moving.series.map((point) => point.effect!))).toBeGreaterThan(0.02);
     expect(moving.skippedSteps).toBe(0);
+    // Its effect over one lag already says "not settled" (half of it, as jitter, is over the edge of
+    // zero probability): the costlier measurement over two lags is never made.
+    expect(moving.series.every((point) => point.farEffect === null)).toBe(true);
     const tensors = tf.memory().numTensors;
     await train(trainer, 150, batch);
     expect(tf.memory().numTensors).toBe(tensors);
@@ -140,6 +173,7 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     expect(settled.series.at(-1)!.probability).toBeGreaterThan(0.8);
     expect(settled.skippedSteps).toBeGreaterThan(150);
     expect(settled.trainedSteps).toBeGreaterThan(settled.series.length); // it wakes up
+    expect(settled.series.at(-1)!.farEffect).toBeNull(); // settled: one lag decides
     // What judging cost is in the report: 30 monitor points, each timed.
     expect(plugin.report().monitor.points).toBe(30);
     expect(plugin.report().monitor.milliseconds).toBeGreaterThan(0);

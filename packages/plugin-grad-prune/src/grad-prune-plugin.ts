@@ -104,8 +104,10 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     this.groups = parameterGroups(trainer.units, this.options.groupBy, withinPretrained(byHead, trainer.pretrainedUnits));
     this.regime = this.regimeOf(trainer.pretrainedUnits > 0);
     if (this.regime.score === 'output-effect') {
-      const { referenceLag: lag, patience, effectThreshold } = this.options;
-      const effects = new OutputEffectMonitor({ lag, patience, effectThreshold, movement: this.regime.effectMovement! });
+      const { referenceLag: lag, patience, effectThreshold, startAt, fullAt } = this.options;
+      // Convergence 1 − m / (2·threshold) reaches fullAt (highest probability) and startAt (zero) at these effects.
+      const certain = [2 * effectThreshold * (1 - fullAt), 2 * effectThreshold * (1 - startAt)] as const;
+      const effects = new OutputEffectMonitor({ lag, patience, effectThreshold, movement: this.regime.effectMovement!, certain });
       this.effects = effects;
       // The probe comes from the whole batch, before a data-parallel rank takes its shard: every rank
       // judges on the same samples, so every rank prunes alike.

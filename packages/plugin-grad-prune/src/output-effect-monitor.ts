@@ -48,6 +48,12 @@ export interface EffectSettings {
   readonly patience: number;
   readonly effectThreshold: number;
   readonly movement: EffectMovement;
+  /**
+   * Effects at or below `certain[0]` give the highest probability, at or above `certain[1]` zero: a
+   * group whose effect over one lag already settles which side it is on is not measured over two
+   * (the forward that costs most). Default [0, ∞]: always measured.
+   */
+  readonly certain?: readonly [number, number];
 }
 
 /**
@@ -98,7 +104,7 @@ export class OutputEffectMonitor {
     const observations = new Map<string, EffectObservation>();
     const measured = this.probe ? groups.filter((group) => (this.rings.get(group.name)?.length ?? 0) >= lag) : [];
     if (measured.length > 0) {
-      const effects = this.measure(measured, units);
+      const effects = this.measure(step, measured, units);
       measured.forEach((group, index) => {
         const observation = this.judge(step, group.name, effects[index]!);
         if (observation) observations.set(group.name, observation);
@@ -108,8 +114,14 @@ export class OutputEffectMonitor {
     return observations;
   }
 
-  /** Per group, its effect over one lag and (when the ring reaches) over two. */
-  private measure(groups: readonly ParameterGroup[], units: readonly Unit[]): Array<{ lag: number; far: number | null }> {
+  /**
+   * Per group, its effect over one lag and — when the ring reaches and the first does not already
+   * decide — over two. Undecided: at full rate the judged effect lies between the lag's effect taken
+   * as drift (U = e₁·steps/n₁) and half of it taken as jitter (½·e₁·√(steps/n₁)); when U is at most
+   * certain[0], or that lower bound at least certain[1], the probability is known whatever the second
+   * lag says, and U stands for the judged effect (a median of values on one side of an edge stays there).
+   */
+  private measure(step: number, groups: readonly ParameterGroup[], units: readonly Unit[]): Array<{ lag: number; far: number | null }> {
     const { lag } = this.settings;
     const needed = new Set(groups.map((group) => group.unit));
     const inputs = new Map<number, tf.Tensor>();
@@ -136,8 +148,10 @@ export class OutputEffectMonitor {
           return distance;
         };
         try {
-          const lagEffect = undone(ring[ring.length - lag]!);
-          const far = this.settings.movement === 'directed' && ring.length >= 2 * lag ? undone(ring[ring.length - 2 * lag]!) : null;
+          const lagStart = ring[ring.length - lag]!;
+          const lagEffect = undone(lagStart);
+          const reaches = this.settings.movement === 'directed' && ring.length >= 2 * lag;
+          const far = reaches && this.undecided(lagEffect, this.statistic(group.name).updates - lagStart.updates, step - lagStart.step) ? undone(ring[ring.length - 2 * lag]!) : null;
           return { lag: lagEffect, far };
         } finally {
           // The variables get their values back bit for bit (assign shares the copy's data).
@@ -148,6 +162,14 @@ export class OutputEffectMonitor {
     } finally {
       tf.dispose(made);
     }
+  }
+
+  private undecided(lagEffect: number, updates: number, steps: number): boolean {
+    const [low, high] = this.settings.certain ?? [0, Number.POSITIVE_INFINITY];
+    const upper = fullRateEffect({ effect: lagEffect, updates }, null, steps, 'total');
+    if (!Number.isFinite(upper)) return false;
+    const lower = (upper / 2) * Math.sqrt(updates / steps);
+    return upper > low && lower < high;
   }
 
   private judge(step: number, group: string, measured: { lag: number; far: number | null }): EffectObservation | null {
