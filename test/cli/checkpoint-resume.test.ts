@@ -12,8 +12,8 @@ import { ROOT, runCli, type CliRun } from './cli-helpers.js';
 const work = mkdtempSync(join(tmpdir(), 'trainhooks-cli-checkpoint-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** mlp with Dropout-free dense layers on 384 samples, 3 epochs of 12 steps, cpu: deterministic and quick. */
-const RUN = ['train', '--model', 'mlp', '--data', 'subset', '--train-limit', '384', '--test-limit', '128', '--batch-size', '32', '--epochs', '3', '--backend', 'cpu', '--plugins', 'grad-prune', '--json-lines'];
+/** mlp with Dropout-free dense layers on 384 samples, 3 epochs of 12 steps, wasm on one thread: deterministic, and ~4× quicker than cpu. */
+const RUN = ['train', '--model', 'mlp', '--data', 'subset', '--train-limit', '384', '--test-limit', '128', '--batch-size', '32', '--epochs', '3', '--backend', 'wasm', '--threads', '1', '--plugins', 'grad-prune', '--json-lines'];
 const STEPS = 36;
 
 interface Report {
