@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer } from '@trainhooks/core-hooks';
 import { createMnistCoreModel, loadFashionMnist, toTensors } from '@trainhooks/cli';
-import { bitIdentical, useFastCpu } from './helpers.js';
+import { bitIdentical, useFastWasm } from './helpers.js';
 
-beforeAll(useFastCpu);
+beforeAll(useFastWasm);
 
 describe('raw-variable models train through hand-declared units', () => {
   it('mnist-core style model: loss falls on Fashion-MNIST, frozen unit untouched', async () => {

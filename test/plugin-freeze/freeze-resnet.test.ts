@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer } from '@trainhooks/core-hooks';
 import { createModel } from '@trainhooks/cli';
 import { freezePlugin } from '@trainhooks/plugin-freeze';
-import { bitIdentical, useFastCpu } from '../core-hooks/helpers.js';
+import { bitIdentical, useFastWasm } from '../core-hooks/helpers.js';
 
-// The fast CPU kernels: tfjs-cpu's own filter gradient makes a resnet step take seconds.
-beforeAll(useFastCpu);
+// wasm with our kernels: resnet and cnn steps on the cpu backend made this file take seconds a step.
+beforeAll(useFastWasm);
 
 describe('FreezePlugin on resnet (BatchNorm, functional model rebuilt in the worker)', () => {
   it('resnet: freezes its stem (conv + BatchNorm) without touching the stem moving statistics', async () => {
