@@ -2,23 +2,21 @@
 // timings for largest first, so on CI (no cache) a short file that spends a minute waiting on child
 // processes (the CLI, mpirun, npm pack) can start last and run alone on one fork while the other idles.
 // Starting the slowest first (longest-processing-time scheduling) lets the two forks end together.
-// Timings: fresh clone of daba9ab, 2 cores, inside the whole suite; keep the list to files over ~20 s.
-// The suite is CPU-bound (1,059 s of test time on 2 forks, 605 s wall for the first command), so the
-// order mainly keeps the longest file from starting late.
+// Timings: the whole suite on 2 cores at commit b259c3d (2026-12-06); keep the list to files over ~20 s.
+// The suite is CPU-bound (939 s of test time on 2 forks, 541 s wall for the first command before the
+// conv tests moved to wasm), so the order mainly keeps the longest file from starting late.
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 export const SLOWEST_FILES: readonly string[] = [
-  'test/packaging/pack.test.ts', // 211 s inside the suite (100 s alone)
-  'test/plugin-mpi/mpi.test.ts', // 119 s
-  'test/cli/checkpoint-resume.test.ts', // 118 s
-  'test/examples/adoption.test.ts', // 88 s
-  'test/plugin-pipeline/pipeline-training.test.ts', // 71 s
-  'test/cli/ablate.test.ts', // 68 s
-  'test/cli/arguments.test.ts', // 45 s
-  'test/core-hooks/frozen-prefix.test.ts', // 29 s
-  'test/backend/wasm-conv.test.ts', // 25 s
-  'test/core-hooks/checkpoint.test.ts', // 22 s
+  'test/packaging/pack.test.ts', // 191 s inside the suite (100 s alone)
+  'test/plugin-pipeline/pipeline-training.test.ts', // 109 s
+  'test/plugin-mpi/mpi.test.ts', // 108 s
+  'test/cli/ablate.test.ts', // 79 s
+  'test/examples/adoption.test.ts', // 67 s
+  'test/cli/arguments.test.ts', // 42 s
+  'test/cli/checkpoint-resume.test.ts', // 38 s
+  'test/core-hooks/checkpoint.test.ts', // 23 s
 ];
 
 export default class SlowestFirst extends BaseSequencer {
