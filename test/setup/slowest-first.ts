@@ -2,7 +2,7 @@
 // timings for largest first, so on CI (no cache) a short file that spends a minute waiting on child
 // processes (the CLI, mpirun, npm pack) can start last and run alone on one fork while the other idles.
 // Starting the slowest first (longest-processing-time scheduling) lets the two forks end together.
-// Timings: the whole suite on 2 cores at commit b259c3d (2026-12-06); keep the list to files over ~20 s.
+// Timings: the whole suite on 2 cores at commit f82084f (2026-12-06); keep the list to files over ~20 s.
 // The suite is CPU-bound (939 s of test time on 2 forks, 541 s wall for the first command before the
 // conv tests moved to wasm), so the order mainly keeps the longest file from starting late.
 import { relative } from 'node:path';
