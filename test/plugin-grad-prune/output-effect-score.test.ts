@@ -214,9 +214,12 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     // A state without the output-effect monitor is refused by name.
     const other = fineTuning(5);
     const fromScratch = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
-    fromScratch.use(gradPrunePlugin());
+    const peak = gradPrunePlugin();
+    fromScratch.use(peak);
     const saved = (await fromScratch.exportState()).plugins['grad-prune']!.state;
     expect(() => other.plugin.importState(saved as never)).toThrow(/holds no output-effect monitor/);
+    // And the other way: a state judged by output effect, into a trainer that judges by the peak score.
+    expect(() => peak.importState(state.plugins['grad-prune']!.state as never)).toThrow(/judged by output effect, and this trainer judges by 'peak'/);
     for (const run of [original, resumed, other]) await run.trainer.dispose();
     await fromScratch.dispose();
     tf.dispose([batch.x, batch.y]);

@@ -237,6 +237,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     if (!Array.isArray(saved?.groups) || saved.groups.length !== this.groups.length) {
       throw new Error(`plugin-grad-prune: the state has ${saved?.groups?.length} groups, this trainer ${this.groups.length}`);
     }
+    this.checkSameScore(saved);
     this.random = new SeededRandom(saved.random);
     this.monitor.statistics.clear();
     this.counts.clear();
@@ -258,11 +259,19 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     return statistic ? { ...statistic, values: [...statistic.values] } : null;
   }
 
+  /** A state judged one way cannot continue another: the resumed run would prune another pattern. */
+  private checkSameScore(saved: GradPruneState): void {
+    const judgedByEffect = saved.probe !== undefined && saved.groups.every((entry) => entry.effect !== undefined);
+    if (this.effects && !judgedByEffect) {
+      throw new Error('plugin-grad-prune: this trainer judges by output effect, and the state holds no output-effect monitor (saved with another score or regime)');
+    }
+    if (!this.effects && saved.probe !== undefined) {
+      throw new Error(`plugin-grad-prune: the state was judged by output effect, and this trainer judges by '${this.regime?.score ?? this.options.score}' (another score or regime)`);
+    }
+  }
+
   private importEffects(saved: GradPruneState): void {
     const effects = this.effects!;
-    if (saved.probe === undefined || saved.groups.some((entry) => entry.effect === undefined)) {
-      throw new Error("plugin-grad-prune: this trainer judges by output effect, and the state holds no output-effect monitor (saved with another score or regime)");
-    }
     effects.statistics.clear();
     const rings: Record<string, SavedEffectRing> = {};
     saved.groups.forEach((entry, index) => {
@@ -271,10 +280,10 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       if (entry.effect!.ring) rings[name] = entry.effect!.ring;
     });
     effects.importRings(rings);
-    effects.importProbe(saved.probe);
+    effects.importProbe(saved.probe ?? null);
   }
 
-  /** Groups that hold a weight snapshot now (at most one per monitored group). */
+  /** Groups that hold weight snapshots now (one each, or with 'output-effect' a ring of up to 2·referenceLag). */
   get monitoredGroups(): string[] {
     return this.effects ? this.effects.snapshotGroups : this.monitor.snapshotGroups;
   }
