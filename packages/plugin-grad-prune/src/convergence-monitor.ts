@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { growthExponent, saturationConvergence } from './displacement-growth.js';
+import { loadTensors, saveTensors, type SavedSnapshot } from './saved-tensors.js';
 
 /**
  * How a group's convergence is scored. 'peak' (Convergence-Aware Training's normalisation): its
@@ -48,11 +49,7 @@ export function newGroupStatistic(): GroupStatistic {
   return { smoothedRate: null, peak: 0, observations: 0, updatesSinceSnapshot: 0, convergence: 0, pointsSinceSnapshot: 0, halfDistance: null, halfUpdates: 0, anchorScale: null };
 }
 
-/** Saved form of a snapshot: the group's weights at its last monitor point. */
-export interface SavedSnapshot {
-  readonly shapes: number[][];
-  readonly values: Float32Array[];
-}
+export type { SavedSnapshot } from './saved-tensors.js';
 
 /**
  * The light-weight convergence monitor of Convergence-Aware Training: at each monitor point, per group,
@@ -197,7 +194,7 @@ export class ConvergenceMonitor {
   async exportSnapshots(): Promise<Record<string, SavedSnapshot>> {
     const saved: Record<string, SavedSnapshot> = {};
     for (const [group, tensors] of this.snapshots) {
-      saved[group] = { shapes: tensors.map((t) => [...t.shape]), values: await Promise.all(tensors.map(async (t) => (await t.data()).slice() as Float32Array)) };
+      saved[group] = await saveTensors(tensors);
     }
     return saved;
   }
@@ -205,7 +202,7 @@ export class ConvergenceMonitor {
   importSnapshots(saved: Record<string, SavedSnapshot>): void {
     this.dispose();
     for (const [group, snapshot] of Object.entries(saved)) {
-      this.snapshots.set(group, snapshot.values.map((values, i) => tf.keep(tf.tensor(values, snapshot.shapes[i]!, 'float32'))));
+      this.snapshots.set(group, loadTensors(snapshot));
     }
   }
 

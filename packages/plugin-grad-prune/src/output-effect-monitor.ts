@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { median, outputKind, predictionDistance, type OutputKind, type Unit } from '@trainhooks/core-hooks/internal';
-import type { ParameterGroup, SavedSnapshot } from './convergence-monitor.js';
+import type { ParameterGroup } from './convergence-monitor.js';
 import { fullRateEffect, type EffectMovement } from './full-rate-effect.js';
+import { loadTensors, saveTensors, type SavedSnapshot } from './saved-tensors.js';
 
 /** What the monitor keeps per group (plain numbers: exportable). */
 export interface EffectStatistic {
@@ -218,12 +219,7 @@ export class OutputEffectMonitor {
       saved[group] = {
         steps: ring.map((snapshot) => snapshot.step),
         updates: ring.map((snapshot) => snapshot.updates),
-        snapshots: await Promise.all(
-          ring.map(async (snapshot) => ({
-            shapes: snapshot.values.map((t) => [...t.shape]),
-            values: await Promise.all(snapshot.values.map(async (t) => (await t.data()).slice() as Float32Array)),
-          })),
-        ),
+        snapshots: await Promise.all(ring.map((snapshot) => saveTensors(snapshot.values))),
       };
     }
     return saved;
@@ -237,20 +233,19 @@ export class OutputEffectMonitor {
         ring.snapshots.map((snapshot, index) => ({
           step: ring.steps[index]!,
           updates: ring.updates[index]!,
-          values: snapshot.values.map((values, i) => tf.keep(tf.tensor(values, snapshot.shapes[i]!, 'float32'))),
+          values: loadTensors(snapshot),
         })),
       );
     }
   }
 
   async exportProbe(): Promise<SavedSnapshot | null> {
-    if (!this.probe) return null;
-    return { shapes: [[...this.probe.shape]], values: [(await this.probe.data()).slice() as Float32Array] };
+    return this.probe ? saveTensors([this.probe]) : null;
   }
 
   importProbe(saved: SavedSnapshot | null): void {
     this.probe?.dispose();
-    this.probe = saved ? tf.keep(tf.tensor(saved.values[0]!, saved.shapes[0]!, 'float32')) : null;
+    this.probe = saved ? loadTensors(saved)[0]! : null;
   }
 
   dispose(): void {
