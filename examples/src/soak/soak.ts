@@ -35,7 +35,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const { xs, ys } = toTensors(set);
   const dir = mkdtempSync(join(tmpdir(), 'trainhooks-soak-'));
   const model = createModel('cnn', { seed: 1 });
-  const trainer = createTrainer(model, { optimizer: tf.train.momentum(0.01, 0.9), loss: 'categoricalCrossentropy' })
+  // Seeded Dropout masks: the run is the same every time, so is the step where grad-prune first prunes (the
+  // trainer then keeps momentum's state per variable: one set of slots more, once — not an accumulation).
+  const trainer = createTrainer(model, { optimizer: tf.train.momentum(0.01, 0.9), loss: 'categoricalCrossentropy', dropoutSeed: 1 })
     .use(freezePlugin({ evalEvery: 20, probeSize: 32, reference: 'main-thread' }))
     .use(actCachePlugin({ deterministicInputs: true, store: 'memory' }))
     .use(gradPrunePlugin({ seed: 1 }));
