@@ -118,7 +118,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       trainer.hooks.teardown.tap(this.name, () => effects.dispose());
     }
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
-    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(trainer, context, trainer.learningRate));
+    trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(trainer, context));
     trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());
   }
 
@@ -152,7 +152,8 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     trainer.events.emit('prune', { step: context.step, skipped, groups: pruned.map((group) => group.name) });
   }
 
-  private async afterStep(trainer: Trainer, context: StepContext, learningRate: number): Promise<void> {
+  private async afterStep(trainer: Trainer, context: StepContext): Promise<void> {
+    const { learningRate } = trainer;
     for (const group of this.groups) {
       const counts = this.countsOf(group.name);
       if (group.unit < context.frozenPrefix) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { median, outputKind, predictionDistance, type OutputKind, type Unit } from '@trainhooks/core-hooks/internal';
+import { median, outputKind, predictionDistance, runUnits, type OutputKind, type Unit } from '@trainhooks/core-hooks/internal';
 import type { ParameterGroup } from './convergence-monitor.js';
 import { fullRateEffect, type EffectMovement } from './full-rate-effect.js';
 import { loadTensors, saveTensors, type SavedSnapshot } from './saved-tensors.js';
@@ -143,7 +143,7 @@ export class OutputEffectMonitor {
         const current = group.variables.map((variable) => tf.keep(variable.clone()));
         const undone = (snapshot: GroupSnapshot) => {
           group.variables.forEach((variable, index) => variable.assign(snapshot.values[index]!));
-          const output = tf.tidy(() => units.slice(group.unit).reduce((x, unit) => unit.apply(x, { training: false }), inputs.get(group.unit)!));
+          const output = tf.tidy(() => runUnits(units, group.unit, units.length, inputs.get(group.unit)!, { training: false }));
           const distance = predictionDistance(now, output, kind);
           output.dispose();
           return distance;
