@@ -166,7 +166,7 @@ describe('snapshot ring and options', () => {
     expect(() => freezePlugin({ probe: [1, 2] as never })).toThrow(/option probe must be null or a tf.Tensor/);
     expect(() => freezePlugin({ criterion: 'trend' as never })).toThrow(/option criterion must be 'output-effect' or 'drift-trend', got 'trend'/);
     expect(() => freezePlugin({ effectThreshold: 0 })).toThrow(/option effectThreshold must be a number in \(0, 1\], got 0/);
-    expect(() => freezePlugin({ maxFrozenUnits: 'all-but-0' as never })).toThrow(/option maxFrozenUnits must be an integer ≥ 0, 'all-but-head' or 'all-but-N'/);
+    expect(() => freezePlugin({ maxFrozenUnits: 'all-but-0' as never })).toThrow(/option maxFrozenUnits must be an integer ≥ 0, 'all-but-head', 'all-but-classifier' or 'all-but-N'/);
     expect(freezePlugin({ criterion: 'drift-trend', maxFrozenUnits: 'all-but-3' }).options.criterion).toBe('drift-trend');
   });
 });

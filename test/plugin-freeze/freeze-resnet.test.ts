@@ -34,4 +34,15 @@ describe('FreezePlugin on resnet (BatchNorm, functional model rebuilt in the wor
     tf.dispose([batch.x, batch.y]);
     await trainer.dispose();
   });
+
+  it("the default maxFrozenUnits 'all-but-classifier' keeps the units after the last convolution training: resnet's head, cnn's dense1 and head, an mlp's last two", async () => {
+    for (const [model, kept] of [['resnet', 1], ['cnn', 2], ['mlp', 2]] as const) {
+      const trainer = createTrainer(createModel(model, { seed: 1 }));
+      const plugin = freezePlugin({ reference: 'main-thread' });
+      trainer.use(plugin);
+      expect(plugin.maxFrozenUnits, model).toBe(trainer.units.length - kept);
+      expect(plugin.report().regime.maxFrozenUnits, model).toBe(trainer.units.length - kept);
+      await trainer.dispose();
+    }
+  });
 });

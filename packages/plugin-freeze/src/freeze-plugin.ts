@@ -230,13 +230,14 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
   }
 
   /**
-   * Units that may be frozen at most: never the last N for 'all-but-N', at most the number given
-   * otherwise — and in a fine-tuning never a unit that started fresh (past trainer.pretrainedUnits):
-   * a new head or new layers are what the fine-tuning is for.
+   * Units that may be frozen at most: never the last N for 'all-but-N' (the classifier's units for
+   * 'all-but-classifier'), at most the number given otherwise — and in a fine-tuning never a unit that
+   * started fresh (past trainer.pretrainedUnits): a new head or new layers are what the fine-tuning is for.
    */
   get maxFrozenUnits(): number {
-    const unitCount = this.trainer?.units.length ?? 0;
-    const kept = unitsKeptTraining(this.options.maxFrozenUnits);
+    const units = this.trainer?.units ?? [];
+    const unitCount = units.length;
+    const kept = unitsKeptTraining(this.options.maxFrozenUnits, units);
     const byOption = kept !== null ? Math.max(0, unitCount - kept) : Math.min(this.options.maxFrozenUnits as number, unitCount);
     return withinPretrained(byOption, this.trainer?.pretrainedUnits ?? 0);
   }
