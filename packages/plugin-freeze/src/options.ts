@@ -157,7 +157,7 @@ export function resolveFreezeOptions(options: Partial<FreezeOptions> = {}): Free
     if (resolved.probe === null) check.fail('probeLabels', resolved.probeLabels, 'null unless a probe is given (they label its rows)');
     if (labels.shape[0] !== resolved.probe.shape[0]) check.fail('probeLabels', `a tensor of ${labels.shape[0]} rows`, `one row per probe sample (${resolved.probe.shape[0]})`);
   }
-  if (resolved.maxFrozenUnits !== 'all-but-classifier' && unitsKeptTraining(resolved.maxFrozenUnits, []) === null && !isInteger(resolved.maxFrozenUnits, 0)) {
+  if (unitsKeptTraining(resolved.maxFrozenUnits, []) === null && !isInteger(resolved.maxFrozenUnits, 0)) {
     check.fail('maxFrozenUnits', resolved.maxFrozenUnits, "an integer ≥ 0, 'all-but-head', 'all-but-classifier' or 'all-but-N' (N an integer ≥ 1)");
   }
   if (resolved.unfreezeOnLrDrop !== false) check.inInterval('unfreezeOnLrDrop', resolved.unfreezeOnLrDrop, '(0, 1]');
