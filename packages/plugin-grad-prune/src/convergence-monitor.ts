@@ -49,8 +49,6 @@ export function newGroupStatistic(): GroupStatistic {
   return { smoothedRate: null, peak: 0, observations: 0, updatesSinceSnapshot: 0, convergence: 0, pointsSinceSnapshot: 0, halfDistance: null, halfUpdates: 0, anchorScale: null };
 }
 
-export type { SavedSnapshot } from './saved-tensors.js';
-
 /**
  * The light-weight convergence monitor of Convergence-Aware Training: at each monitor point, per group,
  * the relative change ‖w − w_prev‖ / ‖w‖ since its last snapshot, per update it received (pruned steps

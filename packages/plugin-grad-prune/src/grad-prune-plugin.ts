@@ -1,10 +1,11 @@
 import { HookStage, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
-import { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type GroupStatistic, type ParameterGroup, type SavedSnapshot } from './convergence-monitor.js';
+import { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
 import type { EffectMovement } from './full-rate-effect.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { OutputEffectMonitor, type EffectStatistic, type SavedEffectRing } from './output-effect-monitor.js';
 import { parameterGroups } from './parameter-groups.js';
 import { pruneProbability } from './prune-probability.js';
+import type { SavedSnapshot } from './saved-tensors.js';
 
 export interface PruneEvent {
   readonly step: number;
