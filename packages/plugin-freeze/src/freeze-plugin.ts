@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { choiceForBackend } from '@trainhooks/backend';
-import { directedEffect, HookStage, isUnitModel, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { directedEffect, HookStage, isUnitModel, measurementSpacing, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationInput, EvaluationOutput, TensorData } from './plasticity-evaluation.js';
-import { evaluationSpacing } from './evaluation-spacing.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
 import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
@@ -196,7 +195,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
   /** Bumped on each learning-rate change: results of evaluations started before it are not trend data. */
   private generation = 0;
   private counters: Required<Counters> = { evaluations: 0, skippedEvaluations: 0, spacedOutEvaluations: 0, failures: 0, restarts: 0, steps: 0, mainThreadMs: 0 };
-  /** Boundaries before this step take only a snapshot (evaluation-spacing.ts). */
+  /** Boundaries before this step take only a snapshot (core-hooks' measurement-spacing.ts). */
   private nextEvaluationStep = 0;
   private evaluationMs: number[] = [];
   private gaveUp = false;
@@ -353,7 +352,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     return this.options.criterion === 'output-effect' && this.effectMovement === 'directed';
   }
 
-  /** Boundaries until the next full evaluation, judged on the unit that may freeze next (evaluation-spacing.ts). */
+  /** Boundaries until the next full evaluation, judged on the unit that may freeze next (core-hooks' measurement-spacing.ts). */
   private spacingFor(candidate: number): number {
     const effects = this.effects[candidate];
     if (this.options.criterion !== 'output-effect' || !effects || effects.values.length < this.options.patience) return 1;
@@ -361,13 +360,13 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     const points = this.series[candidate]!.slice(-this.options.patience);
     const oldest = points[0]!;
     const newest = points.at(-1)!;
-    return evaluationSpacing({
+    return measurementSpacing({
       level: newest.effectLevel ?? Number.NaN,
       threshold: this.options.effectThreshold,
       oldest: { step: oldest.step, effect: oldest.effect ?? Number.NaN },
       newest: { step: newest.step, effect: newest.effect ?? Number.NaN },
-      evalEvery: this.options.evalEvery,
-      maxEvalSpacing: this.options.maxEvalSpacing,
+      every: this.options.evalEvery,
+      maxSpacing: this.options.maxEvalSpacing,
     });
   }
 

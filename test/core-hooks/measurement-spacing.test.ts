@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { evaluationSpacing, type SpacingInput } from '../../packages/plugin-freeze/src/evaluation-spacing.js';
+import { measurementSpacing, type SpacingInput } from '@trainhooks/core-hooks/internal';
 
 /** threshold 1 %, evaluations every 20 steps, at most 4 boundaries apart; effects 40 steps apart. */
 function spacing(level: number, oldest: number, newest: number, overrides: Partial<SpacingInput> = {}): number {
-  return evaluationSpacing({
+  return measurementSpacing({
     level,
     threshold: 0.01,
     oldest: { step: 100, effect: oldest },
     newest: { step: 140, effect: newest },
-    evalEvery: 20,
-    maxEvalSpacing: 4,
+    every: 20,
+    maxSpacing: 4,
     ...overrides,
   });
 }
 
-describe('evaluationSpacing: evaluate again when the unit that may freeze next could pass', () => {
+describe('measurementSpacing: measure again when the judged effect could pass its threshold', () => {
   it('near the threshold (level ≤ 2×) every boundary evaluates, however the effect moves', () => {
     expect(spacing(0.02, 0.02, 0.02)).toBe(1);
     expect(spacing(0.015, 0.01, 0.03)).toBe(1);
@@ -24,7 +24,7 @@ describe('evaluationSpacing: evaluate again when the unit that may freeze next c
   it('far above and flat or rising: the widest spacing', () => {
     expect(spacing(0.05, 0.05, 0.05)).toBe(4);
     expect(spacing(0.05, 0.04, 0.06)).toBe(4);
-    expect(spacing(0.05, 0.05, 0.05, { maxEvalSpacing: 2 })).toBe(2);
+    expect(spacing(0.05, 0.05, 0.05, { maxSpacing: 2 })).toBe(2);
   });
 
   it('far above but falling: half the projected steps to the threshold, in boundaries, at least 1', () => {
@@ -36,8 +36,8 @@ describe('evaluationSpacing: evaluate again when the unit that may freeze next c
     expect(spacing(0.05, 0.055, 0.05)).toBe(4);
   });
 
-  it('maxEvalSpacing 1 turns spacing off; unusable input (no level, zero effects, no elapsed steps) evaluates', () => {
-    expect(spacing(0.05, 0.05, 0.05, { maxEvalSpacing: 1 })).toBe(1);
+  it('maxSpacing 1 turns spacing off; unusable input (no level, zero effects, no elapsed steps) evaluates', () => {
+    expect(spacing(0.05, 0.05, 0.05, { maxSpacing: 1 })).toBe(1);
     expect(spacing(Number.NaN, 0.05, 0.05)).toBe(1);
     expect(spacing(0.05, 0, 0.05)).toBe(1);
     expect(spacing(0.05, 0.05, 0.05, { newest: { step: 100, effect: 0.05 } })).toBe(1);

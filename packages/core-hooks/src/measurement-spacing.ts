@@ -1,0 +1,33 @@
+/**
+ * How many judging points until an output effect is measured again. A measurement costs forwards of
+ * the probe (plugin-freeze: ~5 on cnn, ~7 on resnet, in its reference thread; plugin-grad-prune: one
+ * per group, on the training thread), and where no core is spare it takes them from training. It is
+ * worth it only when the judged thing (the unit that may freeze next, a group that may be pruned)
+ * might pass soon. So, while its effect level is above twice the threshold and, at the rate its effect
+ * has been falling (log-linear, from the first to the last of its `patience` values), would take more
+ * than two measurements to reach the threshold, measurements are spaced out: the next one comes after
+ * about half the projected steps, at most `maxSpacing` points later. An effect that is flat or rising
+ * far above the threshold — a model learning from scratch — gets the widest spacing; one that falls
+ * fast — a pretrained front in a fine-tuning — is measured at every point.
+ */
+export interface SpacingInput {
+  /** The effect level (median of the last `patience` effects). */
+  readonly level: number;
+  readonly threshold: number;
+  /** The oldest and newest of the effects the level is the median of, with the steps they were measured at. */
+  readonly oldest: { readonly step: number; readonly effect: number };
+  readonly newest: { readonly step: number; readonly effect: number };
+  /** Steps between two judging points. */
+  readonly every: number;
+  readonly maxSpacing: number;
+}
+
+export function measurementSpacing(input: SpacingInput): number {
+  const { level, threshold, oldest, newest, every, maxSpacing } = input;
+  if (maxSpacing <= 1 || !(level > 2 * threshold)) return 1;
+  const steps = newest.step - oldest.step;
+  if (!(oldest.effect > 0) || !(newest.effect > 0) || steps <= 0) return 1;
+  const logRatePerStep = Math.log(newest.effect / oldest.effect) / steps;
+  const stepsToThreshold = logRatePerStep < 0 ? Math.log(threshold / level) / logRatePerStep : Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.min(maxSpacing, Math.floor(stepsToThreshold / 2 / every)));
+}
