@@ -25,7 +25,7 @@ function scriptedGradients(trainer: Trainer): void {
 }
 
 function prunedTrainer(seed: number, pruneSeed: number, optimizer: tf.Optimizer = tf.train.sgd(0.1)) {
-  return scriptedPruneTrainer(seed, { monitorEvery: 10, seed: pruneSeed }, scriptedGradients, optimizer);
+  return scriptedPruneTrainer(seed, { score: 'peak', monitorEvery: 10, seed: pruneSeed }, scriptedGradients, optimizer);
 }
 
 describe('pruneProbability and options', () => {
@@ -108,7 +108,7 @@ describe('GradPrunePlugin on a trainer', () => {
     const steps = 400;
     const runWith = async (draws: 'shared' | 'independent') => {
       const trainer = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
-      const plugin = gradPrunePlugin({ monitorEvery: 10_000, seed: 11, draws });
+      const plugin = gradPrunePlugin({ score: 'peak', monitorEvery: 10_000, seed: 11, draws });
       trainer.use(plugin);
       const statistic = (convergence: number) => ({ ...newGroupStatistic(), smoothedRate: 1 - convergence, peak: 1, observations: 5, updatesSinceSnapshot: 0, convergence });
       plugin.importState({

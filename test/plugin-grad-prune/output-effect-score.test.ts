@@ -135,7 +135,7 @@ function scriptGradients(trainer: Trainer): void {
 }
 
 describe("GradPrunePlugin with score 'output-effect'", () => {
-  it("'auto' judges by output effect (directed) in a fine-tuning, by the peak-relative rate from scratch", () => {
+  it("'auto' judges by output effect: the directed movement in a fine-tuning, all of it from scratch", () => {
     const regime = (pretrainedUnits: number | undefined, options: Partial<GradPruneOptions> = {}) => {
       const trainer = createTrainer(denseModel(1), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy', ...(pretrainedUnits ? { pretrainedUnits } : {}) });
       const plugin = gradPrunePlugin(options);
@@ -143,8 +143,8 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
       return plugin.report().regime;
     };
     expect(regime(2)).toEqual({ name: 'fine-tuning', score: 'output-effect', effectMovement: 'directed' });
-    expect(regime(undefined)).toEqual({ name: 'from-scratch', score: 'peak', effectMovement: null });
-    expect(regime(undefined, { score: 'output-effect' })).toEqual({ name: 'from-scratch', score: 'output-effect', effectMovement: 'total' });
+    expect(regime(undefined)).toEqual({ name: 'from-scratch', score: 'output-effect', effectMovement: 'total' });
+    expect(regime(undefined, { score: 'peak' })).toEqual({ name: 'from-scratch', score: 'peak', effectMovement: null });
     expect(regime(2, { score: 'saturation' })).toEqual({ name: 'fine-tuning', score: 'saturation', effectMovement: null });
     expect(() => gradPrunePlugin({ effectThreshold: 0 })).toThrow(/option effectThreshold must be a number in \(0, 1\], got 0/);
     expect(() => gradPrunePlugin({ effectMovement: 'drift' as never })).toThrow(/option effectMovement must be 'auto', 'directed' or 'total'/);
@@ -181,6 +181,37 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     tf.dispose([batch.x, batch.y]);
   });
 
+  it('a group far above where pruning starts, its effect not falling, is measured every maxMeasureSpacing points; one near it at every point', async () => {
+    const batch = toyData(16, 8, 3);
+    const gaps = async (maxMeasureSpacing: number) => {
+      const { trainer, plugin } = fineTuning(7, { maxMeasureSpacing });
+      const [settling, learning] = trainer.units.map((unit) => unit.name);
+      // 150 steps: later the learning group's drift saturates the softmax, and its effect falls too.
+      await train(trainer, 150, batch);
+      const report = plugin.report();
+      const stepsBetween = (group: string) => {
+        const steps = report.groups[group]!.series.map((point) => point.step);
+        return steps.slice(1).map((step, index) => step - steps[index]!);
+      };
+      await trainer.dispose();
+      return { settling: stepsBetween(settling!), learning: stepsBetween(learning!), monitor: report.monitor, levels: report.groups[learning!]!.series.map((point) => point.level!) };
+    };
+    const spaced = await gaps(4);
+    // The learning group sits far above 2 × 1.05 % with a flat or rising effect: after its first
+    // `patience` measurements, one every 4 points (40 steps).
+    expect(Math.min(...spaced.levels.slice(2))).toBeGreaterThan(2 * 0.0105);
+    expect(spaced.learning.slice(2)).toEqual(spaced.learning.slice(2).map(() => 40));
+    // The settling group falls fast toward (and under) the edge: measured at every point.
+    expect(spaced.settling.every((gap) => gap === 10)).toBe(true);
+    expect(spaced.monitor.spacedOut).toBeGreaterThan(5);
+    const every = await gaps(1);
+    expect(every.learning.every((gap) => gap === 10)).toBe(true);
+    expect(every.monitor.spacedOut).toBe(0);
+    expect(every.monitor.measurements).toBeGreaterThan(spaced.monitor.measurements);
+    expect(() => gradPrunePlugin({ maxMeasureSpacing: 0 })).toThrow(/option maxMeasureSpacing must be an integer ≥ 1, got 0/);
+    tf.dispose([batch.x, batch.y]);
+  });
+
   it('the probe is the whole batch’s first samples, taken before a data-parallel rank keeps its shard', async () => {
     const batch = toyData(16, 8, 3);
     const { trainer, plugin } = fineTuning(7, { probeSize: 12 });
@@ -214,7 +245,7 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     // A state without the output-effect monitor is refused by name.
     const other = fineTuning(5);
     const fromScratch = createTrainer(denseModel(1, [8, 16, 16, 16, 3]), { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
-    const peak = gradPrunePlugin();
+    const peak = gradPrunePlugin({ score: 'peak' });
     fromScratch.use(peak);
     const saved = (await fromScratch.exportState()).plugins['grad-prune']!.state;
     expect(() => other.plugin.importState(saved as never)).toThrow(/holds no output-effect monitor/);

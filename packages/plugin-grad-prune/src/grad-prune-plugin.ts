@@ -1,4 +1,4 @@
-import { HookStage, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, measurementSpacing, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
 import type { EffectMovement } from './full-rate-effect.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
@@ -41,8 +41,11 @@ export interface GroupSeriesPoint {
 export interface GradPruneReport {
   /** How groups were judged: the regime ('fine-tuning' when the trainer reports pretrained units), the score and (for 'output-effect') the movement. */
   readonly regime: { readonly name: 'fine-tuning' | 'from-scratch'; readonly score: ConvergenceScore | 'output-effect'; readonly effectMovement: EffectMovement | null };
-  /** What judging cost: monitor points and the time they took on the training thread (a cost every step pays for). */
-  readonly monitor: { readonly points: number; readonly milliseconds: number };
+  /**
+   * What judging cost: monitor points and the time they took on the training thread (a cost every step
+   * pays for); 'output-effect': group measurements made, and those spaced out (`maxMeasureSpacing`).
+   */
+  readonly monitor: { readonly points: number; readonly milliseconds: number; readonly measurements: number; readonly spacedOut: number };
   readonly groups: Record<string, {
     readonly unit: number;
     readonly series: GroupSeriesPoint[];
@@ -89,7 +92,9 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   private groups: ParameterGroup[] = [];
   private readonly series = new Map<string, GroupSeriesPoint[]>();
   private readonly counts = new Map<string, { skipped: number; trained: number; flops: number }>();
-  private readonly monitorCost = { points: 0, milliseconds: 0 };
+  private readonly monitorCost = { points: 0, milliseconds: 0, measurements: 0, spacedOut: 0 };
+  /** 'output-effect': the effect at which a group's probability leaves zero. */
+  private pruningStartsAt = Number.POSITIVE_INFINITY;
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
@@ -108,6 +113,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       const { referenceLag: lag, patience, effectThreshold, startAt, fullAt } = this.options;
       // Convergence 1 − m / (2·threshold) reaches fullAt (highest probability) and startAt (zero) at these effects.
       const certain = [2 * effectThreshold * (1 - fullAt), 2 * effectThreshold * (1 - startAt)] as const;
+      this.pruningStartsAt = certain[1];
       const effects = new OutputEffectMonitor({ lag, patience, effectThreshold, movement: this.regime.effectMovement!, certain });
       this.effects = effects;
       // The probe comes from the whole batch, before a data-parallel rank takes its shard: every rank
@@ -123,9 +129,13 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());
   }
 
-  /** 'auto' resolved by the regime: output effect in a fine-tuning, the paper's peak-relative rate from scratch. */
+  /**
+   * 'auto' resolved by the regime: output effect in both (from scratch the paper's peak-relative rate
+   * reads "past the first transient" as converged); the directed part of the movement in a fine-tuning,
+   * all of it from scratch, as plugin-freeze.
+   */
   private regimeOf(fineTuning: boolean): GradPruneReport['regime'] {
-    const score = this.options.score === 'auto' ? (fineTuning ? 'output-effect' : 'peak') : this.options.score;
+    const score = this.options.score === 'auto' ? 'output-effect' : this.options.score;
     const movement = this.options.effectMovement === 'auto' ? (fineTuning ? 'directed' : 'total') : this.options.effectMovement;
     return { name: fineTuning ? 'fine-tuning' : 'from-scratch', score, effectMovement: score === 'output-effect' ? movement : null };
   }
@@ -177,7 +187,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
     // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
     const observations: Map<string, Omit<GroupSeriesPoint, 'probability'>> = this.effects
-      ? this.effects.observe(context.step, trained, trainer.units)
+      ? this.effects.observe(context.step, trained, trainer.units, (group) => this.measureDue(group.name, context.step))
       : await this.monitor.observe(context.step, trained, 1 / learningRate);
     this.monitorCost.points++;
     this.monitorCost.milliseconds += performance.now() - began;
@@ -186,6 +196,34 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       points.push({ ...observation, probability: this.probability(group) });
       this.series.set(group, points);
     }
+  }
+
+  /**
+   * 'output-effect': whether a group is measured at this point. Far above where pruning starts and not
+   * falling fast, it is measured only every few points (core-hooks' measurement-spacing.ts) — from
+   * scratch most groups sit there, and each measurement is a forward on the training thread. Derived
+   * from the group's series alone, so a resumed run spaces its measurements as the original did.
+   */
+  private measureDue(group: string, step: number): boolean {
+    const points = (this.series.get(group) ?? []).slice(-this.options.patience);
+    const oldest = points[0];
+    const newest = points.at(-1);
+    if (points.length < this.options.patience || !oldest || !newest) return this.countMeasurement(true);
+    const spacing = measurementSpacing({
+      level: newest.level ?? Number.NaN,
+      threshold: this.pruningStartsAt,
+      oldest: { step: oldest.step, effect: oldest.effect ?? Number.NaN },
+      newest: { step: newest.step, effect: newest.effect ?? Number.NaN },
+      every: this.options.monitorEvery,
+      maxSpacing: this.options.maxMeasureSpacing,
+    });
+    return this.countMeasurement(step >= newest.step + spacing * this.options.monitorEvery);
+  }
+
+  private countMeasurement(due: boolean): boolean {
+    if (due) this.monitorCost.measurements++;
+    else this.monitorCost.spacedOut++;
+    return due;
   }
 
   private countsOf(group: string) {

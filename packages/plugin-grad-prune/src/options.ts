@@ -5,7 +5,8 @@ import type { ConvergenceScore } from './convergence-monitor.js';
 /**
  * How a group's convergence is scored: the parameter statistics of convergence-monitor.ts ('peak',
  * 'saturation'), or 'output-effect' — whether the group's recent learning still moves the model's
- * predictions (output-effect-monitor.ts). 'auto' picks by the run's regime.
+ * predictions (output-effect-monitor.ts). 'auto' is 'output-effect' (kept as the default's name: the
+ * default follows the project's best judgement, not one score's name).
  */
 export type PruneScore = 'auto' | ConvergenceScore | 'output-effect';
 
@@ -32,8 +33,9 @@ export interface GradPruneOptions {
   /** Scores a group needs before it may be pruned: monitor points ('peak': its peak must be meaningful), windows ('saturation'). */
   minObservations: number;
   /**
-   * 'auto' (default): 'output-effect' in a fine-tuning (the trainer reports pretrained units), 'peak'
-   * from scratch; report().regime says which was used.
+   * 'auto' (default): 'output-effect', in a fine-tuning (the trainer reports pretrained units) and from
+   * scratch alike — from scratch the peak score prunes a CNN 2.5–3 pt under its accuracy (BENCHMARKS.md,
+   * the mnist-node case); report().regime says what was used.
    * 'peak' (the paper's): convergence = 1 − smoothed rate / its peak, every monitor point.
    * 'saturation': convergence = 1 − g, where distance² from an anchor ∝ updates^g over a window of
    * 2 · `saturationLag` monitor points (g ≈ 2 still learning, ≈ 1 random walk, ≈ 0 settled).
@@ -55,6 +57,13 @@ export interface GradPruneOptions {
   referenceLag: number;
   /** 'output-effect': effects the median is taken over. */
   patience: number;
+  /**
+   * 'output-effect': at most this many monitor points between two measurements of a group whose effect
+   * sits far above where pruning starts (twice it) and is not falling fast (core-hooks'
+   * measurement-spacing.ts, as plugin-freeze's `maxEvalSpacing`); snapshots are still taken at every
+   * point. 1 measures every group at every point.
+   */
+  maxMeasureSpacing: number;
   /** 'output-effect': samples of the first batch (before a data-parallel rank takes its shard) that form the probe. */
   probeSize: number;
   /** 'saturation': monitor points from the anchor to the window's midpoint (the window is twice that). */
@@ -83,6 +92,7 @@ export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.fre
   effectMovement: 'auto',
   referenceLag: 2,
   patience: 3,
+  maxMeasureSpacing: 4,
   probeSize: 64,
   saturationLag: 5,
   minObservations: 3,
@@ -101,7 +111,7 @@ const check: OptionChecks = optionChecks('plugin-grad-prune');
 export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {}): GradPruneOptions {
   check.names(options, Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS));
   const resolved = { ...DEFAULT_GRAD_PRUNE_OPTIONS, ...options };
-  for (const key of ['monitorEvery', 'minObservations', 'saturationLag', 'referenceLag', 'patience', 'probeSize'] as const) check.integer(key, resolved[key], 1);
+  for (const key of ['monitorEvery', 'minObservations', 'saturationLag', 'referenceLag', 'patience', 'maxMeasureSpacing', 'probeSize'] as const) check.integer(key, resolved[key], 1);
   check.inInterval('smoothing', resolved.smoothing, '[0, 1)');
   check.oneOf('score', resolved.score, ['auto', 'peak', 'saturation', 'output-effect']);
   check.inInterval('effectThreshold', resolved.effectThreshold, '(0, 1]');

@@ -99,11 +99,11 @@ export class OutputEffectMonitor {
     this.statistic(group).updates++;
   }
 
-  /** Measures the groups whose ring reaches `lag` back, then snapshots every group. */
-  observe(step: number, groups: readonly ParameterGroup[], units: readonly Unit[]): Map<string, EffectObservation> {
+  /** Measures the groups that are `due` and whose ring reaches `lag` back, then snapshots every group. */
+  observe(step: number, groups: readonly ParameterGroup[], units: readonly Unit[], due: (group: ParameterGroup) => boolean = () => true): Map<string, EffectObservation> {
     const { lag } = this.settings;
     const observations = new Map<string, EffectObservation>();
-    const measured = this.probe ? groups.filter((group) => (this.rings.get(group.name)?.length ?? 0) >= lag) : [];
+    const measured = this.probe ? groups.filter((group) => (this.rings.get(group.name)?.length ?? 0) >= lag && due(group)) : [];
     if (measured.length > 0) {
       const effects = this.measure(step, measured, units);
       measured.forEach((group, index) => {
