@@ -5,8 +5,8 @@ import type { ConvergenceScore } from './convergence-monitor.js';
 /**
  * How a group's convergence is scored: the parameter statistics of convergence-monitor.ts ('peak',
  * 'saturation'), or 'output-effect' — whether the group's recent learning still moves the model's
- * predictions (output-effect-monitor.ts). 'auto' is 'output-effect' (kept as the default's name: the
- * default follows the project's best judgement, not one score's name).
+ * predictions (output-effect-monitor.ts). 'auto' (the default) is 'output-effect' in both regimes,
+ * with the movement picked by the regime (`effectMovement`).
  */
 export type PruneScore = 'auto' | ConvergenceScore | 'output-effect';
 
