@@ -39,13 +39,8 @@ export interface GroupSeriesPoint {
 }
 
 export interface GradPruneReport {
-  /** How groups were judged: the regime ('fine-tuning' when the trainer reports pretrained units), the score and (for 'output-effect') the movement and the probe's size. */
-  readonly regime: {
-    readonly name: 'fine-tuning' | 'from-scratch';
-    readonly score: ConvergenceScore | 'output-effect';
-    readonly effectMovement: EffectMovement | null;
-    readonly probeSize: number | null;
-  };
+  /** How groups were judged: the regime ('fine-tuning' when the trainer reports pretrained units), the score and (for 'output-effect') the movement. */
+  readonly regime: { readonly name: 'fine-tuning' | 'from-scratch'; readonly score: ConvergenceScore | 'output-effect'; readonly effectMovement: EffectMovement | null };
   /**
    * What judging cost: monitor points and the time they took on the training thread (a cost every step
    * pays for); 'output-effect': group measurements made, and those spaced out (`maxMeasureSpacing`).
@@ -124,7 +119,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       // The probe comes from the whole batch, before a data-parallel rank takes its shard: every rank
       // judges on the same samples, so every rank prunes alike.
       trainer.hooks.selectBatch.tap({ name: this.name, stage: HookStage.PRUNE }, (batch) => {
-        if (!effects.hasProbe) effects.setProbe(batch.x, this.regime!.probeSize!);
+        if (!effects.hasProbe) effects.setProbe(batch.x, this.options.probeSize);
         return batch;
       });
       trainer.hooks.teardown.tap(this.name, () => effects.dispose());
@@ -137,15 +132,12 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   /**
    * 'auto' resolved by the regime: output effect in both (from scratch the paper's peak-relative rate
    * reads "past the first transient" as converged); the directed part of the movement in a fine-tuning,
-   * all of it from scratch, as plugin-freeze; a probe of 64 samples in a fine-tuning, 32 from scratch
-   * (there judging is mostly cost).
+   * all of it from scratch, as plugin-freeze.
    */
   private regimeOf(fineTuning: boolean): GradPruneReport['regime'] {
     const score = this.options.score === 'auto' ? 'output-effect' : this.options.score;
     const movement = this.options.effectMovement === 'auto' ? (fineTuning ? 'directed' : 'total') : this.options.effectMovement;
-    const probeSize = this.options.probeSize === 'auto' ? (fineTuning ? 64 : 32) : this.options.probeSize;
-    const byEffect = score === 'output-effect';
-    return { name: fineTuning ? 'fine-tuning' : 'from-scratch', score, effectMovement: byEffect ? movement : null, probeSize: byEffect ? probeSize : null };
+    return { name: fineTuning ? 'fine-tuning' : 'from-scratch', score, effectMovement: score === 'output-effect' ? movement : null };
   }
 
   /** The skip probability each group has now. */

@@ -64,13 +64,8 @@ export interface GradPruneOptions {
    * point. 1 measures every group at every point.
    */
   maxMeasureSpacing: number;
-  /**
-   * 'output-effect': samples of the first batch (before a data-parallel rank takes its shard) that form
-   * the probe. 'auto' (default): 64 in a fine-tuning, 32 from scratch — judging costs a forward of the
-   * probe per measured group on the training thread, and from scratch, where groups rarely come near
-   * the pruning edge, that cost is most of what the plugin does (~5 % of a `resnet` run at 64).
-   */
-  probeSize: number | 'auto';
+  /** 'output-effect': samples of the first batch (before a data-parallel rank takes its shard) that form the probe. */
+  probeSize: number;
   /** 'saturation': monitor points from the anchor to the window's midpoint (the window is twice that). */
   saturationLag: number;
   /** Convergence from which pruning starts, in [0, 1). */
@@ -98,7 +93,7 @@ export const DEFAULT_GRAD_PRUNE_OPTIONS: Readonly<GradPruneOptions> = Object.fre
   referenceLag: 2,
   patience: 3,
   maxMeasureSpacing: 4,
-  probeSize: 'auto',
+  probeSize: 64,
   saturationLag: 5,
   minObservations: 3,
   startAt: 0.3,
@@ -116,8 +111,7 @@ const check: OptionChecks = optionChecks('plugin-grad-prune');
 export function resolveGradPruneOptions(options: Partial<GradPruneOptions> = {}): GradPruneOptions {
   check.names(options, Object.keys(DEFAULT_GRAD_PRUNE_OPTIONS));
   const resolved = { ...DEFAULT_GRAD_PRUNE_OPTIONS, ...options };
-  for (const key of ['monitorEvery', 'minObservations', 'saturationLag', 'referenceLag', 'patience', 'maxMeasureSpacing'] as const) check.integer(key, resolved[key], 1);
-  if (resolved.probeSize !== 'auto') check.integer('probeSize', resolved.probeSize, 1);
+  for (const key of ['monitorEvery', 'minObservations', 'saturationLag', 'referenceLag', 'patience', 'maxMeasureSpacing', 'probeSize'] as const) check.integer(key, resolved[key], 1);
   check.inInterval('smoothing', resolved.smoothing, '[0, 1)');
   check.oneOf('score', resolved.score, ['auto', 'peak', 'saturation', 'output-effect']);
   check.inInterval('effectThreshold', resolved.effectThreshold, '(0, 1]');
