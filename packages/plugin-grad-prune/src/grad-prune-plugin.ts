@@ -93,8 +93,6 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   private readonly series = new Map<string, GroupSeriesPoint[]>();
   private readonly counts = new Map<string, { skipped: number; trained: number; flops: number }>();
   private readonly monitorCost = { points: 0, milliseconds: 0, measurements: 0, spacedOut: 0 };
-  /** 'output-effect': the effect at which a group's probability leaves zero. */
-  private pruningStartsAt = Number.POSITIVE_INFINITY;
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
@@ -110,11 +108,8 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     this.groups = parameterGroups(trainer.units, this.options.groupBy, withinPretrained(byHead, trainer.pretrainedUnits));
     this.regime = this.regimeOf(trainer.pretrainedUnits > 0);
     if (this.regime.score === 'output-effect') {
-      const { referenceLag: lag, patience, effectThreshold, startAt, fullAt } = this.options;
-      // Convergence 1 − m / (2·threshold) reaches fullAt (highest probability) and startAt (zero) at these effects.
-      const certain = [2 * effectThreshold * (1 - fullAt), 2 * effectThreshold * (1 - startAt)] as const;
-      this.pruningStartsAt = certain[1];
-      const effects = new OutputEffectMonitor({ lag, patience, effectThreshold, movement: this.regime.effectMovement!, certain });
+      const { referenceLag: lag, patience, effectThreshold } = this.options;
+      const effects = new OutputEffectMonitor({ lag, patience, effectThreshold, movement: this.regime.effectMovement!, certain: this.pruningEdges });
       this.effects = effects;
       // The probe comes from the whole batch, before a data-parallel rank takes its shard: every rank
       // judges on the same samples, so every rank prunes alike.
@@ -127,6 +122,12 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
     trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(trainer, context));
     trainer.hooks.teardown.tap(this.name, () => this.monitor.dispose());
+  }
+
+  /** 'output-effect': the effects at which convergence 1 − m / (2·threshold) reaches fullAt (highest probability) and startAt (zero). */
+  private get pruningEdges(): readonly [number, number] {
+    const { effectThreshold, startAt, fullAt } = this.options;
+    return [2 * effectThreshold * (1 - fullAt), 2 * effectThreshold * (1 - startAt)];
   }
 
   /**
@@ -211,7 +212,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     if (points.length < this.options.patience || !oldest || !newest) return this.countMeasurement(true);
     const spacing = measurementSpacing({
       level: newest.level ?? Number.NaN,
-      threshold: this.pruningStartsAt,
+      threshold: this.pruningEdges[1],
       oldest: { step: oldest.step, effect: oldest.effect ?? Number.NaN },
       newest: { step: newest.step, effect: newest.effect ?? Number.NaN },
       every: this.options.monitorEvery,
