@@ -78,6 +78,9 @@ describe('GradPrunePlugin on a trainer', () => {
     expect(report[moving]!.skippedSteps).toBe(0);
     expect(Math.max(...report[moving]!.series.map((point) => point.probability))).toBe(0);
     expect(report[stopping]!.flopsSavedLowerBound).toBe(report[stopping]!.skippedSteps * 2 * 16 * (8 * 16 + 16));
+    // The report says why: the peak score's convergence against where pruning starts (0.30).
+    expect(report[stopping]!.status).toMatch(/^skipped with probability 0\.\d\d: convergence 0\.\d\d \(pruning starts at 0\.30\)$/);
+    expect(report[moving]!.status).toMatch(/^still learning: convergence 0\.\d\d < 0\.30, where pruning starts$/);
     expect(head).toBeDefined();
     await trainer.dispose();
     tf.dispose([batch.x, batch.y]);
@@ -217,6 +220,7 @@ describe('GradPrunePlugin on a trainer', () => {
     expect(events.every((event) => !event.groups.includes(trainer.units[0]!.name))).toBe(true);
     expect(plugin.monitoredGroups).toEqual([trainer.units[1]!.name]); // the frozen group's snapshot is freed
     expect(plugin.probability(trainer.units[1]!.name)).toBe(0);
+    expect(plugin.report().groups[trainer.units[0]!.name]!.status).toMatch(/^frozen: /);
     tf.dispose([batch.x, batch.y]);
   });
 });

@@ -164,6 +164,7 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     // Its effect over one lag already says "not settled" (half of it, as jitter, is over the edge of
     // zero probability): the costlier measurement over two lags is never made.
     expect(moving.series.every((point) => point.farEffect === null)).toBe(true);
+    expect(moving.status).toMatch(/^still learning: undoing its recent learning moves \d+\.\d\d % of the predictions ≥ 1\.05 %, where pruning starts$/);
     const tensors = tf.memory().numTensors;
     await train(trainer, 150, batch);
     expect(tf.memory().numTensors).toBe(tensors);
@@ -174,6 +175,7 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     expect(settled.skippedSteps).toBeGreaterThan(150);
     expect(settled.trainedSteps).toBeGreaterThan(settled.series.length); // it wakes up
     expect(settled.series.at(-1)!.farEffect).toBeNull(); // settled: one lag decides
+    expect(settled.status).toMatch(/^skipped with probability 0\.\d\d: undoing its recent learning moves 0\.\d\d % of the predictions \(pruning starts under 1\.05 %\)$/);
     // What judging cost is in the report: 30 monitor points, each timed.
     expect(plugin.report().monitor.points).toBe(30);
     expect(plugin.report().monitor.milliseconds).toBeGreaterThan(0);
@@ -194,16 +196,23 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
         return steps.slice(1).map((step, index) => step - steps[index]!);
       };
       await trainer.dispose();
-      return { settling: stepsBetween(settling!), learning: stepsBetween(learning!), monitor: report.monitor, levels: report.groups[learning!]!.series.map((point) => point.level!) };
+      const measuredAt = report.groups[learning!]!.series.map((point) => point.step);
+      return { settling: stepsBetween(settling!), learning: stepsBetween(learning!), measuredAt, monitor: report.monitor, settlingPoints: report.groups[settling!]!.series.length, levels: report.groups[learning!]!.series.map((point) => point.level!) };
     };
     const spaced = await gaps(4);
     // The learning group sits far above 2 × 1.05 % with a flat or rising effect: after its first
-    // `patience` measurements, one every 4 points (40 steps).
+    // `patience` measurements, one every 4 points (40 steps), at the points whose number is a multiple
+    // of 4 — a grid every spaced group shares, so their measurements fall on the same points.
     expect(Math.min(...spaced.levels.slice(2))).toBeGreaterThan(2 * 0.0105);
-    expect(spaced.learning.slice(2)).toEqual(spaced.learning.slice(2).map(() => 40));
+    expect(spaced.learning[2]).toBeLessThanOrEqual(40);
+    expect(spaced.learning.slice(3)).toEqual(spaced.learning.slice(3).map(() => 40));
+    expect(spaced.measuredAt.slice(3).every((step) => ((step + 1) / 10) % 4 === 0)).toBe(true);
     // The settling group falls fast toward (and under) the edge: measured at every point.
     expect(spaced.settling.every((gap) => gap === 10)).toBe(true);
     expect(spaced.monitor.spacedOut).toBeGreaterThan(5);
+    // The probe's forward ran only at the points where a group was measured (not the first `referenceLag`).
+    expect(spaced.monitor.measuredPoints).toBeGreaterThanOrEqual(spaced.settlingPoints);
+    expect(spaced.monitor.measuredPoints).toBeLessThanOrEqual(spaced.monitor.points - 2);
     const every = await gaps(1);
     expect(every.learning.every((gap) => gap === 10)).toBe(true);
     expect(every.monitor.spacedOut).toBe(0);

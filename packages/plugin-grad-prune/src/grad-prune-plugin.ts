@@ -1,6 +1,7 @@
-import { HookStage, measurementSpacing, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, measurementSpacing, median, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
 import type { EffectMovement } from './full-rate-effect.js';
+import { groupStatus } from './group-status.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { OutputEffectMonitor, type EffectStatistic, type SavedEffectRing } from './output-effect-monitor.js';
 import { parameterGroups } from './parameter-groups.js';
@@ -43,9 +44,10 @@ export interface GradPruneReport {
   readonly regime: { readonly name: 'fine-tuning' | 'from-scratch'; readonly score: ConvergenceScore | 'output-effect'; readonly effectMovement: EffectMovement | null };
   /**
    * What judging cost: monitor points and the time they took on the training thread (a cost every step
-   * pays for); 'output-effect': group measurements made, and those spaced out (`maxMeasureSpacing`).
+   * pays for); 'output-effect': group measurements made, those spaced out (`maxMeasureSpacing`), and the
+   * points at which any group was measured (each ran a forward of the model on the probe).
    */
-  readonly monitor: { readonly points: number; readonly milliseconds: number; readonly measurements: number; readonly spacedOut: number };
+  readonly monitor: { readonly points: number; readonly milliseconds: number; readonly measurements: number; readonly spacedOut: number; readonly measuredPoints: number };
   readonly groups: Record<string, {
     readonly unit: number;
     readonly series: GroupSeriesPoint[];
@@ -53,6 +55,8 @@ export interface GradPruneReport {
     readonly trainedSteps: number;
     /** Weight-gradient FLOPs not run: 2 · batch · parameters per skipped step (exact for dense kernels, a lower bound for convolutions). */
     readonly flopsSavedLowerBound: number;
+    /** Why it is pruned now (and with what probability) or keeps training, from its last judged values. */
+    readonly status: string;
   }>;
 }
 
@@ -92,7 +96,11 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   private groups: ParameterGroup[] = [];
   private readonly series = new Map<string, GroupSeriesPoint[]>();
   private readonly counts = new Map<string, { skipped: number; trained: number; flops: number }>();
-  private readonly monitorCost = { points: 0, milliseconds: 0, measurements: 0, spacedOut: 0 };
+  /** The frozen prefix at the last step (for the report: a frozen group is neither trained nor judged). */
+  private frozenPrefix = 0;
+  private readonly monitorCost = { points: 0, milliseconds: 0, measurements: 0, spacedOut: 0, measuredPoints: 0 };
+  /** 'output-effect': whether a group was due at the monitor point being judged (the probe's forward ran). */
+  private measuredThisPoint = false;
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
@@ -166,6 +174,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
 
   private async afterStep(trainer: Trainer, context: StepContext): Promise<void> {
     const { learningRate } = trainer;
+    this.frozenPrefix = context.frozenPrefix;
     for (const group of this.groups) {
       const counts = this.countsOf(group.name);
       if (group.unit < context.frozenPrefix) {
@@ -184,6 +193,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     }
     if ((context.step + 1) % this.options.monitorEvery !== 0 || !(learningRate > 0)) return;
     const began = performance.now();
+    this.measuredThisPoint = false;
     const trained = this.groups.filter((group) => group.unit >= context.frozenPrefix);
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
     // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
@@ -191,6 +201,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       ? this.effects.observe(context.step, trained, trainer.units, (group) => this.measureDue(group.name, context.step))
       : await this.monitor.observe(context.step, trained, 1 / learningRate);
     this.monitorCost.points++;
+    if (this.measuredThisPoint) this.monitorCost.measuredPoints++;
     this.monitorCost.milliseconds += performance.now() - began;
     for (const [group, observation] of observations) {
       const points = this.series.get(group) ?? [];
@@ -218,12 +229,21 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       every: this.options.monitorEvery,
       maxSpacing: this.options.maxMeasureSpacing,
     });
-    return this.countMeasurement(step >= newest.step + spacing * this.options.monitorEvery);
+    // On a grid all groups share: the spacing rounded down to a power of two, due at the points whose
+    // number is a multiple of it (never more than `spacing` points after the last measurement). Spaced
+    // groups are then measured at the same points, and a point where none is due runs no forward at all.
+    const grid = 2 ** Math.floor(Math.log2(spacing));
+    const point = Math.round((step + 1) / this.options.monitorEvery);
+    return this.countMeasurement(point % grid === 0);
   }
 
   private countMeasurement(due: boolean): boolean {
-    if (due) this.monitorCost.measurements++;
-    else this.monitorCost.spacedOut++;
+    if (due) {
+      this.monitorCost.measurements++;
+      this.measuredThisPoint = true;
+    } else {
+      this.monitorCost.spacedOut++;
+    }
     return due;
   }
 
@@ -251,11 +271,32 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
           const counts = this.countsOf(group.name);
           return [
             group.name,
-            { unit: group.unit, series: [...(this.series.get(group.name) ?? [])], skippedSteps: counts.skipped, trainedSteps: counts.trained, flopsSavedLowerBound: counts.flops },
+            {
+              unit: group.unit,
+              series: [...(this.series.get(group.name) ?? [])],
+              skippedSteps: counts.skipped,
+              trainedSteps: counts.trained,
+              flopsSavedLowerBound: counts.flops,
+              status: this.statusOf(group),
+            },
           ];
         }),
       ),
     };
+  }
+
+  private statusOf(group: ParameterGroup): string {
+    const probability = this.probability(group.name);
+    const frozen = group.unit < this.frozenPrefix;
+    const needed = this.options.minObservations;
+    if (this.effects) {
+      const statistic = this.effects.statistics.get(group.name);
+      const startsAt = this.pruningEdges[1];
+      const level = statistic && statistic.values.length > 0 ? median(statistic.values) : Number.NaN;
+      return groupStatus({ frozen, observations: statistic?.observations ?? 0, needed, probability, effect: { level, startsAt }, convergence: null });
+    }
+    const statistic = this.monitor.statistics.get(group.name);
+    return groupStatus({ frozen, observations: statistic?.observations ?? 0, needed, probability, effect: null, convergence: { value: statistic?.convergence ?? 0, startsAt: this.options.startAt } });
   }
 
   async exportState(): Promise<GradPruneState> {
