@@ -36,6 +36,21 @@ describe('measurementSpacing: measure again when the judged effect could pass it
     expect(spacing(0.05, 0.055, 0.05)).toBe(4);
   });
 
+  it("side 'below', mirrored: far under half the threshold and flat or falling, the widest spacing; rising, half the projected steps", () => {
+    const below = { side: 'below' } as const;
+    expect(spacing(0.002, 0.002, 0.002, below)).toBe(4);
+    expect(spacing(0.002, 0.003, 0.001, below)).toBe(4);
+    // Near it (level ≥ ½ threshold): every boundary.
+    expect(spacing(0.006, 0.006, 0.006, below)).toBe(1);
+    // Doubling every 40 steps from 0.125 %: 3 doublings = 120 steps to 1 % → after 60 steps = 3 boundaries.
+    expect(spacing(0.00125, 0.000625, 0.00125, below)).toBe(3);
+    // Rising 10× in 40 steps (a pruned group waking up): the next boundary.
+    expect(spacing(0.003, 0.0003, 0.003, below)).toBe(1);
+    // The default side is 'above': a level far under the threshold is not spaced there.
+    expect(spacing(0.002, 0.002, 0.002)).toBe(1);
+    expect(spacing(Number.NaN, 0.002, 0.002, below)).toBe(1);
+  });
+
   it('maxSpacing 1 turns spacing off; unusable input (no level, zero effects, no elapsed steps) evaluates', () => {
     expect(spacing(0.05, 0.05, 0.05, { maxSpacing: 1 })).toBe(1);
     expect(spacing(Number.NaN, 0.05, 0.05)).toBe(1);
