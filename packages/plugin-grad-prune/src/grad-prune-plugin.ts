@@ -212,23 +212,31 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
 
   /**
    * 'output-effect': whether a group is measured at this point. Far above where pruning starts and not
-   * falling fast, it is measured only every few points (core-hooks' measurement-spacing.ts) — from
-   * scratch most groups sit there, and each measurement is a forward on the training thread. Derived
-   * from the group's series alone, so a resumed run spaces its measurements as the original did.
+   * falling fast — from scratch most groups sit there — or far under where its probability is highest
+   * and not rising fast — a settled group in a fine-tuning —, it is measured only every few points
+   * (core-hooks' measurement-spacing.ts): each measurement is a forward on the training thread.
+   * Derived from the group's series alone, so a resumed run spaces its measurements as the original did.
    */
   private measureDue(group: string, step: number): boolean {
     const points = (this.series.get(group) ?? []).slice(-this.options.patience);
     const oldest = points[0];
     const newest = points.at(-1);
     if (points.length < this.options.patience || !oldest || !newest) return this.countMeasurement(true);
-    const spacing = measurementSpacing({
-      level: newest.level ?? Number.NaN,
-      threshold: this.pruningEdges[1],
-      oldest: { step: oldest.step, effect: oldest.effect ?? Number.NaN },
-      newest: { step: newest.step, effect: newest.effect ?? Number.NaN },
-      every: this.options.monitorEvery,
-      maxSpacing: this.options.maxMeasureSpacing,
-    });
+    const [fullEdge, startEdge] = this.pruningEdges;
+    const spacingFrom = (side: 'above' | 'below') =>
+      measurementSpacing({
+        level: newest.level ?? Number.NaN,
+        threshold: side === 'above' ? startEdge : fullEdge,
+        oldest: { step: oldest.step, effect: oldest.effect ?? Number.NaN },
+        newest: { step: newest.step, effect: newest.effect ?? Number.NaN },
+        every: this.options.monitorEvery,
+        maxSpacing: this.options.maxMeasureSpacing,
+        side,
+      });
+    // Far above where pruning starts (still learning) or far under where it is at its highest (pruned
+    // on most steps, and not waking up): either way the next few measurements cannot change the
+    // probability. At most one of the two is over 1.
+    const spacing = Math.max(spacingFrom('above'), spacingFrom('below'));
     // On a grid all groups share: the spacing rounded down to a power of two, due at the points whose
     // number is a multiple of it (never more than `spacing` points after the last measurement). Spaced
     // groups are then measured at the same points, and a point where none is due runs no forward at all.

@@ -59,9 +59,10 @@ export interface GradPruneOptions {
   patience: number;
   /**
    * 'output-effect': at most this many monitor points between two measurements of a group whose effect
-   * sits far above where pruning starts (twice it) and is not falling fast (core-hooks'
-   * measurement-spacing.ts, as plugin-freeze's `maxEvalSpacing`); snapshots are still taken at every
-   * point. 1 measures every group at every point.
+   * sits far above where pruning starts (twice it) and is not falling fast, or far under where its
+   * probability is highest (half it) and not rising fast (core-hooks' measurement-spacing.ts, as
+   * plugin-freeze's `maxEvalSpacing`); snapshots are still taken at every point. 1 measures every
+   * group at every point.
    */
   maxMeasureSpacing: number;
   /** 'output-effect': samples of the first batch (before a data-parallel rank takes its shard) that form the probe. */
