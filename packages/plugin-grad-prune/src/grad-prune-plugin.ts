@@ -96,11 +96,9 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   private groups: ParameterGroup[] = [];
   private readonly series = new Map<string, GroupSeriesPoint[]>();
   private readonly counts = new Map<string, { skipped: number; trained: number; flops: number }>();
-  /** The frozen prefix at the last step (for the report: a frozen group is neither trained nor judged). */
-  private frozenPrefix = 0;
+  /** The trainer applied to (its frozen prefix tells the report which groups are frozen). */
+  private trainer: Trainer | null = null;
   private readonly monitorCost = { points: 0, milliseconds: 0, measurements: 0, spacedOut: 0, measuredPoints: 0 };
-  /** 'output-effect': whether a group was due at the monitor point being judged (the probe's forward ran). */
-  private measuredThisPoint = false;
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
@@ -110,6 +108,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   }
 
   apply(trainer: Trainer): void {
+    this.trainer = trainer;
     // Never the head (unless pruneHead), and in a fine-tuning never a unit that started fresh: those are
     // what the fine-tuning trains, however converged their gradients look.
     const byHead = this.options.pruneHead ? trainer.units.length : trainer.units.length - 1;
@@ -174,7 +173,6 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
 
   private async afterStep(trainer: Trainer, context: StepContext): Promise<void> {
     const { learningRate } = trainer;
-    this.frozenPrefix = context.frozenPrefix;
     for (const group of this.groups) {
       const counts = this.countsOf(group.name);
       if (group.unit < context.frozenPrefix) {
@@ -193,7 +191,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     }
     if ((context.step + 1) % this.options.monitorEvery !== 0 || !(learningRate > 0)) return;
     const began = performance.now();
-    this.measuredThisPoint = false;
+    const measurementsBefore = this.monitorCost.measurements;
     const trained = this.groups.filter((group) => group.unit >= context.frozenPrefix);
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
     // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
@@ -201,7 +199,8 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
       ? this.effects.observe(context.step, trained, trainer.units, (group) => this.measureDue(group.name, context.step))
       : await this.monitor.observe(context.step, trained, 1 / learningRate);
     this.monitorCost.points++;
-    if (this.measuredThisPoint) this.monitorCost.measuredPoints++;
+    // A group measured at this point: the probe's forward ran.
+    if (this.monitorCost.measurements > measurementsBefore) this.monitorCost.measuredPoints++;
     this.monitorCost.milliseconds += performance.now() - began;
     for (const [group, observation] of observations) {
       const points = this.series.get(group) ?? [];
@@ -246,12 +245,8 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   }
 
   private countMeasurement(due: boolean): boolean {
-    if (due) {
-      this.monitorCost.measurements++;
-      this.measuredThisPoint = true;
-    } else {
-      this.monitorCost.spacedOut++;
-    }
+    if (due) this.monitorCost.measurements++;
+    else this.monitorCost.spacedOut++;
     return due;
   }
 
@@ -295,7 +290,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
 
   private statusOf(group: ParameterGroup): string {
     const probability = this.probability(group.name);
-    const frozen = group.unit < this.frozenPrefix;
+    const frozen = group.unit < (this.trainer?.frozenPrefix ?? 0);
     const needed = this.options.minObservations;
     if (this.effects) {
       const statistic = this.effects.statistics.get(group.name);
