@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTrainer, unitsFromLayersModel, type Trainer } from '@trainhooks/core-hooks';
+import { createTrainer, HookStage, unitsFromLayersModel, type Trainer } from '@trainhooks/core-hooks';
 import { median, totalVariation } from '@trainhooks/core-hooks/internal';
 import {
   dequantizeInt8,
@@ -416,6 +416,44 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     tf.dispose([data.x, data.y, probeData.x, probeData.y]);
   });
 
+  it('a unit another plugin rests (context.skip) on 3 steps of 4 is judged as if it had trained on every step: resting it does not make it look settled', async () => {
+    const data = toyData(32, 8, 3);
+    const probeData = toyData(32, 8, 3, 9);
+    const run = async (effectThreshold: number, restEvery: 'never' | 'three-of-four' | 'always' = 'three-of-four') => {
+      const { trainer, plugin, events } = newTrainer({ reference: 'main-thread', maxEvalSpacing: 1, effectMovement: 'total', probe: probeData.x, effectThreshold });
+      // What grad-prune does to a group it judges converged: no gradient, no update, on most steps.
+      trainer.hooks.beforeForward.tap({ name: 'rests-unit-0', stage: HookStage.PRUNE }, (context) => {
+        const rests = restEvery === 'always' || (restEvery === 'three-of-four' && context.step % 4 !== 0);
+        if (rests) for (const variable of trainer.units[0]!.variables) context.skip.add(variable.name);
+      });
+      const disposeStart = scriptUnit0(trainer, 'drift', 0.004);
+      await train(trainer, 80, data);
+      disposeStart();
+      return { freezes: events.freeze.filter((event) => event.index === 0), series: plugin.report().units[0]!.series };
+    };
+    const measured = await run(1e-9); // never passes: measured at every evaluation
+    expect(measured.series.length).toBeGreaterThanOrEqual(10);
+    for (const point of measured.series) {
+      // A lag is 2 evaluations of 5 steps: unit 0 trained on the 2 or 3 of those 10 that are multiples of 4.
+      expect([0.2, 0.3]).toContainEqual(point.trainedShare);
+      expect(point.effect).toBeCloseTo(point.lagEffect! / point.trainedShare!, 12);
+    }
+    const measuredLag = median(measured.series.map((point) => point.lagEffect!));
+    // Under a threshold of twice what it measured (the raw effect passes), its effect at full rate (~4×) does not.
+    expect((await run(2 * measuredLag)).freezes).toEqual([]);
+    expect((await run(8 * measuredLag)).freezes).toHaveLength(1);
+    // Rested on every step: no window in which it trained, nothing to judge, never frozen on no evidence.
+    const rested = await run(1, 'always');
+    expect(rested.series).toEqual([]);
+    expect(rested.freezes).toEqual([]);
+    // Nothing rested: every point says so, and the effect judged is the one measured, bit for bit.
+    for (const point of (await run(1e-9, 'never')).series) {
+      expect(point.trainedShare).toBe(1);
+      expect(point.effect).toBe(point.lagEffect);
+    }
+    tf.dispose([data.x, data.y, probeData.x, probeData.y]);
+  });
+
   it("effectMovement 'auto' (the default): 'directed' in a fine-tuning, 'total' from scratch, and the report says which", async () => {
     const data = toyData(32, 8, 3);
     const movement = async (pretrainedUnits: number) => {
@@ -491,11 +529,17 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     tf.dispose([data.x, data.y, probeData.x, probeData.y]);
   });
 
-  it('export → import in a new trainer and model keeps the effect streaks: identical decisions and effects on the same data', async () => {
+  it('export → import in a new trainer and model keeps the effect streaks and the steps each unit trained on: identical decisions and effects on the same data', async () => {
     const data = toyData(32, 8, 3);
     const options: Partial<FreezeOptions> = { reference: 'main-thread', maxFrozenUnits: 'all-but-head' };
+    // Unit 1 rested on odd steps (as grad-prune would): its effects are judged at full rate, from counts the state must carry.
+    const restUnit1 = (trainer: Trainer) =>
+      trainer.hooks.beforeForward.tap({ name: 'rests-unit-1', stage: HookStage.PRUNE }, (context) => {
+        if (context.step % 2 === 1) for (const variable of trainer.units[1]!.variables) context.skip.add(variable.name);
+      });
     const first = newTrainer(options, tf.train.sgd(0.1), 7);
     scriptGradients(first.trainer, [0, 1, 2]);
+    restUnit1(first.trainer);
     await train(first.trainer, 23, data); // mid-way between two evaluations, one in flight
     const state = throughCheckpointCodec(await first.trainer.exportState());
     const freezeState = state.plugins.freeze!.state as FreezeState;
@@ -510,17 +554,19 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     const resume = async (saved: unknown) => {
       const second = newTrainer(options, tf.train.sgd(0.1), 8); // other initial weights: the checkpoint must override them
       scriptGradients(second.trainer, [0, 1, 2]);
+      restUnit1(second.trainer);
       second.trainer.variables.forEach((variable, i) => variable.assign(tf.tensor(weights[i]!, variable.shape)));
       await second.trainer.importState(saved as never);
       await train(second.trainer, 60, data);
       return second;
     };
     const decisions = (events: PlasticityEvent[]) =>
-      events.map((event) => [event.step, event.units.map((unit) => [unit.index, unit.effect, unit.lagEffect, unit.farEffect, unit.effectLevel, unit.streak, unit.converged])]);
+      events.map((event) => [event.step, event.units.map((unit) => [unit.index, unit.effect, unit.lagEffect, unit.trainedShare, unit.farEffect, unit.effectLevel, unit.streak, unit.converged])]);
     const second = await resume(state);
     expect(second.events.freeze.map(({ index, step }) => ({ index, step }))).toEqual(expected.freeze.map(({ index, step }) => ({ index, step })));
     expect(decisions(second.events.plasticity)).toEqual(decisions(expected.plasticity));
     expect(second.trainer.frozenPrefix).toBe(first.trainer.frozenPrefix);
+    expect(expected.plasticity.flatMap((event) => event.units.filter((unit) => unit.index === 1).map((unit) => unit.trainedShare))).toContain(0.5);
 
     // Control: a state without the streaks (saved before the output-effect criterion) restarts them, and freezes later.
     const { effects: _dropped, ...withoutEffects } = freezeState;

@@ -7,8 +7,9 @@ import type { EvaluationInput, EvaluationOutput, TensorData } from './plasticity
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
 import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerdict } from './plasticity-trend.js';
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
-import { SnapshotRing } from './snapshot-ring.js';
+import { SnapshotRing, type Snapshot } from './snapshot-ring.js';
 import { decodeQuantized, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
+import { effectAtFullRate, TrainedSteps, trainingWindow, type TrainingWindow } from './trained-steps.js';
 
 export interface FreezeEvent {
   /** The unit's name. */
@@ -35,6 +36,12 @@ export interface PlasticityPoint extends TrendVerdict {
   readonly effect: number | null;
   /** Probability mass of the probe's predictions that undoing this unit's last referenceLag evaluations of learning moves. */
   readonly lagEffect: number | null;
+  /**
+   * Share of the lag's steps the unit trained on (another plugin, e.g. grad-prune, may rest it): its
+   * effects are judged as if it had trained on every one (trained-steps.ts), so resting it does not
+   * make it look settled. 1 when nothing rested it; null when no effect was measured.
+   */
+  readonly trainedShare: number | null;
   /** The same, undoing 2·referenceLag evaluations; null unless the directed movement is judged (report().regime.effectMovement) and the ring reaches that far. */
   readonly farEffect: number | null;
   /** Median of the unit's last `patience` effects: what criterion 'output-effect' compares with effectThreshold. */
@@ -116,6 +123,11 @@ export interface FreezeReport {
 interface Pending {
   readonly startStep: number;
   readonly fromUnit: number;
+  /** Per unit, the steps trained on so far when it started: the snapshot it takes keeps them. */
+  readonly trained: number[];
+  /** The stretches its effects measure: since the reference (lag) and since the one twice as old. */
+  readonly lagWindow: TrainingWindow | null;
+  readonly farWindow: TrainingWindow | null;
   /** The learning-rate epoch it belongs to: a result started before an LR change is not compared. */
   readonly generation: number;
   promise: Promise<void>;
@@ -127,7 +139,9 @@ interface Pending {
 /** Plain data and typed arrays for exact resume (see exportState); stateVersion 2. */
 export interface FreezeState {
   readonly probe: { data: Float32Array; shape: number[] } | null;
-  readonly ring: Array<{ step: number; tensors: SavedQuantizedTensor[] }>;
+  readonly ring: Array<{ step: number; tensors: SavedQuantizedTensor[]; trained?: number[] }>;
+  /** Per unit, the steps trained on so far (trained-steps.ts); absent in older states: every step counts. */
+  readonly trainedSteps?: number[];
   readonly trends: TrendState[];
   /** Absent in states saved before the output-effect criterion: every streak starts at 0. */
   readonly effects?: EffectState[];
@@ -144,6 +158,9 @@ export interface FreezeState {
     farEffect?: number[] | null;
     snapshot: SavedQuantizedTensor[];
     milliseconds: number;
+    trained?: number[];
+    lagWindow?: TrainingWindow | null;
+    farWindow?: TrainingWindow | null;
   } | null;
   readonly counters: Counters;
   readonly evaluationMs: number[];
@@ -199,6 +216,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
   private nextEvaluationStep = 0;
   private evaluationMs: number[] = [];
   private gaveUp = false;
+  private trainedSteps: TrainedSteps | null = null;
 
   constructor(options: Partial<FreezeOptions> = {}) {
     this.options = resolveFreezeOptions(options);
@@ -216,6 +234,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     this.series = Array.from({ length: unitCount }, () => []);
     this.verdicts = Array.from({ length: unitCount }, () => null);
     this.weights = weightList(trainer);
+    this.trainedSteps = new TrainedSteps(trainer.units);
     if (this.options.probe) this.probe = probeOf(this.options.probe, this.options.probe.shape[0]!);
     if (this.options.probeLabels) this.probeLabels = probeOf(this.options.probeLabels, this.options.probeLabels.shape[0]!);
 
@@ -287,18 +306,25 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     const measured = this.options.criterion === 'output-effect' ? output.effect : output.drift;
     if (measured) this.evaluationMs.push(output.milliseconds); // the report's median is of evaluations, not snapshots
     if (pending.generation !== this.generation) return; // started before a learning-rate change: stale
-    this.ring.push({ step: pending.startStep, tensors: output.snapshot });
+    this.ring.push({ step: pending.startStep, tensors: output.snapshot, trained: pending.trained });
     if (!measured) return; // a snapshot only
 
     const points: PlasticityEvent['units'] = [];
     measured.forEach((_, offset) => {
       const index = pending.fromUnit + offset;
       if (index < context.frozenPrefix) return; // frozen since the evaluation started
-      const drift = output.drift?.[offset] ?? null;
-      const trend = drift === null ? null : observeDrift(this.trends[index]!, drift, this.options);
       const lagEffect = output.effect?.[offset] ?? null;
       const farEffect = output.farEffect?.[offset] ?? null;
-      const effect = lagEffect !== null && farEffect !== null ? directedEffect(lagEffect, farEffect) : lagEffect;
+      // Judged as if the unit had trained on every step of the window; one that did not train at all
+      // in it (rested throughout) has nothing to judge this time.
+      const atFullRate = (measured: number | null, window: TrainingWindow | null) => (measured === null || !window ? measured : effectAtFullRate(measured, window, index));
+      const lagAtFullRate = atFullRate(lagEffect, pending.lagWindow);
+      if (lagEffect !== null && lagAtFullRate === null) return;
+      const farAtFullRate = atFullRate(farEffect, pending.farWindow);
+      const drift = output.drift?.[offset] ?? null;
+      const trend = drift === null ? null : observeDrift(this.trends[index]!, drift, this.options);
+      const effect = lagAtFullRate !== null && farAtFullRate !== null ? directedEffect(lagAtFullRate, farAtFullRate) : lagAtFullRate;
+      const trainedShare = lagEffect !== null && pending.lagWindow ? Math.min(1, pending.lagWindow.trained[index]! / pending.lagWindow.steps) : lagEffect !== null ? 1 : null;
       const lossEffect = output.lossEffect?.[offset] ?? null;
       // The criterion decides which test freezes; a drift measured beside the effect is reported only.
       const byEffect = this.options.criterion === 'output-effect' ? observeEffect(this.effects[index]!, effect ?? Number.NaN, this.options) : null;
@@ -311,6 +337,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
         drift,
         effect,
         lagEffect,
+        trainedShare,
         farEffect,
         effectLevel: byEffect?.level ?? null,
         lossEffect,
@@ -392,6 +419,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
   }
 
   private async afterStep(context: StepContext): Promise<void> {
+    this.trainedSteps!.record(context);
     const step = context.step + 1;
     if (this.gaveUp || step < this.options.warmupSteps || step % this.options.evalEvery !== 0) return;
     if (context.frozenPrefix >= this.maxFrozenUnits || !this.probe) return;
@@ -407,9 +435,14 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     this.runner ??= this.createRunner();
     // Copies: the backend's own buffers must never be transferred away.
     const current = await Promise.all(this.weights.map(async (variable) => new Float32Array(await variable.data<'float32'>())));
+    const trained = this.trainedSteps!.now;
+    const windowFrom = (snapshot: Snapshot | null) => (snapshot ? trainingWindow(snapshot.step, snapshot.trained, context.step, trained) : null);
     const pending: Pending = {
       startStep: context.step,
       fromUnit: context.frozenPrefix,
+      trained,
+      lagWindow: windowFrom(reference),
+      farWindow: windowFrom(farReference),
       generation: this.generation,
       output: null,
       error: null,
@@ -524,7 +557,8 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
     if (pending) await pending.promise;
     return {
       probe: this.probe ? { data: this.probe.data.slice(), shape: [...this.probe.shape] } : null,
-      ring: this.ring.contents.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(encodeQuantized) })),
+      ring: this.ring.contents.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(encodeQuantized), ...(snapshot.trained ? { trained: [...snapshot.trained] } : {}) })),
+      trainedSteps: this.trainedSteps?.now ?? [],
       trends: this.trends.map((trend) => ({ ...trend, values: [...trend.values] })),
       effects: this.effects.map((effect) => ({ ...effect })),
       series: this.series.map((points) => [...points]),
@@ -542,6 +576,9 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
               farEffect: pending.output.farEffect,
               snapshot: pending.output.snapshot.map(encodeQuantized),
               milliseconds: pending.output.milliseconds,
+              trained: [...pending.trained],
+              lagWindow: pending.lagWindow,
+              farWindow: pending.farWindow,
             }
           : null,
       counters: { ...this.counters },
@@ -556,7 +593,8 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       throw new Error(`plugin-freeze: the state has ${saved.trends.length} units, this trainer ${this.trends.length}`);
     }
     this.probe = saved.probe ? { data: Float32Array.from(saved.probe.data), shape: [...saved.probe.shape] } : this.probe;
-    this.ring.replace(saved.ring.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(decodeQuantized) })));
+    this.ring.replace(saved.ring.map((snapshot) => ({ step: snapshot.step, tensors: snapshot.tensors.map(decodeQuantized), ...(snapshot.trained ? { trained: [...snapshot.trained] } : {}) })));
+    if (saved.trainedSteps && this.trainedSteps) this.trainedSteps.now = saved.trainedSteps;
     this.trends = saved.trends.map((trend) => ({ ...trend, values: [...trend.values] }));
     this.effects = saved.effects ? saved.effects.map((effect) => ({ ...effect })) : saved.trends.map(emptyEffect);
     this.series = saved.series.map((points) => [...points]);
@@ -572,6 +610,9 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       ? {
           startStep: saved.pending.startStep,
           fromUnit: saved.pending.fromUnit,
+          trained: saved.pending.trained ? [...saved.pending.trained] : (this.trainedSteps?.now ?? []),
+          lagWindow: saved.pending.lagWindow ?? null,
+          farWindow: saved.pending.farWindow ?? null,
           generation: this.generation,
           promise: Promise.resolve(),
           output: { drift: saved.pending.drift, effect: saved.pending.effect ?? null, farEffect: saved.pending.farEffect ?? null, lossEffect: null, probeLoss: null, snapshot: saved.pending.snapshot.map(decodeQuantized), milliseconds: saved.pending.milliseconds },

@@ -4,6 +4,8 @@ import { quantizedBytes, type QuantizedTensor } from './quantize.js';
 export interface Snapshot {
   readonly step: number;
   readonly tensors: QuantizedTensor[];
+  /** Per unit, the steps it had trained on by then (trained-steps.ts); absent in older states. */
+  readonly trained?: readonly number[];
 }
 
 /**

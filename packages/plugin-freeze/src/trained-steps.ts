@@ -1,0 +1,63 @@
+import type { StepContext, Unit } from '@trainhooks/core-hooks/internal';
+
+/**
+ * How much each unit has trained: per unit, the steps so far on which it got an update, each weighted
+ * by the share of its parameters that did (another plugin may rest a unit, or part of it, through
+ * `context.skip` — grad-prune does). An output effect measured over a window in which a unit trained on
+ * a fraction of the steps is that much smaller; judged as it is, a rested unit would look settled for
+ * being rested, and freeze.
+ */
+export class TrainedSteps {
+  private counts: number[];
+  private readonly sizes: number[];
+
+  constructor(private readonly units: readonly Unit[]) {
+    this.counts = units.map(() => 0);
+    this.sizes = units.map((unit) => unit.variables.reduce((sum, variable) => sum + variable.size, 0));
+  }
+
+  /** After a step: every active unit trained on it, minus the share of its parameters the step skipped. */
+  record(context: StepContext): void {
+    for (let index = context.frozenPrefix; index < this.units.length; index++) {
+      const size = this.sizes[index]!;
+      let rested = 0;
+      if (context.skip.size > 0) for (const variable of this.units[index]!.variables) if (context.skip.has(variable.name)) rested += variable.size;
+      this.counts[index] = this.counts[index]! + (size > 0 ? (size - rested) / size : 1);
+    }
+  }
+
+  /** The counts now (cumulative, per unit): what a snapshot keeps to measure a window from. */
+  get now(): number[] {
+    return [...this.counts];
+  }
+
+  set now(counts: readonly number[]) {
+    if (counts.length === this.counts.length) this.counts = [...counts];
+  }
+}
+
+/** A stretch of training between a snapshot and now: its steps and, per unit, the steps it trained on. */
+export interface TrainingWindow {
+  readonly steps: number;
+  readonly trained: readonly number[];
+}
+
+/** The window from a snapshot (taken at `fromStep` with counts `from`; absent in older states: trained every step) to `toStep` with counts `to`. */
+export function trainingWindow(fromStep: number, from: readonly number[] | undefined, toStep: number, to: readonly number[]): TrainingWindow {
+  const steps = toStep - fromStep;
+  return { steps, trained: to.map((count, index) => (from ? count - from[index]! : steps)) };
+}
+
+/**
+ * A unit's effect over the window, judged as if it had trained on every step: its movement taken as
+ * drift (growing with the updates — never lower than the truth), so the effect scales by
+ * steps / trained. Unchanged for a unit that trained on every step; null when it did not train at all
+ * (nothing to judge).
+ */
+export function effectAtFullRate(effect: number, window: TrainingWindow, unit: number): number | null {
+  const trained = window.trained[unit] ?? window.steps;
+  if (!(trained > 0)) return null;
+  // Within a rounding error of every step: the effect as measured, bit for bit.
+  if (trained >= window.steps - 1e-9) return effect;
+  return (effect * window.steps) / trained;
+}
