@@ -137,6 +137,46 @@ describe('ActCachePlugin', () => {
     expect(events.misses.at(-1)!.boundary).toBe(1);
   });
 
+  it('a batch cached at several depths: each row starts from the deepest boundary that holds it, and only the units after it run', async () => {
+    const data = toyData(32, 8, 3);
+    // Steps with rows of the data set as the batch (ids = rows), and the prefix each step freezes.
+    const plan: Array<{ rows: number[]; prefix: number }> = [
+      { rows: [0, 1, 2, 3], prefix: 1 }, // cached at boundary 1
+      { rows: [4, 5], prefix: 2 }, // cached at boundary 2
+      { rows: [0, 1, 2, 3, 4, 5, 6, 7], prefix: 2 }, // 0–3 advance from 1, 4–5 are read, 6–7 run the whole prefix
+      { rows: [0, 1, 2, 3, 4, 5, 6, 7], prefix: 2 }, // every row at boundary 2 now: a whole hit
+    ];
+    const steps = plan.map(({ rows }) => {
+      const index = tf.tensor1d(rows, 'int32');
+      const batch = { x: tf.gather(data.x, index), y: tf.gather(data.y, index), ids: Int32Array.from(rows) };
+      index.dispose();
+      return batch;
+    });
+    const run = async (cache: Partial<ActCacheOptions> | null) => {
+      const setup = newTrainer(7, (step) => plan[step]!.prefix, cache);
+      const callsBefore: number[][] = [];
+      for (const batch of steps) {
+        callsBefore.push([...setup.calls]);
+        await setup.trainer.step(batch);
+      }
+      return { ...setup, callsBefore };
+    };
+    const plain = await run(null);
+    const cached = await run({ prefetch: false });
+    expect(await maxWeightDifference(plain.trainer, cached.trainer)).toBeLessThanOrEqual(1e-5);
+    const mixed = cached.events.hits.find((event) => event.step === 2)!;
+    expect(mixed).toMatchObject({ boundary: 2, from: 2, rows: 8, advancedRows: 4, computedRows: 2 });
+    // Before step 2: unit 0 ran once (rows 6–7), unit 1 twice (rows 0–3 from boundary 1, rows 6–7); the step itself started at unit 2.
+    const ranAt = (step: number) => cached.callsBefore[step + 1]!.map((calls, unit) => calls - cached.callsBefore[step]![unit]!);
+    expect(ranAt(2).slice(0, 3)).toEqual([1, 2, 1]);
+    expect(cached.events.hits.at(-1)).toMatchObject({ step: 3, from: 2, advancedRows: 0, computedRows: 0 });
+    expect(cached.plugin!.stats()).toMatchObject({ partial: 1, advanced: 1 });
+    // Advanced rows left boundary 1; boundary 2 holds all eight.
+    expect(cached.plugin!.cache.boundaries()).toEqual([2]);
+    expect(cached.plugin!.stats().memory.entries).toBe(8);
+    tf.dispose([data.x, data.y, ...steps.flatMap((batch) => [batch.x, batch.y])]);
+  });
+
   it('a corrupt or truncated disk record is a miss and is recomputed, never a wrong tensor', async () => {
     const data = toyData(32, 8, 3);
     const plain = newTrainer(4, () => 2, null);

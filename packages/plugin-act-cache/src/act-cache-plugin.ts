@@ -18,6 +18,8 @@ export interface CacheHitEvent {
   readonly rows: number;
   /** Rows that were not cached and went through the prefix on their own before the step (partial hit). */
   readonly computedRows: number;
+  /** Rows cached at a shallower boundary that went through the units since on their own before the step (partial hit). */
+  readonly advancedRows: number;
 }
 
 export interface CacheMissEvent {
@@ -171,9 +173,10 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
     }
     const from = this.cache.deepestHolding(ids, boundary);
     if (from === null) {
-      const cached = this.countCached(ids, boundary);
-      if (cached === 0 || this.options.partialHits === 'whole-batch') return this.miss(context, boundary, ids, cached ? 'partial' : 'absent');
-      return this.partialHit(context, boundary, ids);
+      const depths = this.depthsOf(ids, boundary);
+      const held = depths.some((depth) => depth > 0);
+      if (!held || this.options.partialHits === 'whole-batch') return this.miss(context, boundary, ids, held ? 'partial' : 'absent');
+      return this.partialHit(context, boundary, ids, depths);
     }
 
     const waitStart = performance.now();
@@ -188,7 +191,7 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
       this.pending = { boundary, ids: ids.slice(), from };
       this.telemetry.count('advanced');
     }
-    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from, rows: ids.length, computedRows: 0 });
+    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from, rows: ids.length, computedRows: 0, advancedRows: 0 });
   }
 
   private serve(context: StepContext, unit: number, input: tf.Tensor): void {
@@ -199,31 +202,74 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
   }
 
   /**
-   * Some rows are cached: only the missing ones go through the prefix (in inference mode, before the
-   * step), are stored, and join the cached ones; the step starts at the boundary. Cheaper than running
-   * the prefix for the whole batch by the share of rows cached — and with a memory budget that holds
-   * part of the data set, the difference between some saving and none (shuffled batches are nearly
-   * always partly cached then).
+   * Some rows are cached, not all at the boundary: each row starts from the deepest boundary that holds
+   * it — the boundary itself (read), a shallower one the prefix has grown past (the units since run on
+   * it, as when a whole batch advances), or none (the whole prefix runs on its input) — in inference
+   * mode, before the step; the rows computed here are stored at the boundary (advanced ones leave the
+   * shallower boundary), and the step starts at the boundary. Right after the prefix deepens nearly
+   * every row is cached one boundary back, and only the newly frozen units run for the batch, not the
+   * whole prefix; with a memory budget that holds part of the data set, shuffled batches are nearly
+   * always partly cached. Cheaper than running the prefix for the whole batch by what the rows skip.
    */
-  private async partialHit(context: StepContext, boundary: number, ids: Int32Array): Promise<void> {
+  private async partialHit(context: StepContext, boundary: number, ids: Int32Array, depths: readonly number[]): Promise<void> {
     const waitStart = performance.now();
-    const rows = await this.cache.read(boundary, ids);
+    const rowsAt = new Map<number, number[]>();
+    depths.forEach((depth, row) => rowsAt.set(depth, [...(rowsAt.get(depth) ?? []), row]));
+    // Read what each depth holds; a row whose record is not found (a disk record that failed its check) runs from the input.
+    const fromInput = [...(rowsAt.get(0) ?? [])];
+    const reads: Array<{ depth: number; rows: number[]; batch: CachedBatch }> = [];
+    for (const [depth, rows] of rowsAt) {
+      if (depth === 0) continue;
+      const batch = await this.cache.read(depth, Int32Array.from(rows, (row) => ids[row]!));
+      reads.push({ depth, rows: rows.filter((_, i) => batch.found[i]), batch });
+      rows.forEach((row, i) => void (batch.found[i] || fromInput.push(row)));
+    }
     this.telemetry.record('wait', (performance.now() - waitStart) * 1000);
-    // Rows not cached, and disk records that failed their check, in batch order.
-    const missing = rows.found.flatMap((found, row) => (found ? [] : [row]));
-    const rowLength = rows.data.length / ids.length;
-    const computed = tf.tidy(() => {
-      const x = tf.gather(context.batch.x, tf.tensor1d(missing, 'int32'));
-      return runUnits(this.trainer!.units, 0, boundary, x, { training: false });
-    });
-    const computedData = (await computed.data()) as Float32Array;
-    computed.dispose();
-    const missingIds = Int32Array.from(missing, (row) => ids[row]!);
-    this.cache.write(boundary, missingIds, computedData, rows.shape);
-    missing.forEach((row, i) => rows.data.set(computedData.subarray(i * rowLength, (i + 1) * rowLength), row * rowLength));
-    this.serve(context, boundary, tf.tensor(rows.data, [ids.length, ...rows.shape]));
+
+    const units = this.trainer!.units;
+    // Each group of rows through the units from where it was cached to the boundary (at the boundary: as read).
+    const groups: Array<{ rows: number[]; data: Float32Array; shape: number[]; computed: boolean; from: number }> = [];
+    for (const { depth, rows, batch } of reads) {
+      if (rows.length === 0) continue;
+      const rowLength = batch.data.length / depths.filter((d) => d === depth).length;
+      const found = batch.found.flatMap((isFound, i) => (isFound ? [i] : []));
+      const data = new Float32Array(rows.length * rowLength);
+      found.forEach((i, k) => data.set(batch.data.subarray(i * rowLength, (i + 1) * rowLength), k * rowLength));
+      if (depth === boundary) {
+        groups.push({ rows, data, shape: batch.shape, computed: false, from: depth });
+        continue;
+      }
+      const advanced = tf.tidy(() => runUnits(units, depth, boundary, tf.tensor(data, [rows.length, ...batch.shape]), { training: false }));
+      groups.push({ rows, data: (await advanced.data()) as Float32Array, shape: advanced.shape.slice(1), computed: true, from: depth });
+      advanced.dispose();
+    }
+    if (fromInput.length > 0) {
+      const computed = tf.tidy(() => runUnits(units, 0, boundary, tf.gather(context.batch.x, tf.tensor1d(fromInput, 'int32')), { training: false }));
+      groups.push({ rows: fromInput, data: (await computed.data()) as Float32Array, shape: computed.shape.slice(1), computed: true, from: 0 });
+      computed.dispose();
+    }
+
+    const shape = groups[0]!.shape;
+    const rowLength = shape.reduce((product, size) => product * size, 1);
+    const batchData = new Float32Array(ids.length * rowLength);
+    for (const group of groups) {
+      group.rows.forEach((row, k) => batchData.set(group.data.subarray(k * rowLength, (k + 1) * rowLength), row * rowLength));
+      if (!group.computed) continue;
+      const groupIds = Int32Array.from(group.rows, (row) => ids[row]!);
+      this.cache.write(boundary, groupIds, group.data, shape);
+      if (group.from > 0) this.cache.delete(group.from, groupIds);
+    }
+    this.serve(context, boundary, tf.tensor(batchData, [ids.length, ...shape]));
     this.telemetry.count('partial');
-    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from: boundary, rows: ids.length, computedRows: missing.length });
+    const advancedRows = groups.filter((group) => group.from > 0 && group.computed).reduce((sum, group) => sum + group.rows.length, 0);
+    if (advancedRows > 0) this.telemetry.count('advanced');
+    this.trainer!.events.emit('cacheHit', { step: context.step, boundary, from: boundary, rows: ids.length, computedRows: fromInput.length, advancedRows });
+  }
+
+  /** Per row, the deepest boundary up to `boundary` that holds it; 0 where none does (its input). */
+  private depthsOf(ids: Int32Array, boundary: number): number[] {
+    const boundaries = this.cache.boundaries().filter((known) => known <= boundary);
+    return Array.from(ids, (id) => boundaries.find((known) => this.cache.has(known, id)) ?? 0);
   }
 
   private miss(context: StepContext, boundary: number, ids: Int32Array, reason: CacheMissEvent['reason']): void {
@@ -232,12 +278,6 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
     this.stepKind = 'computed';
     this.telemetry.count('misses');
     this.trainer!.events.emit('cacheMiss', { step: context.step, boundary, rows: ids.length, reason });
-  }
-
-  private countCached(ids: Int32Array, boundary: number): number {
-    let cached = 0;
-    for (const id of ids) if (this.cache.has(boundary, id)) cached++;
-    return cached;
   }
 
   /** The prefetched rows when they are the ones asked for, else a read now. */
