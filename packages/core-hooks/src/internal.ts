@@ -22,6 +22,7 @@ export { classifierUnits } from './classifier-units.js';
 export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
 export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';
 export { median } from './median.js';
+export { fullRateEffect, type EffectMovement, type MeasuredEffect } from './full-rate-effect.js';
 export { measurementSpacing, type SpacingInput } from './measurement-spacing.js';
 export { directedEffect, outputKind, predictionDistance, toProbabilities, totalVariation, type OutputKind } from './prediction-distance.js';
 export { concatenateBytes } from './concatenate-bytes.js';

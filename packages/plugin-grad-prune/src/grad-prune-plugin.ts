@@ -1,6 +1,5 @@
-import { HookStage, measurementSpacing, median, SeededRandom, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, measurementSpacing, median, SeededRandom, withinPretrained, type EffectMovement, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
-import type { EffectMovement } from './full-rate-effect.js';
 import { groupStatus } from './group-status.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
 import { OutputEffectMonitor, type EffectStatistic, type SavedEffectRing } from './output-effect-monitor.js';

@@ -6,4 +6,4 @@ export { growthExponent, saturationConvergence, type Displacement } from './disp
 export { parameterGroups } from './parameter-groups.js';
 export { pruneProbability } from './prune-probability.js';
 export { OutputEffectMonitor, type EffectObservation, type EffectSettings, type EffectStatistic, type SavedEffectRing } from './output-effect-monitor.js';
-export { fullRateEffect, type EffectMovement, type MeasuredEffect } from './full-rate-effect.js';
+export { fullRateEffect, type EffectMovement, type MeasuredEffect } from '@trainhooks/core-hooks/internal';

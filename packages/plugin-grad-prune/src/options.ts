@@ -10,7 +10,7 @@ import type { ConvergenceScore } from './convergence-monitor.js';
  */
 export type PruneScore = 'auto' | ConvergenceScore | 'output-effect';
 
-/** Which part of a group's movement 'output-effect' judges (full-rate-effect.ts); 'auto' picks by the regime. */
+/** Which part of a group's movement 'output-effect' judges (core-hooks' full-rate-effect.ts); 'auto' picks by the regime. */
 export type EffectMovementOption = 'auto' | 'directed' | 'total';
 
 /** Which parameters converge together and are pruned together. */

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { median, outputKind, predictionDistance, runUnits, type OutputKind, type Unit } from '@trainhooks/core-hooks/internal';
+import { fullRateEffect, median, outputKind, predictionDistance, runUnits, type EffectMovement, type OutputKind, type Unit } from '@trainhooks/core-hooks/internal';
 import type { ParameterGroup } from './convergence-monitor.js';
-import { fullRateEffect, type EffectMovement } from './full-rate-effect.js';
 import { loadTensors, saveTensors, type SavedSnapshot } from './saved-tensors.js';
 
 /** What the monitor keeps per group (plain numbers: exportable). */
@@ -19,7 +18,7 @@ export interface EffectStatistic {
 /** One group's measurement at one monitor point. */
 export interface EffectObservation {
   readonly step: number;
-  /** At full rate (full-rate-effect.ts): what is judged. */
+  /** At full rate (core-hooks' full-rate-effect.ts): what is judged. */
   readonly effect: number;
   /** Measured: the group put back referenceLag monitor points, and 2·referenceLag (null: not measured). */
   readonly lagEffect: number;
@@ -64,7 +63,7 @@ export interface EffectSettings {
  * it is, and the predicted class distributions compared with the current ones (mean total variation,
  * core-hooks' predictionDistance). A group whose recent learning no longer moves the predictions may
  * be skipped; pruning it does not make it look settled, because its effect is scaled to what it would
- * be had it trained every step (full-rate-effect.ts). Costs one forward of the model and, per group,
+ * be had it trained every step (core-hooks' full-rate-effect.ts). Costs one forward of the model and, per group,
  * one or two forwards of the model from that group's unit, on the probe, per monitor point.
  */
 export class OutputEffectMonitor {

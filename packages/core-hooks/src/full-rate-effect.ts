@@ -1,16 +1,20 @@
-/** A group's output effect over a stretch of training, and the updates the group received in it. */
+// What a unit's (or parameter group's) recent learning does to the predictions, judged as if it had
+// trained on every step: plugin-grad-prune's pruned groups and plugin-freeze's units another plugin
+// rests both move less than they would, and must not look settled for it.
+
+/** An output effect over a stretch of training, and the updates the weights received in it. */
 export interface MeasuredEffect {
   /** Probability mass of the probe's predictions that moves when the group is put back to the start of the stretch. */
   readonly effect: number;
   readonly updates: number;
 }
 
-/** Which part of a group's movement is judged (as plugin-freeze's `effectMovement`). */
+/** Which part of the movement is judged (plugin-freeze's and plugin-grad-prune's `effectMovement`). */
 export type EffectMovement = 'directed' | 'total';
 
 /**
- * What a group's output effect over `steps` steps would be had it trained on every one of them: a
- * pruned group moves less, and must not look settled for being pruned.
+ * What an output effect over `steps` steps would be had the weights trained on every one of them: a
+ * pruned or rested group moves less, and must not look settled for it.
  *
  * A group's movement over n updates is a drift growing like n plus jitter growing like √n, so an effect
  * measured over n updates is e² ≈ d²·n² + σ²·n (d, σ: drift and jitter per update). From the effects
@@ -20,7 +24,7 @@ export type EffectMovement = 'directed' | 'total';
  *
  * and at full rate the drift over `steps` is D = d·steps, the jitter J = σ·√steps. 'directed' returns
  * max(D, ½·√(D² + J²)) — the directed part, the whole movement counting at half (as
- * core-hooks' directedEffect, which this equals when the group trained every step); 'total' (or
+ * directedEffect, which this equals when the weights trained every step); 'total' (or
  * without the second lag) returns e₁·steps/n₁, as if all of it were drift: never lower than the truth.
  * NaN when the group had no update in the last lag (nothing to say).
  */
