@@ -419,8 +419,8 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
   it('a unit another plugin rests (context.skip) on 3 steps of 4 is judged as if it had trained on every step: resting it does not make it look settled', async () => {
     const data = toyData(32, 8, 3);
     const probeData = toyData(32, 8, 3, 9);
-    const run = async (effectThreshold: number, restEvery: 'never' | 'three-of-four' | 'always' = 'three-of-four') => {
-      const { trainer, plugin, events } = newTrainer({ reference: 'main-thread', maxEvalSpacing: 1, effectMovement: 'total', probe: probeData.x, effectThreshold });
+    const run = async (effectThreshold: number, restEvery: 'never' | 'three-of-four' | 'always' = 'three-of-four', effectMovement: 'total' | 'directed' = 'total') => {
+      const { trainer, plugin, events } = newTrainer({ reference: 'main-thread', maxEvalSpacing: 1, effectMovement, probe: probeData.x, effectThreshold });
       // What grad-prune does to a group it judges converged: no gradient, no update, on most steps.
       trainer.hooks.beforeForward.tap({ name: 'rests-unit-0', stage: HookStage.PRUNE }, (context) => {
         const rests = restEvery === 'always' || (restEvery === 'three-of-four' && context.step % 4 !== 0);
@@ -446,6 +446,14 @@ describe("FreezePlugin with criterion 'output-effect' (the default)", () => {
     const rested = await run(1, 'always');
     expect(rested.series).toEqual([]);
     expect(rested.freezes).toEqual([]);
+    // Directed: a drift scales with the steps as well (jitter only with their square root): judged above
+    // what was measured, and for this drift about what all of it taken as drift gives.
+    const directed = (await run(1e-9, 'three-of-four', 'directed')).series.filter((point) => point.farEffect !== null);
+    expect(directed.length).toBeGreaterThanOrEqual(5);
+    for (const point of directed) expect(point.effect!).toBeGreaterThan(point.lagEffect!);
+    const againstDrift = median(directed.map((point) => point.effect! / (point.lagEffect! / point.trainedShare!)));
+    expect(againstDrift).toBeGreaterThan(0.7);
+    expect(againstDrift).toBeLessThan(1.3);
     // Nothing rested: every point says so, and the effect judged is the one measured, bit for bit.
     for (const point of (await run(1e-9, 'never')).series) {
       expect(point.trainedShare).toBe(1);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { choiceForBackend } from '@trainhooks/backend';
-import { directedEffect, HookStage, isUnitModel, measurementSpacing, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import { HookStage, isUnitModel, measurementSpacing, median, unitWeights, withinPretrained, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
 import { resolveFreezeOptions, unitsKeptTraining, type FreezeOptions } from './options.js';
 import type { EvaluationInput, EvaluationOutput, TensorData } from './plasticity-evaluation.js';
 import { emptyEffect, observeEffect, type EffectState } from './output-effect.js';
@@ -9,7 +9,7 @@ import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerd
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing, type Snapshot } from './snapshot-ring.js';
 import { decodeQuantized, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
-import { effectAtFullRate, TrainedSteps, trainingWindow, type TrainingWindow } from './trained-steps.js';
+import { judgedEffect, TrainedSteps, trainingWindow, type TrainingWindow } from './trained-steps.js';
 
 export interface FreezeEvent {
   /** The unit's name. */
@@ -315,15 +315,12 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       if (index < context.frozenPrefix) return; // frozen since the evaluation started
       const lagEffect = output.effect?.[offset] ?? null;
       const farEffect = output.farEffect?.[offset] ?? null;
-      // Judged as if the unit had trained on every step of the window; one that did not train at all
-      // in it (rested throughout) has nothing to judge this time.
-      const atFullRate = (measured: number | null, window: TrainingWindow | null) => (measured === null || !window ? measured : effectAtFullRate(measured, window, index));
-      const lagAtFullRate = atFullRate(lagEffect, pending.lagWindow);
-      if (lagEffect !== null && lagAtFullRate === null) return;
-      const farAtFullRate = atFullRate(farEffect, pending.farWindow);
+      // Judged as if the unit had trained on every step of the lag (another plugin may rest it); one
+      // that did not train at all in it has nothing to judge this time.
+      const effect = lagEffect === null ? null : judgedEffect(index, { effect: lagEffect, window: pending.lagWindow }, farEffect === null ? null : { effect: farEffect, window: pending.farWindow });
+      if (lagEffect !== null && effect === null) return;
       const drift = output.drift?.[offset] ?? null;
       const trend = drift === null ? null : observeDrift(this.trends[index]!, drift, this.options);
-      const effect = lagAtFullRate !== null && farAtFullRate !== null ? directedEffect(lagAtFullRate, farAtFullRate) : lagAtFullRate;
       const trainedShare = lagEffect !== null && pending.lagWindow ? Math.min(1, pending.lagWindow.trained[index]! / pending.lagWindow.steps) : lagEffect !== null ? 1 : null;
       const lossEffect = output.lossEffect?.[offset] ?? null;
       // The criterion decides which test freezes; a drift measured beside the effect is reported only.

@@ -1,4 +1,4 @@
-import type { StepContext, Unit } from '@trainhooks/core-hooks/internal';
+import { directedEffect, fullRateEffect, type StepContext, type Unit } from '@trainhooks/core-hooks/internal';
 
 /**
  * How much each unit has trained: per unit, the steps so far on which it got an update, each weighted
@@ -49,15 +49,20 @@ export function trainingWindow(fromStep: number, from: readonly number[] | undef
 }
 
 /**
- * A unit's effect over the window, judged as if it had trained on every step: its movement taken as
- * drift (growing with the updates — never lower than the truth), so the effect scales by
- * steps / trained. Unchanged for a unit that trained on every step; null when it did not train at all
- * (nothing to judge).
+ * What is judged of a unit's effects over one lag (and, for the directed part, two), as if it had
+ * trained on every step of the lag: core-hooks' fullRateEffect, which scales a drift by steps / trained
+ * and jitter by √(steps / trained) — with only the lag (or 'total' movement) all of it as drift, never
+ * lower than the truth. A unit that trained on every step gets exactly what it got before anything was
+ * rested (the lag's effect, or directedEffect). null when it did not train in the lag: nothing to judge.
  */
-export function effectAtFullRate(effect: number, window: TrainingWindow, unit: number): number | null {
-  const trained = window.trained[unit] ?? window.steps;
-  if (!(trained > 0)) return null;
-  // Within a rounding error of every step: the effect as measured, bit for bit.
-  if (trained >= window.steps - 1e-9) return effect;
-  return (effect * window.steps) / trained;
+export function judgedEffect(unit: number, lag: { effect: number; window: TrainingWindow | null }, far: { effect: number; window: TrainingWindow | null } | null): number | null {
+  const steps = lag.window?.steps ?? 0;
+  const trainedIn = (window: TrainingWindow | null) => (window ? (window.trained[unit] ?? window.steps) : Number.POSITIVE_INFINITY);
+  const lagTrained = trainedIn(lag.window);
+  if (!(lagTrained > 0)) return null;
+  // Within a rounding error of every step: as measured, bit for bit.
+  const full = (window: TrainingWindow | null) => !window || trainedIn(window) >= window.steps - 1e-9;
+  if (full(lag.window) && (!far || full(far.window))) return far ? directedEffect(lag.effect, far.effect) : lag.effect;
+  const farMeasured = far ? { effect: far.effect, updates: trainedIn(far.window) } : null;
+  return fullRateEffect({ effect: lag.effect, updates: lagTrained }, farMeasured, steps, far ? 'directed' : 'total');
 }
