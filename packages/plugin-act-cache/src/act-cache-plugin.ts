@@ -217,11 +217,11 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
     depths.forEach((depth, row) => rowsAt.set(depth, [...(rowsAt.get(depth) ?? []), row]));
     // Read what each depth holds; a row whose record is not found (a disk record that failed its check) runs from the input.
     const fromInput = [...(rowsAt.get(0) ?? [])];
-    const reads: Array<{ depth: number; rows: number[]; batch: CachedBatch }> = [];
+    const reads: Array<{ depth: number; requested: number[]; batch: CachedBatch }> = [];
     for (const [depth, rows] of rowsAt) {
       if (depth === 0) continue;
       const batch = await this.cache.read(depth, Int32Array.from(rows, (row) => ids[row]!));
-      reads.push({ depth, rows: rows.filter((_, i) => batch.found[i]), batch });
+      reads.push({ depth, requested: rows, batch });
       rows.forEach((row, i) => void (batch.found[i] || fromInput.push(row)));
     }
     this.telemetry.record('wait', (performance.now() - waitStart) * 1000);
@@ -229,10 +229,11 @@ export class ActCachePlugin implements StatefulPlugin<ActCacheState> {
     const units = this.trainer!.units;
     // Each group of rows through the units from where it was cached to the boundary (at the boundary: as read).
     const groups: Array<{ rows: number[]; data: Float32Array; shape: number[]; computed: boolean; from: number }> = [];
-    for (const { depth, rows, batch } of reads) {
-      if (rows.length === 0) continue;
-      const rowLength = batch.data.length / depths.filter((d) => d === depth).length;
+    for (const { depth, requested, batch } of reads) {
       const found = batch.found.flatMap((isFound, i) => (isFound ? [i] : []));
+      if (found.length === 0) continue;
+      const rows = found.map((i) => requested[i]!);
+      const rowLength = batch.data.length / requested.length;
       const data = new Float32Array(rows.length * rowLength);
       found.forEach((i, k) => data.set(batch.data.subarray(i * rowLength, (i + 1) * rowLength), k * rowLength));
       if (depth === boundary) {

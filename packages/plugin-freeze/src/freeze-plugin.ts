@@ -9,7 +9,7 @@ import { emptyTrend, observeDrift, restartTrend, type TrendState, type TrendVerd
 import { MainThreadReference, WorkerReference, type ReferenceRunner } from './reference-runner.js';
 import { SnapshotRing, type Snapshot } from './snapshot-ring.js';
 import { decodeQuantized, encodeQuantized, type SavedQuantizedTensor } from './state-codec.js';
-import { judgedEffect, TrainedSteps, trainingWindow, type TrainingWindow } from './trained-steps.js';
+import { judgedEffect, TrainedSteps, trainedShare, trainingWindow, type TrainingWindow } from './trained-steps.js';
 
 export interface FreezeEvent {
   /** The unit's name. */
@@ -321,7 +321,6 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
       if (lagEffect !== null && effect === null) return;
       const drift = output.drift?.[offset] ?? null;
       const trend = drift === null ? null : observeDrift(this.trends[index]!, drift, this.options);
-      const trainedShare = lagEffect !== null && pending.lagWindow ? Math.min(1, pending.lagWindow.trained[index]! / pending.lagWindow.steps) : lagEffect !== null ? 1 : null;
       const lossEffect = output.lossEffect?.[offset] ?? null;
       // The criterion decides which test freezes; a drift measured beside the effect is reported only.
       const byEffect = this.options.criterion === 'output-effect' ? observeEffect(this.effects[index]!, effect ?? Number.NaN, this.options) : null;
@@ -334,7 +333,7 @@ export class FreezePlugin implements StatefulPlugin<FreezeState> {
         drift,
         effect,
         lagEffect,
-        trainedShare,
+        trainedShare: lagEffect === null ? null : trainedShare(pending.lagWindow, index),
         farEffect,
         effectLevel: byEffect?.level ?? null,
         lossEffect,

@@ -48,6 +48,11 @@ export function trainingWindow(fromStep: number, from: readonly number[] | undef
   return { steps, trained: to.map((count, index) => (from ? count - from[index]! : steps)) };
 }
 
+/** The share of the window's steps the unit trained on (1 without a window: an older state, nothing counted). */
+export function trainedShare(window: TrainingWindow | null, unit: number): number {
+  return window ? Math.min(1, (window.trained[unit] ?? window.steps) / window.steps) : 1;
+}
+
 /**
  * What is judged of a unit's effects over one lag (and, for the directed part, two), as if it had
  * trained on every step of the lag: core-hooks' fullRateEffect, which scales a drift by steps / trained
