@@ -73,6 +73,58 @@ describe('OutputEffectMonitor', () => {
     tf.dispose([x, y, now, undone]);
     model.dispose();
   });
+
+  it('with a frozen prefix the probe runs through the frozen units once, until the prefix changes; the effects are those measured through the whole model', () => {
+    const model = denseModel(3, [8, 16, 16, 16, 3]);
+    const trainer = createTrainer(model, { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    const tensors = tf.memory().numTensors;
+    // Units 0 and 1 frozen; the groups of units 2 and 3 measured.
+    const groups = parameterGroups(trainer.units, 'unit', 4).filter((group) => group.unit >= 2);
+    const settings = { lag: 1, patience: 1, effectThreshold: 0.01, movement: 'total' } as const;
+    const cached = new OutputEffectMonitor(settings);
+    const whole = new OutputEffectMonitor(settings);
+    const { x, y } = toyData(32, 8, 3, 5);
+    cached.setProbe(x, 32);
+    whole.setProbe(x, 32);
+    const first = trainer.units[0]!;
+    const apply = first.apply.bind(first);
+    let firstUnitRuns = 0;
+    (first as { apply: typeof apply }).apply = (input, options) => {
+      firstUnitRuns++;
+      return apply(input, options);
+    };
+    const move = (unit: number, seed: number) => {
+      const kernel = trainer.units[unit]!.variables[0]!;
+      tf.tidy(() => kernel.assign(tf.add(kernel, tf.mul(tf.randomNormal(kernel.shape, 0, 1, 'float32', seed), 0.2))));
+    };
+    const runs: number[] = [];
+    for (let point = 0; point < 5; point++) {
+      if (point === 3) {
+        // The prefix thawed, unit 0 trained, and it froze again: what was kept is stale.
+        cached.prefixChanged();
+        move(0, 99);
+      }
+      firstUnitRuns = 0;
+      const fromBoundary = cached.observe(point, groups, trainer.units, undefined, 2);
+      runs.push(firstUnitRuns);
+      const throughAll = whole.observe(point, groups, trainer.units);
+      expect(fromBoundary.size).toBe(point === 0 ? 0 : 2);
+      for (const group of groups) {
+        expect(fromBoundary.get(group.name)?.lagEffect).toBe(throughAll.get(group.name)?.lagEffect);
+        cached.countUpdate(group.name);
+        whole.countUpdate(group.name);
+      }
+      move(2, point);
+      move(3, point + 10);
+    }
+    // Nothing to measure at point 0; the frozen units run at point 1 and, after the change, at point 3.
+    expect(runs).toEqual([0, 1, 0, 1, 0]);
+    cached.dispose();
+    whole.dispose();
+    tf.dispose([x, y]);
+    expect(tf.memory().numTensors).toBe(tensors);
+    model.dispose();
+  });
 });
 
 /**
@@ -215,6 +267,36 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     expect(probe.shapes[0]).toEqual([12, 8]);
     expect(bitIdentical(probe.values[0]!, tf.slice(batch.x, 0, 12).dataSync() as Float32Array)).toBe(true);
     await trainer.dispose();
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('a frozen prefix that thaws and freezes again: the same verdicts, prune pattern and weights as measuring through the whole model every time', async () => {
+    const batch = toyData(16, 8, 3);
+    // Units 0 and 1 frozen over steps 50–89 and again from 120; in between unit 1 (scripted to keep
+    // learning) moves, so an activation kept from the first freeze would be stale after the second.
+    const prefixAt = (step: number) => ((step >= 50 && step < 90) || step >= 120 ? 2 : 0);
+    const run = async (recomputeEveryStep: boolean) => {
+      const { trainer, plugin, events } = fineTuning(7);
+      for (let step = 0; step < 180; step++) {
+        trainer.frozenPrefix = prefixAt(step);
+        // A state import reloads the probe and drops what was kept: every measurement computes it afresh.
+        if (recomputeEveryStep) plugin.importState(await plugin.exportState());
+        await trainer.step(batch);
+      }
+      const positions = events.map((event) => [event.step, event.groups.map((group) => trainer.units.findIndex((unit) => unit.name === group))]);
+      const result = { groups: Object.values(plugin.report().groups), positions, weights: trainer.variables.map((v) => v.dataSync()) };
+      await trainer.dispose();
+      return result;
+    };
+    const kept = await run(false);
+    const recomputed = await run(true);
+    // Unit 2 was measured behind the prefix after both freezes.
+    const behindPrefix = kept.groups[2]!.series.map((point) => point.step).filter((step) => prefixAt(step) === 2);
+    expect(behindPrefix.some((step) => step < 90)).toBe(true);
+    expect(behindPrefix.some((step) => step >= 120)).toBe(true);
+    expect(kept.groups).toEqual(recomputed.groups);
+    expect(kept.positions).toEqual(recomputed.positions);
+    kept.weights.forEach((values, i) => expect(bitIdentical(values, recomputed.weights[i]!)).toBe(true));
     tf.dispose([batch.x, batch.y]);
   });
 

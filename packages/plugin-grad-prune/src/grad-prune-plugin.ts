@@ -123,7 +123,12 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
         if (!effects.hasProbe) effects.setProbe(batch.x, this.options.probeSize);
         return batch;
       });
-      trainer.hooks.teardown.tap(this.name, () => effects.dispose());
+      const prefixChanged = () => effects.prefixChanged();
+      trainer.events.on('frozenPrefix', prefixChanged);
+      trainer.hooks.teardown.tap(this.name, () => {
+        trainer.events.off('frozenPrefix', prefixChanged);
+        effects.dispose();
+      });
     }
     trainer.hooks.beforeForward.tap({ name: this.name, stage: HookStage.PRUNE }, (context) => this.decide(trainer, context));
     trainer.hooks.afterStep.tapPromise({ name: this.name, stage: HookStage.OBSERVE }, (context) => this.afterStep(trainer, context));
@@ -195,7 +200,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
     // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
     const observations: Map<string, Omit<GroupSeriesPoint, 'probability'>> = this.effects
-      ? this.effects.observe(context.step, trained, trainer.units, (group) => this.measureDue(group.name, context.step))
+      ? this.effects.observe(context.step, trained, trainer.units, (group) => this.measureDue(group.name, context.step), context.frozenPrefix)
       : await this.monitor.observe(context.step, trained, 1 / learningRate);
     this.monitorCost.points++;
     // A group measured at this point: the probe's forward ran.

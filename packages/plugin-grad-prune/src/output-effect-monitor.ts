@@ -63,12 +63,19 @@ export interface EffectSettings {
  * it is, and the predicted class distributions compared with the current ones (mean total variation,
  * core-hooks' predictionDistance). A group whose recent learning no longer moves the predictions may
  * be skipped; pruning it does not make it look settled, because its effect is scaled to what it would
- * be had it trained every step (core-hooks' full-rate-effect.ts). Costs one forward of the model and, per group,
- * one or two forwards of the model from that group's unit, on the probe, per monitor point.
+ * be had it trained every step (core-hooks' full-rate-effect.ts). Costs one forward of the model past its
+ * frozen prefix and, per group, one or two forwards of the model from that group's unit, on the probe,
+ * per monitor point.
  */
 export class OutputEffectMonitor {
   private probe: tf.Tensor | null = null;
   private kind: OutputKind | null = null;
+  /**
+   * The probe's activation where the frozen prefix ends. Frozen units do not change, so it is computed
+   * once per prefix instead of at every measurement (once plugin-freeze has frozen the front, the
+   * measurements run only the units after it); forgotten whenever the prefix changes.
+   */
+  private atBoundary: { readonly depth: number; readonly activation: tf.Tensor } | null = null;
   private readonly rings = new Map<string, GroupSnapshot[]>();
   readonly statistics = new Map<string, EffectStatistic>();
 
@@ -98,13 +105,23 @@ export class OutputEffectMonitor {
     this.statistic(group).updates++;
   }
 
-  /** Measures the groups that are `due` and whose ring reaches `lag` back, then snapshots every group. */
-  observe(step: number, groups: readonly ParameterGroup[], units: readonly Unit[], due: (group: ParameterGroup) => boolean = () => true): Map<string, EffectObservation> {
+  /**
+   * Measures the groups that are `due` and whose ring reaches `lag` back, then snapshots every group.
+   * Units [0, frozenPrefix) are frozen (unchanged since the prefix last changed: `prefixChanged`).
+   */
+  observe(
+    step: number,
+    groups: readonly ParameterGroup[],
+    units: readonly Unit[],
+    due: (group: ParameterGroup) => boolean = () => true,
+    frozenPrefix = 0,
+  ): Map<string, EffectObservation> {
     const { lag } = this.settings;
     const observations = new Map<string, EffectObservation>();
     const measured = this.probe ? groups.filter((group) => (this.rings.get(group.name)?.length ?? 0) >= lag && due(group)) : [];
     if (measured.length > 0) {
-      const effects = this.measure(step, measured, units);
+      const depth = Math.min(frozenPrefix, ...measured.map((group) => group.unit));
+      const effects = this.measure(step, measured, units, depth);
       measured.forEach((group, index) => {
         const observation = this.judge(step, group.name, effects[index]!);
         if (observation) observations.set(group.name, observation);
@@ -121,13 +138,14 @@ export class OutputEffectMonitor {
    * certain[0], or that lower bound at least certain[1], the probability is known whatever the second
    * lag says, and U stands for the judged effect (a median of values on one side of an edge stays there).
    */
-  private measure(step: number, groups: readonly ParameterGroup[], units: readonly Unit[]): Array<{ lag: number; far: number | null }> {
+  private measure(step: number, groups: readonly ParameterGroup[], units: readonly Unit[], frozenPrefix: number): Array<{ lag: number; far: number | null }> {
     const { lag } = this.settings;
     const needed = new Set(groups.map((group) => group.unit));
     const inputs = new Map<number, tf.Tensor>();
     const made: tf.Tensor[] = [];
-    let activation = this.probe!;
+    let activation = this.boundaryActivation(units, frozenPrefix);
     units.forEach((unit, index) => {
+      if (index < frozenPrefix) return;
       if (needed.has(index)) inputs.set(index, activation);
       const input = activation;
       activation = tf.tidy(() => unit.apply(input, { training: false }));
@@ -162,6 +180,24 @@ export class OutputEffectMonitor {
     } finally {
       tf.dispose(made);
     }
+  }
+
+  /** The probe's activation after the frozen units [0, depth): kept from an earlier measurement at that depth, else computed and kept. */
+  private boundaryActivation(units: readonly Unit[], depth: number): tf.Tensor {
+    if (depth === 0) return this.probe!;
+    let kept = this.atBoundary;
+    if (kept?.depth !== depth) {
+      this.prefixChanged();
+      kept = { depth, activation: tf.keep(tf.tidy(() => runUnits(units, 0, depth, this.probe!, { training: false }))) };
+      this.atBoundary = kept;
+    }
+    return kept.activation;
+  }
+
+  /** The frozen prefix changed (core-hooks' `frozenPrefix` event): units that were frozen may train again, so the kept activation goes. */
+  prefixChanged(): void {
+    this.atBoundary?.activation.dispose();
+    this.atBoundary = null;
   }
 
   private undecided(lagEffect: number, updates: number, steps: number): boolean {
@@ -243,12 +279,14 @@ export class OutputEffectMonitor {
   }
 
   importProbe(saved: SavedSnapshot | null): void {
+    this.prefixChanged();
     this.probe?.dispose();
     this.probe = saved ? loadTensors(saved)[0]! : null;
   }
 
   dispose(): void {
     for (const group of [...this.rings.keys()]) this.release(group);
+    this.prefixChanged();
     this.probe?.dispose();
     this.probe = null;
   }
