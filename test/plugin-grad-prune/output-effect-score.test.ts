@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type Trainer } from '@trainhooks/core-hooks';
 import { gradPrunePlugin, OutputEffectMonitor, parameterGroups, type GradPruneOptions, type PruneEvent } from '@trainhooks/plugin-grad-prune/internal';
@@ -254,6 +255,41 @@ describe("GradPrunePlugin with score 'output-effect'", () => {
     expect(every.monitor.spacedOut).toBe(0);
     expect(every.monitor.measurements).toBeGreaterThan(spaced.monitor.measurements);
     expect(() => gradPrunePlugin({ maxMeasureSpacing: 0 })).toThrow(/option maxMeasureSpacing must be an integer ≥ 1, got 0/);
+    tf.dispose([batch.x, batch.y]);
+  });
+
+  it('a group of vectors only (a BatchNorm) is measured when the trained group before it is, not on its own schedule; first in line, on its own', async () => {
+    const batch = toyData(16, 8, 3);
+    const run = async (frozenPrefix: number) => {
+      const model = tfl.sequential();
+      model.add(tfl.layers.dense({ units: 16, activation: 'relu', inputShape: [8], kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+      model.add(tfl.layers.batchNormalization());
+      model.add(tfl.layers.dense({ units: 16, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+      model.add(tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
+      const trainer = createTrainer(model, { optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+      const plugin = gradPrunePlugin({ monitorEvery: 5, maxMeasureSpacing: 4 });
+      trainer.use(plugin);
+      // Stands in for plugin-freeze: the front `frozenPrefix` units stay frozen.
+      trainer.hooks.beforeForward.tap('frozen front', (context) => void (context.frozenPrefix = frozenPrefix));
+      await train(trainer, 200, batch);
+      const report = plugin.report();
+      await trainer.dispose();
+      const [dense, norm, next] = Object.values(report.groups).map((group) => group.series.map((point) => point.step));
+      return { dense: dense!, norm: norm!, next: next!, monitor: report.monitor };
+    };
+    // From scratch the first dense group is spaced out (far above where pruning starts); the BatchNorm
+    // after it is measured at exactly its points, while the dense group after that keeps its own.
+    const scratch = await run(0);
+    expect(scratch.dense.length).toBeLessThan(scratch.monitor.points - 5);
+    expect(scratch.norm.length).toBeGreaterThan(scratch.monitor.points / 2);
+    // (A measurement judges nothing when the group had no update in the lag: the series may skip a point.)
+    expect(scratch.norm.every((step) => scratch.dense.includes(step))).toBe(true);
+    expect(scratch.next.some((step) => !scratch.dense.includes(step))).toBe(true);
+    // With the dense group frozen the BatchNorm is first in line: it is measured on its own schedule
+    // (its first `patience` points, then as its level says), not left unjudged.
+    const behindFrozen = await run(1);
+    expect(behindFrozen.dense).toEqual([]);
+    expect(behindFrozen.norm.slice(0, 3)).toEqual([14, 19, 24]);
     tf.dispose([batch.x, batch.y]);
   });
 

@@ -200,7 +200,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
     // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
     const observations: Map<string, Omit<GroupSeriesPoint, 'probability'>> = this.effects
-      ? this.effects.observe(context.step, trained, trainer.units, (group) => this.measureDue(group.name, context.step), context.frozenPrefix)
+      ? this.effects.observe(context.step, trained, trainer.units, this.dueGroups(trained, context.step), context.frozenPrefix)
       : await this.monitor.observe(context.step, trained, 1 / learningRate);
     this.monitorCost.points++;
     // A group measured at this point: the probe's forward ran.
@@ -214,7 +214,31 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   }
 
   /**
-   * 'output-effect': whether a group is measured at this point. Far above where pruning starts and not
+   * 'output-effect': which of the trained groups (in unit order) are measured at this point. A group of
+   * vectors only (a BatchNorm's scale and offset, a lone bias) has no weight-gradient work worth skipping:
+   * pruning it spares work only together with the trained group before it (the input gradients between
+   * them), so it is measured when that group is, on that group's schedule — never on its own near its
+   * edge, where each measurement is a forward of the model from its unit (a resnet's stem BatchNorm from
+   * scratch: a forward of the whole model at nearly every point, for nothing pruning it could save).
+   */
+  private dueGroups(trained: readonly ParameterGroup[], step: number): (group: ParameterGroup) => boolean {
+    // Decided when asked (the monitor asks only for groups whose snapshots reach back far enough), once.
+    const decided = new Map<string, boolean>();
+    const due = (group: ParameterGroup): boolean => {
+      let verdict = decided.get(group.name);
+      if (verdict === undefined) {
+        const previous = trained[trained.indexOf(group) - 1];
+        const vectorsOnly = group.variables.every((variable) => variable.rank <= 1);
+        verdict = previous && vectorsOnly ? this.countMeasurement(due(previous)) : this.measureDue(group.name, step);
+        decided.set(group.name, verdict);
+      }
+      return verdict;
+    };
+    return due;
+  }
+
+  /**
+   * 'output-effect': whether a group is measured at this point on its own schedule. Far above where pruning starts and not
    * falling fast — from scratch most groups sit there — or far under where its probability is highest
    * and not rising fast — a settled group in a fine-tuning —, it is measured only every few points
    * (core-hooks' measurement-spacing.ts): each measurement is a forward on the training thread.
