@@ -37,6 +37,26 @@ describe('unitsFromLayersModel', () => {
     const units = unitsFromLayersModel(tfl.model({ inputs: input, outputs: output }));
     const layerSets = units.map((u) => u.name.split('+').sort());
     expect(layerSets).toEqual([['join', 'left', 'right'], ['middle'], ['residual', 'skip'], ['output']]);
+    // Each unit's forward FLOPs per sample: 2 per multiply-add of its dense layers.
+    expect(units.map((u) => u.forwardFlops)).toEqual([2 * 2 * 8 * 4, 2 * 4 * 4, 2 * 4 * 4, 2 * 4 * 2]);
+  });
+
+  it('forward FLOPs per sample of each unit: its convolutions at their output size, its dense layers; none for a BatchNorm', () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, padding: 'same' }),
+        tfl.layers.batchNormalization(),
+        tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2 }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.depthwiseConv2d({ kernelSize: 2, depthMultiplier: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 3 }),
+      ],
+    });
+    const units = unitsFromLayersModel(model);
+    // 12×12 out of the first conv; (12 − 3) / 2 + 1 = 5×5 out of the strided one (the pool after it
+    // does not count); 1×1×16 out of the depthwise one on the 2×2 pooled map.
+    expect(units.map((u) => u.forwardFlops)).toEqual([2 * 144 * 9 * 4, 0, 2 * 25 * 9 * 4 * 8, 2 * 1 * 4 * 8 * 2, 2 * 16 * 3]);
   });
 });
 

@@ -1,6 +1,7 @@
 // Splits a tfjs-layers model (Sequential or functional) into units at its single-tensor cuts.
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { layerForwardFlops } from './layer-flops.js';
 import type { Unit, UnitApplyOptions } from './units.js';
 
 // The parts of tfjs-layers' graph we read. They are public fields in the .d.ts of Container and Node.
@@ -58,6 +59,7 @@ function cutPositions(nodes: GraphNode[], inputId: number, outputId: number): nu
 class GraphSegmentUnit implements Unit {
   readonly variables: tf.Variable[];
   readonly stateVariables: tf.Variable[];
+  readonly forwardFlops: number;
   private readonly layers: tfl.layers.Layer[];
 
   constructor(
@@ -73,6 +75,7 @@ class GraphSegmentUnit implements Unit {
     this.stateVariables = this.layers.flatMap((layer) =>
       layer.nonTrainableWeights.map((weight) => weight.read() as tf.Variable),
     );
+    this.forwardFlops = this.layers.reduce((sum, layer) => sum + layerForwardFlops(layer), 0);
   }
 
   apply(input: tf.Tensor, options: UnitApplyOptions): tf.Tensor {

@@ -19,6 +19,7 @@ export { SeededRandom, shuffleInPlace } from './seeded-random.js';
 export { DropoutSeeds, mixSeed } from './dropout-seeds.js';
 export { withinPretrained } from './pretrained-units.js';
 export { classifierUnits } from './classifier-units.js';
+export { layerForwardFlops } from './layer-flops.js';
 export { readTensorInto, tensorFromBuffer } from './tensor-buffers.js';
 export { toHalf, fromHalf, encodeHalf, decodeHalf } from './float16.js';
 export { median } from './median.js';

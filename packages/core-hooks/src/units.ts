@@ -17,6 +17,12 @@ export interface Unit {
   readonly variables: readonly tf.Variable[];
   /** Variables the unit owns but no optimizer touches (BatchNorm moving statistics). */
   readonly stateVariables?: readonly tf.Variable[];
+  /**
+   * Forward FLOPs per sample of its conv and dense layers (its weight gradient costs about as much):
+   * what skipping its work saves, for plugins that weigh that against what deciding costs. Known for
+   * units of a tfjs-layers model; absent for hand-declared ones.
+   */
+  readonly forwardFlops?: number;
   apply(input: tf.Tensor, options: UnitApplyOptions): tf.Tensor;
   /** Regularisation penalties of this unit's weights (added to the loss when the unit trains). */
   regularizationLosses?(): tf.Scalar[];
