@@ -1,4 +1,5 @@
-import { HookStage, measurementSpacing, median, SeededRandom, withinPretrained, type EffectMovement, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin } from '@trainhooks/core-hooks/internal';
+import type * as tf from '@tensorflow/tfjs-core';
+import { HookStage, measurementSpacing, median, SeededRandom, withinPretrained, type EffectMovement, type StepContext, type Trainer, type PluginDescription, type StatefulPlugin, type Unit } from '@trainhooks/core-hooks/internal';
 import { ConvergenceMonitor, newGroupStatistic, type ConvergenceScore, type GroupStatistic, type ParameterGroup } from './convergence-monitor.js';
 import { groupStatus } from './group-status.js';
 import { resolveGradPruneOptions, type GradPruneOptions } from './options.js';
@@ -56,6 +57,11 @@ export interface GradPruneReport {
     readonly flopsSavedLowerBound: number;
     /** Why it is pruned now (and with what probability) or keeps training, from its last judged values. */
     readonly status: string;
+    /**
+     * 'output-effect': the group on whose schedule it was last measured — its pruning alone saves less
+     * than measuring it costs — or null (its own schedule).
+     */
+    readonly measuredWith: string | null;
   }>;
 }
 
@@ -98,6 +104,8 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   /** The trainer applied to (its frozen prefix tells the report which groups are frozen). */
   private trainer: Trainer | null = null;
   private readonly monitorCost = { points: 0, milliseconds: 0, measurements: 0, spacedOut: 0, measuredPoints: 0 };
+  /** 'output-effect': groups measured on another group's schedule at the last point (`dueGroups`), and whose. */
+  private readonly leaders = new Map<string, string>();
 
   constructor(options: Partial<GradPruneOptions> = {}) {
     this.options = resolveGradPruneOptions(options);
@@ -200,7 +208,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
     // Per unit of learning rate: a schedule that lowers it must not make every group look converged.
     // (An output effect is absolute — what the learning does to the predictions — and needs no scale.)
     const observations: Map<string, Omit<GroupSeriesPoint, 'probability'>> = this.effects
-      ? this.effects.observe(context.step, trained, trainer.units, this.dueGroups(trained, context.step), context.frozenPrefix)
+      ? this.effects.observe(context.step, trained, trainer.units, this.dueGroups(trained, context.step, trainer.units, context.batchSize), context.frozenPrefix)
       : await this.monitor.observe(context.step, trained, 1 / learningRate);
     this.monitorCost.points++;
     // A group measured at this point: the probe's forward ran.
@@ -214,27 +222,59 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   }
 
   /**
-   * 'output-effect': which of the trained groups (in unit order) are measured at this point. A group of
-   * vectors only (a BatchNorm's scale and offset, a lone bias) has no weight-gradient work worth skipping:
-   * pruning it spares work only together with the trained group before it (the input gradients between
-   * them), so it is measured when that group is, on that group's schedule — never on its own near its
-   * edge, where each measurement is a forward of the model from its unit (a resnet's stem BatchNorm from
-   * scratch: a forward of the whole model at nearly every point, for nothing pruning it could save).
+   * 'output-effect': which of the trained groups (in unit order) are measured at this point. A group
+   * whose pruning alone saves less than measuring it costs (`paysAlone`: a BatchNorm's scale and
+   * offset, a stem convolution over one input channel) is measured when the next group whose pruning
+   * does pay is, on that group's schedule — shared draws prune it together with that group, and the
+   * two together spare the input gradients between them —; with none after it, the one before; with
+   * none, on its own. So it is never measured on its own near its edge, where each measurement is a
+   * forward of the model from its unit (a resnet's stem from scratch: a forward of the whole model at
+   * nearly every point, for what pruning it could never save).
    */
-  private dueGroups(trained: readonly ParameterGroup[], step: number): (group: ParameterGroup) => boolean {
+  private dueGroups(trained: readonly ParameterGroup[], step: number, units: readonly Unit[], batchSize: number): (group: ParameterGroup) => boolean {
+    const probeRows = this.effects?.probeRows ?? 0;
+    const pays = trained.map((group) => this.paysAlone(group, units, batchSize, probeRows));
+    const leaderOf = (index: number): ParameterGroup | undefined => {
+      const after = trained.findIndex((_, j) => j > index && pays[j]);
+      if (after >= 0) return trained[after];
+      for (let j = index - 1; j >= 0; j--) if (pays[j]) return trained[j];
+      return undefined;
+    };
+    this.leaders.clear();
+    trained.forEach((group, index) => {
+      const leader = pays[index] ? undefined : leaderOf(index);
+      if (leader) this.leaders.set(group.name, leader.name);
+    });
     // Decided when asked (the monitor asks only for groups whose snapshots reach back far enough), once.
     const decided = new Map<string, boolean>();
     const due = (group: ParameterGroup): boolean => {
       let verdict = decided.get(group.name);
       if (verdict === undefined) {
-        const previous = trained[trained.indexOf(group) - 1];
-        const vectorsOnly = group.variables.every((variable) => variable.rank <= 1);
-        verdict = previous && vectorsOnly ? this.countMeasurement(due(previous)) : this.measureDue(group.name, step);
+        const leader = this.leaders.get(group.name);
+        verdict = leader ? this.countMeasurement(due(trained.find((other) => other.name === leader)!)) : this.measureDue(group.name, step);
         decided.set(group.name, verdict);
       }
       return verdict;
     };
     return due;
+  }
+
+  /**
+   * Whether pruning a group could repay measuring it: its weight-gradient FLOPs (as many as its share of
+   * its unit's forward) on the share pMax of the steps it may be skipped, against a forward of the probe
+   * from its unit to the output at every monitor point. A group of vectors only saves nothing worth
+   * skipping; without FLOPs (hand-declared units) any other group is taken to pay.
+   */
+  private paysAlone(group: ParameterGroup, units: readonly Unit[], batchSize: number, probeRows: number): boolean {
+    const kernelSize = (variables: readonly tf.Variable[]) => variables.filter((variable) => variable.rank >= 2).reduce((sum, variable) => sum + variable.size, 0);
+    const own = kernelSize(group.variables);
+    if (own === 0) return false;
+    const downstream = units.slice(group.unit).map((unit) => unit.forwardFlops);
+    const unitFlops = downstream[0];
+    if (unitFlops === undefined || downstream.some((flops) => flops === undefined)) return true;
+    const saved = this.options.pMax * batchSize * unitFlops * (own / kernelSize(units[group.unit]!.variables));
+    const cost = (probeRows * downstream.reduce((sum: number, flops) => sum + flops!, 0)) / this.options.monitorEvery;
+    return saved >= cost;
   }
 
   /**
@@ -309,6 +349,7 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
               trainedSteps: counts.trained,
               flopsSavedLowerBound: counts.flops,
               status: this.statusOf(group),
+              measuredWith: this.leaders.get(group.name) ?? null,
             },
           ];
         }),

@@ -85,6 +85,11 @@ export class OutputEffectMonitor {
     return this.probe !== null;
   }
 
+  /** Samples in the probe (0 before it is taken). */
+  get probeRows(): number {
+    return this.probe?.shape[0] ?? 0;
+  }
+
   /** The first `size` samples of `x` become the probe (once). */
   setProbe(x: tf.Tensor, size: number): void {
     if (this.probe) return;
