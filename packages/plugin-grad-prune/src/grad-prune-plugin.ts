@@ -278,10 +278,11 @@ export class GradPrunePlugin implements StatefulPlugin<GradPruneState> {
   }
 
   /**
-   * 'output-effect': whether a group is measured at this point on its own schedule. Far above where pruning starts and not
-   * falling fast — from scratch most groups sit there — or far under where its probability is highest
-   * and not rising fast — a settled group in a fine-tuning —, it is measured only every few points
-   * (core-hooks' measurement-spacing.ts): each measurement is a forward on the training thread.
+   * 'output-effect': whether a group is measured at this point on its own schedule. Far above where
+   * pruning starts and not falling fast — from scratch most groups sit there — or far under where its
+   * probability is highest and not rising fast — a settled group in a fine-tuning —, it is measured
+   * only every few points (core-hooks' measurement-spacing.ts): each measurement is a forward on the
+   * training thread.
    * Derived from the group's series alone, so a resumed run spaces its measurements as the original did.
    */
   private measureDue(group: string, step: number): boolean {
